@@ -1,0 +1,12 @@
+//! The actors. Each is thin: a message in, a plain function call, a reply out.
+mod admin;
+mod blacklist;
+mod hasher;
+mod token;
+mod user;
+
+pub use admin::*;
+pub use blacklist::*;
+pub use hasher::*;
+pub use token::*;
+pub use user::*;

@@ -1,0 +1,289 @@
+//! TokenActor: mints and verifies with the tenant's key ring (one shared `Arc` per
+//! tenant, never per-instance state) and records sessions and refresh tokens.
+use actix::prelude::*;
+use std::sync::Arc;
+use tessera_core::{
+    Error, Result,
+    claims::{TokenType, VerifiedClaims},
+    ids::random_id,
+    time::now,
+    token::Subject,
+};
+use tessera_store::{
+    DbPool,
+    models::{
+        revocation::{self, Revocation},
+        session::{self, RefreshOutcome, RefreshToken, Rotation, Session},
+    },
+    pool::conn,
+};
+
+use crate::tenant::TenantCtx;
+
+/// Mints, verifies, rotates and revokes tokens.
+pub struct TokenActor(pub DbPool);
+
+impl Actor for TokenActor {
+    type Context = SyncContext<Self>;
+}
+
+/// Where a login came from (shown in the sessions list).
+#[derive(Debug, Clone, Default)]
+pub struct ClientInfo {
+    /// User-Agent header, truncated.
+    pub user_agent: Option<String>,
+    /// Client address.
+    pub ip: Option<String>,
+}
+
+/// Tokens handed out by a login, a refresh or a password change.
+#[derive(Debug, Clone)]
+pub struct IssuedTokens {
+    /// The access token.
+    pub access: String,
+    /// Its lifetime, seconds.
+    pub access_expires_in: i64,
+    /// A refresh token, when one was issued.
+    pub refresh: Option<String>,
+    /// Its lifetime, seconds.
+    pub refresh_expires_in: Option<i64>,
+}
+
+/// Verify a token of this tenant.
+#[derive(Message)]
+#[rtype(result = "Result<VerifiedClaims>")]
+pub struct VerifyToken {
+    /// The tenant.
+    pub ctx: Arc<TenantCtx>,
+    /// The compact JWS.
+    pub token: String,
+    /// Required token type, if any.
+    pub expected: Option<TokenType>,
+}
+
+/// Start a session for a user and mint its first pair.
+#[derive(Message)]
+#[rtype(result = "Result<IssuedTokens>")]
+pub struct IssuePair {
+    /// The tenant.
+    pub ctx: Arc<TenantCtx>,
+    /// User id.
+    pub user_id: String,
+    /// The user's roles now.
+    pub roles: Vec<String>,
+    /// Where the login came from.
+    pub client: ClientInfo,
+}
+
+/// Exchange a verified refresh token.
+#[derive(Message)]
+#[rtype(result = "Result<RefreshReply>")]
+pub struct ExchangeRefresh {
+    /// The tenant.
+    pub ctx: Arc<TenantCtx>,
+    /// The refresh token's verified claims.
+    pub claims: VerifiedClaims,
+}
+
+/// What a refresh led to.
+#[derive(Debug)]
+pub enum RefreshReply {
+    /// New tokens.
+    Issued(IssuedTokens),
+    /// A rotated-out token was presented: this session must be revoked.
+    Reused {
+        /// The session.
+        sid: String,
+    },
+    /// Not accepted.
+    Rejected,
+}
+
+/// Revoke one session in Postgres; replies with its end, if it exists.
+#[derive(Message)]
+#[rtype(result = "Result<Option<i64>>")]
+pub struct RevokeSessionRecord {
+    /// Tenant id.
+    pub tenant_id: String,
+    /// Session id.
+    pub sid: String,
+}
+
+/// Revoke every session of a user in Postgres and record the cut-off `now`.
+#[derive(Message)]
+#[rtype(result = "Result<Vec<(String, i64)>>")]
+pub struct RevokeUserRecord {
+    /// Tenant id.
+    pub tenant_id: String,
+    /// User id.
+    pub user_id: String,
+    /// The cut-off time.
+    pub at: i64,
+    /// How long the cut-off must last.
+    pub lasts_until: i64,
+}
+
+/// Every revocation still in force (to refill Redis).
+#[derive(Message)]
+#[rtype(result = "Result<Vec<Revocation>>")]
+pub struct LiveRevocations;
+
+impl Handler<VerifyToken> for TokenActor {
+    type Result = Result<VerifiedClaims>;
+    fn handle(&mut self, m: VerifyToken, _: &mut SyncContext<Self>) -> Self::Result {
+        m.ctx.ring.verify(&m.token, m.expected)
+    }
+}
+
+fn truncate(s: Option<String>, max: usize) -> Option<String> {
+    s.map(|s| s.chars().take(max).collect())
+}
+
+impl Handler<IssuePair> for TokenActor {
+    type Result = Result<IssuedTokens>;
+    fn handle(&mut self, m: IssuePair, _: &mut SyncContext<Self>) -> Self::Result {
+        let s = &m.ctx.settings;
+        let t = now();
+        let sid = random_id();
+        let jti = random_id();
+        let session_end = t + s.session_max_lifetime;
+        let subject = Subject {
+            user_id: &m.user_id,
+            roles: &m.roles,
+            sid: &sid,
+            custom: &s.custom_claims,
+        };
+        let (refresh, refresh_exp) = m.ctx.ring.mint(
+            TokenType::Refresh,
+            subject,
+            &jti,
+            t,
+            s.refresh_token_ttl,
+            Some(session_end),
+        )?;
+        let (access, access_exp) = m.ctx.ring.mint(
+            TokenType::Access,
+            subject,
+            &random_id(),
+            t,
+            s.access_token_ttl,
+            None,
+        )?;
+        let session = Session {
+            sid: sid.clone(),
+            tenant_id: m.ctx.id.clone(),
+            user_id: m.user_id.clone(),
+            created_at: t,
+            last_used_at: t,
+            expires_at: session_end,
+            user_agent: truncate(m.client.user_agent, 512),
+            ip: truncate(m.client.ip, 64),
+            revoked_at: None,
+        };
+        let first = RefreshToken {
+            jti,
+            tenant_id: m.ctx.id.clone(),
+            sid,
+            parent_jti: None,
+            user_id: m.user_id,
+            issued_at: t,
+            expires_at: refresh_exp,
+            used_at: None,
+            revoked_at: None,
+        };
+        session::start(&mut *conn(&self.0)?, &session, &first)?;
+        Ok(IssuedTokens {
+            access,
+            access_expires_in: access_exp - t,
+            refresh: Some(refresh),
+            refresh_expires_in: Some(refresh_exp - t),
+        })
+    }
+}
+
+impl Handler<ExchangeRefresh> for TokenActor {
+    type Result = Result<RefreshReply>;
+    fn handle(&mut self, m: ExchangeRefresh, _: &mut SyncContext<Self>) -> Self::Result {
+        let s = &m.ctx.settings;
+        let t = now();
+        let rotation = s.rotate_refresh_tokens.then(|| Rotation {
+            jti: random_id(),
+            ttl: s.refresh_token_ttl,
+        });
+        let (outcome, next_exp) = session::refresh(
+            &mut *conn(&self.0)?,
+            &m.ctx.id,
+            &m.claims.jti,
+            t,
+            rotation.as_ref(),
+        )?;
+        let (user, session_end) = match outcome {
+            RefreshOutcome::Accepted {
+                user,
+                session_expires_at,
+            } => (user, session_expires_at),
+            RefreshOutcome::Reused { sid } => return Ok(RefreshReply::Reused { sid }),
+            RefreshOutcome::Rejected => return Ok(RefreshReply::Rejected),
+        };
+        // Roles and custom claims are read afresh, never copied from the old token.
+        let roles = user.role_list();
+        let subject = Subject {
+            user_id: &user.id,
+            roles: &roles,
+            sid: &m.claims.sid,
+            custom: &s.custom_claims,
+        };
+        let (access, access_exp) = m.ctx.ring.mint(
+            TokenType::Access,
+            subject,
+            &random_id(),
+            t,
+            s.access_token_ttl,
+            Some(session_end),
+        )?;
+        let refresh = match (rotation, next_exp) {
+            (Some(rot), Some(exp)) => {
+                let (token, _) =
+                    m.ctx
+                        .ring
+                        .mint(TokenType::Refresh, subject, &rot.jti, t, exp - t, None)?;
+                Some((token, exp - t))
+            }
+            (None, None) => None,
+            _ => return Err(Error::Internal("rotation recorded without expiry".into())),
+        };
+        Ok(RefreshReply::Issued(IssuedTokens {
+            access,
+            access_expires_in: access_exp - t,
+            refresh_expires_in: refresh.as_ref().map(|r| r.1),
+            refresh: refresh.map(|r| r.0),
+        }))
+    }
+}
+
+impl Handler<RevokeSessionRecord> for TokenActor {
+    type Result = Result<Option<i64>>;
+    fn handle(&mut self, m: RevokeSessionRecord, _: &mut SyncContext<Self>) -> Self::Result {
+        session::revoke(&mut *conn(&self.0)?, &m.tenant_id, &m.sid, now())
+    }
+}
+
+impl Handler<RevokeUserRecord> for TokenActor {
+    type Result = Result<Vec<(String, i64)>>;
+    fn handle(&mut self, m: RevokeUserRecord, _: &mut SyncContext<Self>) -> Self::Result {
+        session::revoke_user(
+            &mut *conn(&self.0)?,
+            &m.tenant_id,
+            &m.user_id,
+            m.at,
+            m.lasts_until,
+        )
+    }
+}
+
+impl Handler<LiveRevocations> for TokenActor {
+    type Result = Result<Vec<Revocation>>;
+    fn handle(&mut self, _: LiveRevocations, _: &mut SyncContext<Self>) -> Self::Result {
+        revocation::live(&mut *conn(&self.0)?, now())
+    }
+}

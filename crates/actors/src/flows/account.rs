@@ -1,0 +1,137 @@
+//! End-user account flows: sign-up, `/users/me`, password change.
+use serde::Deserialize;
+use tessera_core::{
+    Error, Result,
+    password::{check_email, check_new_password, check_username},
+    secret::SecretString,
+};
+use tessera_store::models::user::User;
+use utoipa::ToSchema;
+
+use crate::{
+    Hub,
+    actors::{ClientInfo, CreateUser, GetUser, HashPassword, SetPassword, VerifyPassword},
+    views::{TokenPair, UserView},
+};
+
+/// `POST /users` body.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({"username": "alice", "password": "correct horse battery", "email": "alice@example.com"}))]
+pub struct SignupRequest {
+    /// Unique within the tenant.
+    pub username: String,
+    /// At least the tenant's `password_min_length`.
+    #[schema(value_type = String, format = Password)]
+    pub password: SecretString,
+    /// Optional e-mail.
+    pub email: Option<String>,
+}
+
+impl Hub {
+    /// `POST /users`: self-service sign-up, when the tenant allows it.
+    pub async fn signup(&self, slug: &str, req: SignupRequest) -> Result<UserView> {
+        let ctx = self.tenant(slug).await?;
+        if !ctx.settings.allow_signup {
+            return Err(Error::SignupDisabled);
+        }
+        self.create_user(
+            &ctx.id,
+            ctx.settings.password_min_length,
+            req.username,
+            req.password,
+            req.email,
+            Vec::new(),
+            true,
+        )
+        .await
+    }
+
+    /// Validates, hashes and stores a new user.
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) async fn create_user(
+        &self,
+        tenant_id: &str,
+        min_len: i32,
+        username: String,
+        password: SecretString,
+        email: Option<String>,
+        roles: Vec<String>,
+        is_active: bool,
+    ) -> Result<UserView> {
+        check_username(&username)?;
+        if let Some(e) = &email {
+            check_email(e)?;
+        }
+        check_new_password("password", password.expose(), min_len.max(1) as usize)?;
+        let hash =
+            Self::send_within(&self.hasher, HashPassword(password), self.hash_timeout).await??;
+        let mut row = User::new(tenant_id, &username, email, hash, &roles);
+        row.is_active = is_active;
+        let view = UserView::from(&row);
+        self.send(&self.users, CreateUser(row)).await??;
+        Ok(view)
+    }
+
+    /// `GET /users/me`: the caller, read now (an inactive or deleted user's token
+    /// no longer works).
+    pub async fn me(&self, slug: &str, authorization: Option<&str>) -> Result<UserView> {
+        let ctx = self.tenant(slug).await?;
+        let claims = self.authenticate(&ctx, authorization).await?;
+        let user = self.active_user(&ctx.id, claims.sub).await?;
+        Ok(UserView::from(&user))
+    }
+
+    async fn active_user(&self, tenant_id: &str, user_id: String) -> Result<User> {
+        self.send(
+            &self.users,
+            GetUser {
+                tenant_id: tenant_id.to_owned(),
+                user_id,
+            },
+        )
+        .await??
+        .filter(|u| u.is_active)
+        .ok_or(Error::TokenNotValid("User not found or inactive"))
+    }
+
+    /// `POST /users/me/password`: checks the old password, stores the new one, cuts
+    /// off every older token and returns a fresh pair.
+    pub async fn change_password(
+        &self,
+        slug: &str,
+        authorization: Option<&str>,
+        old: SecretString,
+        new: SecretString,
+        client: ClientInfo,
+    ) -> Result<TokenPair> {
+        let ctx = self.tenant(slug).await?;
+        let claims = self.authenticate(&ctx, authorization).await?;
+        let user = self.active_user(&ctx.id, claims.sub).await?;
+        check_new_password(
+            "new_password",
+            new.expose(),
+            ctx.settings.password_min_length.max(1) as usize,
+        )?;
+        let verify = VerifyPassword {
+            hash: Some(user.password_hash.clone()),
+            password: old,
+        };
+        if !Self::send_within(&self.hasher, verify, self.hash_timeout).await? {
+            return Err(Error::field(
+                "old_password",
+                "Your old password was entered incorrectly.",
+            ));
+        }
+        let hash = Self::send_within(&self.hasher, HashPassword(new), self.hash_timeout).await??;
+        let set = SetPassword {
+            tenant_id: ctx.id.clone(),
+            user_id: user.id.clone(),
+            hash,
+        };
+        self.send(&self.users, set).await??;
+        self.revoke_user(&ctx, &user.id).await?;
+        self.issue(ctx, user.id.clone(), user.role_list(), client)
+            .await
+    }
+}

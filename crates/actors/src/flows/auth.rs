@@ -1,0 +1,298 @@
+//! Token flows: login, refresh, verify, revoke, revoke-all, and authenticating a
+//! Bearer access token (verify + one revocation round trip).
+use std::sync::Arc;
+use tessera_core::{
+    Error, Result,
+    claims::{TokenType, VerifiedClaims},
+    password::MAX_PASSWORD_BYTES,
+    secret::SecretString,
+    time::now,
+    token::from_authorization,
+};
+use tessera_revocation::{Entry, Kind, Status};
+
+use crate::{
+    Hub,
+    actors::{
+        CheckRevoked, ClientInfo, ExchangeRefresh, FindUserByName, IssuePair, IssuedTokens,
+        LiveRevocations, Refill, RefreshReply, Revoke, RevokeSessionRecord, RevokeUserRecord,
+        VerifyPassword, VerifyToken,
+    },
+    tenant::TenantCtx,
+    views::{TokenPair, Verified},
+};
+
+impl From<IssuedTokens> for TokenPair {
+    fn from(t: IssuedTokens) -> Self {
+        TokenPair {
+            access: t.access,
+            refresh: t.refresh,
+            token_type: "Bearer",
+            expires_in: t.access_expires_in,
+            refresh_expires_in: t.refresh_expires_in,
+        }
+    }
+}
+
+impl Hub {
+    /// `POST /token`: checks the password (argon2id on the hasher threads, against
+    /// a dummy hash for an unknown user) and starts a session.
+    pub async fn login(
+        &self,
+        slug: &str,
+        username: &str,
+        password: SecretString,
+        client: ClientInfo,
+    ) -> Result<TokenPair> {
+        let ctx = self.tenant(slug).await?;
+        let user = if username.is_empty() || username.chars().count() > 150 {
+            None
+        } else {
+            let find = FindUserByName {
+                tenant_id: ctx.id.clone(),
+                username: username.to_owned(),
+            };
+            self.send(&self.users, find).await??
+        };
+        let password = if password.expose().len() > MAX_PASSWORD_BYTES {
+            SecretString::default()
+        } else {
+            password
+        };
+        let verify = VerifyPassword {
+            hash: user.as_ref().map(|u| u.password_hash.clone()),
+            password,
+        };
+        let ok = Self::send_within(&self.hasher, verify, self.hash_timeout).await?;
+        let user = match user {
+            Some(u) if ok && u.is_active => u,
+            _ => return Err(Error::InvalidCredentials),
+        };
+        let issue = IssuePair {
+            ctx,
+            user_id: user.id.clone(),
+            roles: user.role_list(),
+            client,
+        };
+        Ok(self.send(&self.tokens, issue).await??.into())
+    }
+
+    /// Issues a fresh pair for a user in a new session.
+    pub(crate) async fn issue(
+        &self,
+        ctx: Arc<TenantCtx>,
+        user_id: String,
+        roles: Vec<String>,
+        client: ClientInfo,
+    ) -> Result<TokenPair> {
+        Ok(self
+            .send(
+                &self.tokens,
+                IssuePair {
+                    ctx,
+                    user_id,
+                    roles,
+                    client,
+                },
+            )
+            .await??
+            .into())
+    }
+
+    /// `POST /token/refresh`: a refresh token works once when the tenant rotates;
+    /// presenting a rotated-out one revokes its whole session.
+    pub async fn refresh(&self, slug: &str, token: String) -> Result<TokenPair> {
+        let ctx = self.tenant(slug).await?;
+        let claims = self
+            .verify_unrevoked(&ctx, token, Some(TokenType::Refresh))
+            .await?;
+        match self
+            .send(
+                &self.tokens,
+                ExchangeRefresh {
+                    ctx: ctx.clone(),
+                    claims,
+                },
+            )
+            .await??
+        {
+            RefreshReply::Issued(t) => Ok(t.into()),
+            RefreshReply::Rejected => Err(Error::TokenNotValid("Token is invalid or expired")),
+            RefreshReply::Reused { sid } => {
+                tracing::warn!(tenant = %ctx.slug, %sid, "refresh token reuse detected: session revoked");
+                self.revoke_session(&ctx, &sid, now() + ctx.longest_token_life())
+                    .await?;
+                Err(Error::TokenNotValid("Token has already been used"))
+            }
+        }
+    }
+
+    /// `POST /token/verify`: any token type, signature, claims and revocation.
+    pub async fn verify(&self, slug: &str, token: String) -> Result<Verified> {
+        let ctx = self.tenant(slug).await?;
+        let c = self.verify_unrevoked(&ctx, token, None).await?;
+        Ok(Verified {
+            token_type: c.token_type,
+            sub: c.sub,
+            exp: c.exp,
+            jti: c.jti,
+        })
+    }
+
+    /// The claims of a valid access token from an `Authorization` header.
+    pub async fn authenticate(
+        &self,
+        ctx: &Arc<TenantCtx>,
+        authorization: Option<&str>,
+    ) -> Result<VerifiedClaims> {
+        let header = authorization.ok_or(Error::NotAuthenticated(
+            "Authentication credentials were not provided.",
+        ))?;
+        let token = from_authorization(header, &ctx.settings.auth_header_types).ok_or(
+            Error::NotAuthenticated(
+                "Authorization header must contain a valid scheme and one token",
+            ),
+        )?;
+        self.verify_unrevoked(ctx, token.to_owned(), Some(TokenType::Access))
+            .await
+    }
+
+    /// `POST /token/revoke`: revokes the token's whole session at once.
+    pub async fn revoke(&self, slug: &str, token: String) -> Result<()> {
+        let ctx = self.tenant(slug).await?;
+        let c = self
+            .send(
+                &self.tokens,
+                VerifyToken {
+                    ctx: ctx.clone(),
+                    token,
+                    expected: None,
+                },
+            )
+            .await??;
+        self.revoke_session(&ctx, &c.sid, c.exp).await
+    }
+
+    /// `POST /token/revoke-all`: every token of the caller issued before now.
+    pub async fn revoke_all(&self, slug: &str, authorization: Option<&str>) -> Result<()> {
+        let ctx = self.tenant(slug).await?;
+        let c = self.authenticate(&ctx, authorization).await?;
+        self.revoke_user(&ctx, &c.sub).await
+    }
+
+    /// Revokes one session in Postgres and Redis; `fallback_until` bounds the Redis
+    /// entry when Postgres has no such session.
+    pub(crate) async fn revoke_session(
+        &self,
+        ctx: &TenantCtx,
+        sid: &str,
+        fallback_until: i64,
+    ) -> Result<()> {
+        let record = RevokeSessionRecord {
+            tenant_id: ctx.id.clone(),
+            sid: sid.to_owned(),
+        };
+        let until = self
+            .send(&self.tokens, record)
+            .await??
+            .unwrap_or(fallback_until);
+        let entry = Entry {
+            tenant_id: ctx.id.clone(),
+            kind: Kind::Session,
+            subject: sid.to_owned(),
+            revoked_at: now(),
+            expires_at: until,
+        };
+        self.send(&self.blacklist, Revoke(vec![entry])).await?
+    }
+
+    /// Cuts off every token of a user issued before now, and revokes their sessions.
+    pub(crate) async fn revoke_user(&self, ctx: &TenantCtx, user_id: &str) -> Result<()> {
+        let at = now();
+        let lasts_until = at + ctx.longest_token_life();
+        let record = RevokeUserRecord {
+            tenant_id: ctx.id.clone(),
+            user_id: user_id.to_owned(),
+            at,
+            lasts_until,
+        };
+        let sessions = self.send(&self.tokens, record).await??;
+        let mut entries: Vec<Entry> = sessions
+            .into_iter()
+            .map(|(sid, until)| Entry {
+                tenant_id: ctx.id.clone(),
+                kind: Kind::Session,
+                subject: sid,
+                revoked_at: at,
+                expires_at: until,
+            })
+            .collect();
+        entries.push(Entry {
+            tenant_id: ctx.id.clone(),
+            kind: Kind::User,
+            subject: user_id.to_owned(),
+            revoked_at: at,
+            expires_at: lasts_until,
+        });
+        self.send(&self.blacklist, Revoke(entries)).await?
+    }
+
+    /// Verifies a token (TokenActor) and checks revocation (BlacklistActor, one
+    /// round trip; an emptied Redis is refilled from Postgres first).
+    async fn verify_unrevoked(
+        &self,
+        ctx: &Arc<TenantCtx>,
+        token: String,
+        expected: Option<TokenType>,
+    ) -> Result<VerifiedClaims> {
+        let claims = self
+            .send(
+                &self.tokens,
+                VerifyToken {
+                    ctx: ctx.clone(),
+                    token,
+                    expected,
+                },
+            )
+            .await??;
+        let check = CheckRevoked {
+            tenant_id: ctx.id.clone(),
+            user_id: claims.sub.clone(),
+            sid: claims.sid.clone(),
+            jti: claims.jti.clone(),
+            iat: claims.iat,
+        };
+        let status = match self.send(&self.blacklist, check.clone()).await?? {
+            Status::Unfilled => {
+                self.refill().await?;
+                self.send(&self.blacklist, check).await??
+            }
+            s => s,
+        };
+        match status {
+            Status::Clear => Ok(claims),
+            Status::Revoked => Err(Error::TokenNotValid("Token is revoked")),
+            Status::Unfilled => Err(Error::Unavailable(
+                "revocation list emptied during refill".into(),
+            )),
+        }
+    }
+
+    /// Replays every live revocation from Postgres into Redis.
+    async fn refill(&self) -> Result<()> {
+        let rows = self.send(&self.tokens, LiveRevocations).await??;
+        let entries = rows
+            .into_iter()
+            .filter_map(|r| {
+                Some(Entry {
+                    kind: Kind::from_tag(&r.kind)?,
+                    tenant_id: r.tenant_id,
+                    subject: r.subject,
+                    revoked_at: r.revoked_at,
+                    expires_at: r.expires_at,
+                })
+            })
+            .collect();
+        self.send(&self.blacklist, Refill(entries)).await?
+    }
+}

@@ -1,0 +1,140 @@
+//! The hub: the actors' addresses, the tenant cache, and the timeouts every send uses.
+use actix::{dev::ToEnvelope, prelude::*};
+use std::{sync::Arc, time::Duration};
+use tessera_core::{
+    Error, Result,
+    master_key::MasterKey,
+    password::{HashParams, PasswordHashing},
+};
+use tessera_revocation::RevocationStore;
+use tessera_store::DbPool;
+
+use crate::{
+    actors::{AdminActor, BlacklistActor, PasswordHasher, TokenActor, UserActor},
+    tenant::TenantCache,
+};
+
+/// What the hub needs to start its actors.
+pub struct HubConfig {
+    /// Postgres pool shared by the sync actors.
+    pub pool: DbPool,
+    /// Threads of each DB-bound sync actor (users, tokens, admin).
+    pub db_threads: usize,
+    /// Threads hashing passwords: the argon2 concurrency cap.
+    pub hash_threads: usize,
+    /// argon2id costs.
+    pub hashing: HashParams,
+    /// Decrypts signing keys.
+    pub master: Arc<MasterKey>,
+    /// Base URL of default issuers and discovery documents.
+    pub public_url: String,
+    /// Redis revocation store.
+    pub revocations: RevocationStore,
+    /// Redis URL for the change-notification subscription (`None`: no listener).
+    pub notify_url: Option<String>,
+    /// Longest wait for any actor reply; past it the request answers 503.
+    pub send_timeout: Duration,
+    /// Longest wait for a password hash/verify (includes queueing in a login flood).
+    pub hash_timeout: Duration,
+}
+
+/// Addresses of every actor plus the tenant cache: what handlers hold.
+#[derive(Clone)]
+pub struct Hub {
+    pub(crate) users: Addr<UserActor>,
+    pub(crate) hasher: Addr<PasswordHasher>,
+    pub(crate) tokens: Addr<TokenActor>,
+    pub(crate) blacklist: Addr<BlacklistActor>,
+    pub(crate) admin: Addr<AdminActor>,
+    pub(crate) cache: Arc<TenantCache>,
+    pub(crate) public_url: Arc<str>,
+    pub(crate) timeout: Duration,
+    pub(crate) hash_timeout: Duration,
+}
+
+impl Hub {
+    /// Starts every actor; must run inside an actix `System`.
+    pub fn start(cfg: HubConfig) -> Result<Self> {
+        let hashing = Arc::new(PasswordHashing::new(cfg.hashing)?);
+        let n = cfg.db_threads.max(1);
+        let pool = cfg.pool;
+        let users = {
+            let p = pool.clone();
+            SyncArbiter::start(n, move || UserActor(p.clone()))
+        };
+        let tokens = {
+            let p = pool.clone();
+            SyncArbiter::start(n, move || TokenActor(p.clone()))
+        };
+        let admin = {
+            let (p, m, u) = (pool.clone(), cfg.master.clone(), cfg.public_url.clone());
+            SyncArbiter::start(n.min(4), move || AdminActor {
+                pool: p.clone(),
+                master: m.clone(),
+                public_url: u.clone(),
+            })
+        };
+        let hasher = SyncArbiter::start(cfg.hash_threads.max(1), move || {
+            PasswordHasher(hashing.clone())
+        });
+        let store = cfg.revocations.clone();
+        let blacklist = Supervisor::start_in_arbiter(&Arbiter::new().handle(), move |_| {
+            BlacklistActor(store.clone())
+        });
+        let cache = Arc::new(TenantCache::default());
+        if let Some(url) = cfg.notify_url {
+            let (c, channel) = (cache.clone(), cfg.revocations.channel());
+            actix::spawn(tessera_revocation::notify::listen(
+                url,
+                channel,
+                move |slug| c.invalidate(slug),
+            ));
+        }
+        Ok(Self {
+            users,
+            hasher,
+            tokens,
+            blacklist,
+            admin,
+            cache,
+            public_url: cfg.public_url.into(),
+            timeout: cfg.send_timeout,
+            hash_timeout: cfg.hash_timeout,
+        })
+    }
+
+    /// Sends `msg` to `addr` and waits at most `timeout`: a full mailbox, a dead
+    /// actor or a timeout are all 503.
+    pub(crate) async fn send_within<A, M>(
+        addr: &Addr<A>,
+        msg: M,
+        timeout: Duration,
+    ) -> Result<M::Result>
+    where
+        A: Actor + Handler<M>,
+        A::Context: ToEnvelope<A, M>,
+        M: Message + Send + 'static,
+        M::Result: Send,
+    {
+        addr.send(msg).timeout(timeout).await.map_err(|e| match e {
+            MailboxError::Timeout => Error::Unavailable("actor reply timed out".into()),
+            MailboxError::Closed => Error::Unavailable("actor mailbox closed".into()),
+        })
+    }
+
+    /// [`Hub::send_within`] with the default timeout.
+    pub(crate) async fn send<A, M>(&self, addr: &Addr<A>, msg: M) -> Result<M::Result>
+    where
+        A: Actor + Handler<M>,
+        A::Context: ToEnvelope<A, M>,
+        M: Message + Send + 'static,
+        M::Result: Send,
+    {
+        Self::send_within(addr, msg, self.timeout).await
+    }
+
+    /// The public base URL.
+    pub fn public_url(&self) -> &str {
+        &self.public_url
+    }
+}

@@ -1,0 +1,151 @@
+//! Request extractors: bodies (JSON, and form-encoded where simplejwt clients send
+//! it) with size and type limits, the `Authorization` header, and client facts.
+use actix_web::{FromRequest, HttpRequest, dev::Payload, http::header, web};
+use futures_util::{StreamExt, future::LocalBoxFuture};
+use serde::de::DeserializeOwned;
+use tessera_actors::actors::ClientInfo;
+use tessera_core::Error;
+
+use crate::error::ApiError;
+
+/// Largest request body accepted, in bytes.
+pub const MAX_BODY_BYTES: usize = 64 * 1024;
+
+/// A JSON body.
+pub struct Json<T>(pub T);
+
+/// A JSON or `application/x-www-form-urlencoded` body.
+pub struct JsonOrForm<T>(pub T);
+
+enum Kind {
+    Json,
+    Form,
+}
+
+fn body_kind(req: &HttpRequest, form_ok: bool) -> Result<Kind, Error> {
+    let expected = if form_ok {
+        "application/json or application/x-www-form-urlencoded"
+    } else {
+        "application/json"
+    };
+    let ct = req
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    let mime = ct
+        .split(';')
+        .next()
+        .unwrap_or("")
+        .trim()
+        .to_ascii_lowercase();
+    match mime.as_str() {
+        "application/json" => Ok(Kind::Json),
+        m if m.starts_with("application/") && m.ends_with("+json") => Ok(Kind::Json),
+        "application/x-www-form-urlencoded" if form_ok => Ok(Kind::Form),
+        _ => Err(Error::UnsupportedMediaType { expected }),
+    }
+}
+
+async fn read_body(mut payload: Payload) -> Result<web::BytesMut, Error> {
+    let mut body = web::BytesMut::new();
+    while let Some(chunk) = payload.next().await {
+        let chunk = chunk.map_err(|_| Error::field("body", "could not be read"))?;
+        if body.len() + chunk.len() > MAX_BODY_BYTES {
+            return Err(Error::PayloadTooLarge {
+                limit: MAX_BODY_BYTES,
+            });
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(body)
+}
+
+fn parse<T: DeserializeOwned>(kind: Kind, bytes: &[u8]) -> Result<T, Error> {
+    match kind {
+        Kind::Json => serde_json::from_slice(bytes).map_err(|e| {
+            let msg = e.to_string();
+            let field = msg
+                .split('`')
+                .nth(1)
+                .filter(|_| msg.contains("field"))
+                .unwrap_or("body")
+                .to_owned();
+            Error::field(&field, msg)
+        }),
+        Kind::Form => {
+            serde_urlencoded::from_bytes(bytes).map_err(|e| Error::field("body", e.to_string()))
+        }
+    }
+}
+
+async fn extract<T: DeserializeOwned>(
+    req: HttpRequest,
+    payload: Payload,
+    form_ok: bool,
+) -> Result<T, ApiError> {
+    let kind = body_kind(&req, form_ok)?;
+    if let Some(len) = req
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<usize>().ok())
+    {
+        if len > MAX_BODY_BYTES {
+            return Err(Error::PayloadTooLarge {
+                limit: MAX_BODY_BYTES,
+            }
+            .into());
+        }
+    }
+    let bytes = read_body(payload).await?;
+    Ok(parse(kind, &bytes)?)
+}
+
+impl<T: DeserializeOwned + 'static> FromRequest for Json<T> {
+    type Error = ApiError;
+    type Future = LocalBoxFuture<'static, Result<Self, ApiError>>;
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let (req, payload) = (req.clone(), payload.take());
+        Box::pin(async move { extract(req, payload, false).await.map(Json) })
+    }
+}
+
+impl<T: DeserializeOwned + 'static> FromRequest for JsonOrForm<T> {
+    type Error = ApiError;
+    type Future = LocalBoxFuture<'static, Result<Self, ApiError>>;
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let (req, payload) = (req.clone(), payload.take());
+        Box::pin(async move { extract(req, payload, true).await.map(JsonOrForm) })
+    }
+}
+
+/// The raw `Authorization` header, if any and if it is text.
+pub fn authorization(req: &HttpRequest) -> Option<&str> {
+    req.headers()
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+}
+
+/// Who is calling: User-Agent and peer address (for the sessions list).
+pub fn client_info(req: &HttpRequest) -> ClientInfo {
+    ClientInfo {
+        user_agent: req
+            .headers()
+            .get(header::USER_AGENT)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned),
+        ip: req.peer_addr().map(|a| a.ip().to_string()),
+    }
+}
+
+/// Query-string errors as problem+json.
+pub fn query_config() -> web::QueryConfig {
+    web::QueryConfig::default()
+        .error_handler(|e, _| ApiError(Error::field("query", e.to_string())).into())
+}
+
+/// Path errors as problem+json.
+pub fn path_config() -> web::PathConfig {
+    web::PathConfig::default().error_handler(|_, _| ApiError(Error::NotFound("Resource")).into())
+}

@@ -1,0 +1,50 @@
+//! Tessera's HTTP layer: actix-web routes (one function per endpoint), extractors,
+//! the problem+json error model, the OpenAPI document and Swagger UI. Handlers
+//! parse, call one flow of the [`Hub`], and map the reply.
+#![forbid(unsafe_code)]
+
+pub mod error;
+pub mod extract;
+pub mod openapi;
+pub mod routes;
+
+use actix_web::{
+    App, Error as ActixError, HttpResponse,
+    body::MessageBody,
+    dev::{ServiceFactory, ServiceRequest, ServiceResponse},
+    web,
+};
+use tessera_actors::Hub;
+use tessera_core::Error;
+use utoipa_actix_web::AppExt;
+use utoipa_swagger_ui::SwaggerUi;
+
+/// The whole application for one worker: routes, Swagger UI at `/docs`, the spec at
+/// `/openapi.json`, and problem+json for unknown routes.
+pub fn app(
+    hub: Hub,
+    spec: utoipa::openapi::OpenApi,
+) -> App<
+    impl ServiceFactory<
+        ServiceRequest,
+        Config = (),
+        Response = ServiceResponse<impl MessageBody>,
+        Error = ActixError,
+        InitError = (),
+    >,
+> {
+    App::new()
+        .app_data(web::Data::new(hub))
+        .app_data(extract::query_config())
+        .app_data(extract::path_config())
+        .into_utoipa_app()
+        .configure(routes::configure)
+        .into_app()
+        .service(web::redirect("/docs", "/docs/"))
+        .service(SwaggerUi::new("/docs/{_:.*}").url("/openapi.json", spec))
+        .default_service(web::to(not_found))
+}
+
+async fn not_found() -> HttpResponse {
+    error::problem_response(&Error::NotFound("Route"))
+}

@@ -1,0 +1,185 @@
+//! `/v1/admin/…`: tenants and their users, for operators holding an admin API key.
+//! A tenant-scoped key sees only its own tenant; any other answers 404.
+use actix_web::{
+    HttpRequest, HttpResponse, delete, get, patch, post,
+    web::{self, Data},
+};
+use serde::Deserialize;
+use serde_json::Value;
+use tessera_actors::{
+    Hub,
+    flows::CreateUserRequest,
+    views::{Page, TenantView, UserView},
+};
+use tessera_core::settings::SettingsPatch;
+use utoipa::{IntoParams, ToSchema};
+
+use crate::{
+    error::{ApiResult, Problem},
+    extract::{Json, authorization},
+};
+
+/// `POST /v1/admin/tenants` body: a slug and any settings (others take defaults).
+#[derive(Deserialize, ToSchema)]
+#[schema(example = json!({"slug": "acme", "display_name": "Acme Inc.", "algorithm": "ES256", "access_token_ttl": 300, "allow_signup": true}))]
+pub struct CreateTenantRequest {
+    /// Lowercase `[a-z0-9-]{3,63}`, unique.
+    pub slug: String,
+    /// Any tenant settings.
+    #[serde(flatten)]
+    pub settings: SettingsPatch,
+}
+
+/// Pagination parameters.
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ListQuery {
+    /// `next_cursor` of the previous page.
+    pub cursor: Option<String>,
+    /// Page size, 1 to 200 (default 50).
+    pub limit: Option<i64>,
+}
+
+/// Create a tenant.
+///
+/// Platform keys only. The tenant gets its first signing key of its algorithm.
+#[utoipa::path(
+    tag = "admin",
+    security(("admin_key" = [])),
+    request_body = CreateTenantRequest,
+    responses(
+        (status = 201, description = "Created", body = TenantView),
+        (status = 400, description = "`validation_error`", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "`not_authenticated`", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "`permission_denied`: a scoped key", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "`conflict`: slug taken", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[post("/tenants")]
+pub async fn create_tenant(
+    hub: Data<Hub>,
+    req: HttpRequest,
+    body: Json<Value>,
+) -> ApiResult<HttpResponse> {
+    let key = hub.admin_key(authorization(&req)).await?;
+    let view = hub.create_tenant(&key, body.0).await?;
+    Ok(HttpResponse::Created().json(view))
+}
+
+/// List tenants.
+#[utoipa::path(
+    tag = "admin",
+    security(("admin_key" = [])),
+    params(ListQuery),
+    responses(
+        (status = 200, description = "One page, by slug", body = Page<TenantView>),
+        (status = 401, description = "`not_authenticated`", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[get("/tenants")]
+pub async fn list_tenants(
+    hub: Data<Hub>,
+    req: HttpRequest,
+    q: web::Query<ListQuery>,
+) -> ApiResult<web::Json<Page<TenantView>>> {
+    let key = hub.admin_key(authorization(&req)).await?;
+    let q = q.into_inner();
+    Ok(web::Json(hub.list_tenants(&key, q.cursor, q.limit).await?))
+}
+
+/// Read a tenant.
+#[utoipa::path(
+    tag = "admin",
+    security(("admin_key" = [])),
+    params(("tenant" = String, Path, description = "Tenant slug", example = "acme")),
+    responses(
+        (status = 200, description = "The tenant and its settings", body = TenantView),
+        (status = 401, description = "`not_authenticated`", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "`tenant_not_found`", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[get("/tenants/{tenant}")]
+pub async fn get_tenant(
+    hub: Data<Hub>,
+    req: HttpRequest,
+    tenant: web::Path<String>,
+) -> ApiResult<web::Json<TenantView>> {
+    let key = hub.admin_key(authorization(&req)).await?;
+    Ok(web::Json(hub.get_tenant(&key, &tenant).await?))
+}
+
+/// Change a tenant's settings.
+///
+/// Only the fields sent change; `null` clears a nullable setting. The whole result
+/// is validated and per-field errors are returned. Changing `algorithm` rotates to
+/// a new key of that algorithm. Every node sees the change on its next request.
+#[utoipa::path(
+    tag = "admin",
+    security(("admin_key" = [])),
+    params(("tenant" = String, Path, description = "Tenant slug", example = "acme")),
+    request_body(content = SettingsPatch, example = json!({"access_token_ttl": 300, "audience": "orders-api"})),
+    responses(
+        (status = 200, description = "The changed tenant", body = TenantView),
+        (status = 400, description = "`validation_error`", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "`not_authenticated`", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "`tenant_not_found`", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[patch("/tenants/{tenant}")]
+pub async fn patch_tenant(
+    hub: Data<Hub>,
+    req: HttpRequest,
+    tenant: web::Path<String>,
+    body: Json<Value>,
+) -> ApiResult<web::Json<TenantView>> {
+    let key = hub.admin_key(authorization(&req)).await?;
+    Ok(web::Json(hub.patch_tenant(&key, &tenant, body.0).await?))
+}
+
+/// Delete a tenant and everything it owns.
+#[utoipa::path(
+    tag = "admin",
+    security(("admin_key" = [])),
+    params(("tenant" = String, Path, description = "Tenant slug", example = "acme")),
+    responses(
+        (status = 204, description = "Deleted"),
+        (status = 401, description = "`not_authenticated`", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "`tenant_not_found`", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[delete("/tenants/{tenant}")]
+pub async fn delete_tenant(
+    hub: Data<Hub>,
+    req: HttpRequest,
+    tenant: web::Path<String>,
+) -> ApiResult<HttpResponse> {
+    let key = hub.admin_key(authorization(&req)).await?;
+    hub.delete_tenant(&key, &tenant).await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+/// Create a user in a tenant.
+#[utoipa::path(
+    tag = "admin",
+    security(("admin_key" = [])),
+    params(("tenant" = String, Path, description = "Tenant slug", example = "acme")),
+    request_body = CreateUserRequest,
+    responses(
+        (status = 201, description = "Created", body = UserView),
+        (status = 400, description = "`validation_error`", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "`not_authenticated`", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "`tenant_not_found`", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "`conflict`: username taken", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[post("/tenants/{tenant}/users")]
+pub async fn create_user(
+    hub: Data<Hub>,
+    req: HttpRequest,
+    tenant: web::Path<String>,
+    body: Json<CreateUserRequest>,
+) -> ApiResult<HttpResponse> {
+    let key = hub.admin_key(authorization(&req)).await?;
+    let user = hub.admin_create_user(&key, &tenant, body.0).await?;
+    Ok(HttpResponse::Created().json(user))
+}

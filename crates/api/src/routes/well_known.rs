@@ -1,0 +1,81 @@
+//! `/v1/tenants/{tenant}/.well-known/…`: the JWKS and discovery metadata.
+use actix_web::{
+    HttpResponse, get,
+    http::header,
+    web::{self, Data},
+};
+use tessera_actors::Hub;
+
+use crate::error::{ApiResult, Problem};
+
+/// How long resource servers may cache the JWKS and metadata, seconds.
+pub const CACHE_SECONDS: u32 = 300;
+
+fn cached_json(body: String) -> HttpResponse {
+    HttpResponse::Ok()
+        .content_type("application/json")
+        .insert_header((
+            header::CACHE_CONTROL,
+            format!("public, max-age={CACHE_SECONDS}"),
+        ))
+        .body(body)
+}
+
+/// The tenant's JSON Web Key Set.
+///
+/// Public keys only (HS secrets are never published): the active key and keys still
+/// inside their overlap window.
+#[utoipa::path(
+    tag = "discovery",
+    params(("tenant" = String, Path, description = "Tenant slug", example = "acme")),
+    responses(
+        (status = 200, description = "RFC 7517 JWK set", content_type = "application/json", body = Object,
+         example = json!({"keys": [{"kty": "EC", "crv": "P-256", "x": "f83OJ3D2xF1Bg8vub9tLe1gHMzV76e8Tus9uPHvRVEU", "y": "x_FEzRu9m36HLN_tue659LNpXW6pCyStikYjKIWI5a0", "kid": "key_0193a1b2c3d47e8f9a0b1c2d3e4f5a6b", "alg": "ES256", "use": "sig"}]})),
+        (status = 404, description = "`tenant_not_found`", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[get("/.well-known/jwks.json")]
+pub async fn jwks(hub: Data<Hub>, tenant: web::Path<String>) -> ApiResult<HttpResponse> {
+    let ctx = hub.tenant(&tenant).await?;
+    Ok(cached_json(ctx.jwks.clone()))
+}
+
+/// Discovery metadata.
+///
+/// Where the tenant's issuer, JWKS, token and revocation endpoints are, and its algorithm.
+#[utoipa::path(
+    tag = "discovery",
+    params(("tenant" = String, Path, description = "Tenant slug", example = "acme")),
+    responses(
+        (status = 200, description = "OpenID/OAuth discovery document", content_type = "application/json", body = Object,
+         example = json!({"issuer": "https://auth.example.com/v1/tenants/acme", "jwks_uri": "https://auth.example.com/v1/tenants/acme/.well-known/jwks.json", "token_endpoint": "https://auth.example.com/v1/tenants/acme/token", "revocation_endpoint": "https://auth.example.com/v1/tenants/acme/token/revoke", "id_token_signing_alg_values_supported": ["ES256"]})),
+        (status = 404, description = "`tenant_not_found`", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[get("/.well-known/openid-configuration")]
+pub async fn openid_configuration(
+    hub: Data<Hub>,
+    tenant: web::Path<String>,
+) -> ApiResult<HttpResponse> {
+    let ctx = hub.tenant(&tenant).await?;
+    let base = format!(
+        "{}/v1/tenants/{}",
+        hub.public_url().trim_end_matches('/'),
+        ctx.slug
+    );
+    let alg = ctx.settings.algorithm.as_str();
+    let doc = serde_json::json!({
+        "issuer": ctx.issuer(),
+        "jwks_uri": format!("{base}/.well-known/jwks.json"),
+        "token_endpoint": format!("{base}/token"),
+        "revocation_endpoint": format!("{base}/token/revoke"),
+        "userinfo_endpoint": format!("{base}/users/me"),
+        "grant_types_supported": ["password", "refresh_token"],
+        "response_types_supported": ["token"],
+        "subject_types_supported": ["public"],
+        "token_endpoint_auth_methods_supported": ["none"],
+        "id_token_signing_alg_values_supported": [alg],
+        "token_endpoint_auth_signing_alg_values_supported": [alg],
+    });
+    Ok(cached_json(doc.to_string()))
+}

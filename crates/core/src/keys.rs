@@ -1,0 +1,156 @@
+//! Signing-key material: generation for every algorithm, the encoding/decoding keys
+//! built from it, and the public JWK published in the tenant's JWKS.
+use aws_lc_rs::{
+    encoding::AsDer,
+    rsa::{KeyPair as RsaKeyPair, KeySize},
+    signature::{
+        ECDSA_P256_SHA256_FIXED_SIGNING, ECDSA_P384_SHA384_FIXED_SIGNING, EcdsaKeyPair,
+        Ed25519KeyPair,
+    },
+};
+use jsonwebtoken::{DecodingKey, EncodingKey, jwk::Jwk};
+use std::fmt;
+
+use crate::{Error, Result, algorithm::SigningAlgorithm, master_key::fill_random};
+
+/// Private key material: an HS secret, or a PKCS#8 PEM private key.
+#[derive(Clone)]
+pub struct KeyMaterial {
+    /// The algorithm the key signs with.
+    pub algorithm: SigningAlgorithm,
+    bytes: Vec<u8>,
+}
+
+impl fmt::Debug for KeyMaterial {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "KeyMaterial({}, bytes: <hidden>)", self.algorithm)
+    }
+}
+
+fn crypto_err(what: &str) -> Error {
+    Error::Internal(format!("key generation failed: {what}"))
+}
+
+fn to_pem(der: &[u8]) -> Vec<u8> {
+    pem::encode(&pem::Pem::new("PRIVATE KEY", der.to_vec())).into_bytes()
+}
+
+impl KeyMaterial {
+    /// Generates a new key: 64-byte HS secrets, RSA-2048, P-256, P-384 or Ed25519.
+    pub fn generate(algorithm: SigningAlgorithm) -> Result<Self> {
+        use SigningAlgorithm as A;
+        let bytes = match algorithm {
+            A::HS256 | A::HS384 | A::HS512 => {
+                let mut secret = vec![0u8; 64];
+                fill_random(&mut secret);
+                secret
+            }
+            A::RS256 => {
+                let kp = RsaKeyPair::generate(KeySize::Rsa2048).map_err(|_| crypto_err("rsa"))?;
+                let der = kp.as_der().map_err(|_| crypto_err("rsa der"))?;
+                to_pem(der.as_ref())
+            }
+            A::ES256 | A::ES384 => {
+                let alg = if algorithm == A::ES256 {
+                    &ECDSA_P256_SHA256_FIXED_SIGNING
+                } else {
+                    &ECDSA_P384_SHA384_FIXED_SIGNING
+                };
+                let kp = EcdsaKeyPair::generate(alg).map_err(|_| crypto_err("ec"))?;
+                let doc = kp.to_pkcs8v1().map_err(|_| crypto_err("ec pkcs8"))?;
+                to_pem(doc.as_ref())
+            }
+            A::EdDSA => {
+                let kp = Ed25519KeyPair::generate().map_err(|_| crypto_err("ed25519"))?;
+                let doc = kp.to_pkcs8v1().map_err(|_| crypto_err("ed25519 pkcs8"))?;
+                to_pem(doc.as_ref())
+            }
+        };
+        Ok(Self { algorithm, bytes })
+    }
+
+    /// Rebuilds material from its stored bytes (after decryption) and checks it.
+    pub fn from_bytes(algorithm: SigningAlgorithm, bytes: Vec<u8>) -> Result<Self> {
+        let material = Self { algorithm, bytes };
+        material.encoding_key()?;
+        Ok(material)
+    }
+
+    /// The raw bytes to encrypt and store.
+    pub fn as_bytes(&self) -> &[u8] {
+        &self.bytes
+    }
+
+    /// The key that signs tokens.
+    pub fn encoding_key(&self) -> Result<EncodingKey> {
+        use SigningAlgorithm as A;
+        let bad = |_| Error::Internal(format!("stored {} key is malformed", self.algorithm));
+        match self.algorithm {
+            A::HS256 | A::HS384 | A::HS512 => Ok(EncodingKey::from_secret(&self.bytes)),
+            A::RS256 => EncodingKey::from_rsa_pem(&self.bytes).map_err(bad),
+            A::ES256 | A::ES384 => EncodingKey::from_ec_pem(&self.bytes).map_err(bad),
+            A::EdDSA => EncodingKey::from_ed_pem(&self.bytes).map_err(bad),
+        }
+    }
+
+    /// The public JWK (with `kid`, `alg`, `use: sig`), or `None` for HS secrets, which
+    /// are never published.
+    pub fn public_jwk(&self, kid: &str) -> Result<Option<Jwk>> {
+        if self.algorithm.is_symmetric() {
+            return Ok(None);
+        }
+        let mut jwk = Jwk::from_encoding_key(&self.encoding_key()?, self.algorithm.jwt())
+            .map_err(|e| Error::Internal(format!("public jwk: {e}")))?;
+        jwk.common.key_id = Some(kid.to_owned());
+        jwk.common.public_key_use = Some(jsonwebtoken::jwk::PublicKeyUse::Signature);
+        Ok(Some(jwk))
+    }
+
+    /// The key that verifies tokens: the secret for HS, the public key otherwise.
+    pub fn decoding_key(&self) -> Result<DecodingKey> {
+        if self.algorithm.is_symmetric() {
+            return Ok(DecodingKey::from_secret(&self.bytes));
+        }
+        let jwk = self
+            .public_jwk("")?
+            .ok_or_else(|| Error::Internal("no public key".into()))?;
+        decoding_key_from_jwk(&jwk)
+    }
+}
+
+/// A verifying key from a published JWK (what a resource server does).
+pub fn decoding_key_from_jwk(jwk: &Jwk) -> Result<DecodingKey> {
+    DecodingKey::from_jwk(jwk).map_err(|e| Error::Internal(format!("jwk: {e}")))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_algorithm_generates_and_reloads() {
+        for alg in SigningAlgorithm::ALL {
+            let m = KeyMaterial::generate(alg).unwrap_or_else(|e| panic!("{alg}: {e}"));
+            let again = KeyMaterial::from_bytes(alg, m.as_bytes().to_vec());
+            assert!(again.is_ok(), "{alg}");
+            assert!(m.decoding_key().is_ok(), "{alg}");
+            let jwk = m
+                .public_jwk("key_1")
+                .unwrap_or_else(|e| panic!("{alg}: {e}"));
+            assert_eq!(jwk.is_none(), alg.is_symmetric(), "{alg}");
+            if let Some(jwk) = jwk {
+                let text = serde_json::to_string(&jwk).unwrap_or_default();
+                assert!(text.contains("\"kid\":\"key_1\""), "{text}");
+                assert!(!text.contains("\"d\""), "private part leaked: {text}");
+            }
+        }
+    }
+
+    #[test]
+    fn debug_hides_material_and_garbage_is_rejected() {
+        let m = KeyMaterial::generate(SigningAlgorithm::HS256).unwrap_or_else(|e| panic!("{e}"));
+        assert!(format!("{m:?}").contains("<hidden>"));
+        assert!(KeyMaterial::from_bytes(SigningAlgorithm::ES256, b"garbage".to_vec()).is_err());
+        assert!(KeyMaterial::from_bytes(SigningAlgorithm::RS256, b"garbage".to_vec()).is_err());
+    }
+}

@@ -1,0 +1,19 @@
+//! Tessera's domain: ids, tenant settings, claims, key material, token minting and
+//! verification, password policy and the one error type. No I/O happens here, so
+//! every security rule is tested without services.
+#![forbid(unsafe_code)]
+
+pub mod admin_key;
+pub mod algorithm;
+pub mod claims;
+pub mod error;
+pub mod ids;
+pub mod keys;
+pub mod master_key;
+pub mod password;
+pub mod secret;
+pub mod settings;
+pub mod time;
+pub mod token;
+
+pub use error::{Error, Result};

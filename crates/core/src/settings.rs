@@ -1,0 +1,392 @@
+//! A tenant's settings (API.md's flat object), their defaults, and validated patches.
+use serde::{Deserialize, Deserializer, Serialize};
+use serde_json::{Map, Value};
+
+use crate::{
+    Result,
+    algorithm::SigningAlgorithm,
+    error::{Error, FieldErrors, push_field},
+    password::MAX_PASSWORD_BYTES,
+};
+
+/// Longest leeway accepted, in seconds: clock skew is bounded (RFC 8725).
+pub const MAX_LEEWAY: i64 = 300;
+/// Longest lifetime of any kind accepted, in seconds (one year).
+pub const MAX_LIFETIME: i64 = 366 * 86_400;
+/// Claims Tessera sets itself, which custom claims may not override.
+pub const RESERVED_CLAIMS: [&str; 12] = [
+    "iss",
+    "sub",
+    "aud",
+    "exp",
+    "nbf",
+    "iat",
+    "jti",
+    "sid",
+    "token_type",
+    "user_id",
+    "roles",
+    "typ",
+];
+
+/// Every setting of a tenant, with API.md's defaults.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct TenantSettings {
+    /// Name shown to people.
+    pub display_name: String,
+    /// `iss` of its tokens; null means `{public_url}/v1/tenants/{slug}`.
+    pub issuer: Option<String>,
+    /// `aud` of its tokens, checked on verify when set.
+    pub audience: Option<String>,
+    /// Signing algorithm of its keys.
+    pub algorithm: SigningAlgorithm,
+    /// Access token lifetime, seconds.
+    pub access_token_ttl: i64,
+    /// Refresh token lifetime, seconds.
+    pub refresh_token_ttl: i64,
+    /// Longest a session may live through rotations, seconds.
+    pub session_max_lifetime: i64,
+    /// Whether each refresh returns a new refresh token and retires the old one.
+    pub rotate_refresh_tokens: bool,
+    /// Clock skew allowed on `exp`/`nbf`, seconds.
+    pub leeway: i64,
+    /// Accepted `Authorization` prefixes: `Bearer` and/or `JWT`.
+    pub auth_header_types: Vec<String>,
+    /// Whether end users may sign up at `POST /users`.
+    pub allow_signup: bool,
+    /// Minimum password length, characters.
+    pub password_min_length: i32,
+    /// Browser mode: refresh token in an HttpOnly cookie.
+    pub refresh_cookie: bool,
+    /// Login attempts per minute per user and per client address.
+    pub login_rate_limit: i32,
+    /// Claims merged into every token.
+    #[schema(value_type = Object)]
+    pub custom_claims: Map<String, Value>,
+    /// Scheduled key rotation interval, seconds; null is off.
+    pub key_rotation_interval: Option<i64>,
+    /// A disabled tenant answers like an unknown one.
+    pub disabled: bool,
+}
+
+impl TenantSettings {
+    /// Defaults for a new tenant with this display name.
+    pub fn new(display_name: impl Into<String>) -> Self {
+        Self {
+            display_name: display_name.into(),
+            issuer: None,
+            audience: None,
+            algorithm: SigningAlgorithm::ES256,
+            access_token_ttl: 900,
+            refresh_token_ttl: 86_400,
+            session_max_lifetime: 30 * 86_400,
+            rotate_refresh_tokens: true,
+            leeway: 0,
+            auth_header_types: vec!["Bearer".into()],
+            allow_signup: false,
+            password_min_length: 8,
+            refresh_cookie: false,
+            login_rate_limit: 10,
+            custom_claims: Map::new(),
+            key_rotation_interval: None,
+            disabled: false,
+        }
+    }
+
+    /// Applies a patch, then checks the whole result; on error `self` is unchanged.
+    pub fn apply(&mut self, patch: SettingsPatch) -> Result<()> {
+        let mut next = self.clone();
+        macro_rules! set {
+            ($($f:ident),*) => { $( if let Some(v) = patch.$f { next.$f = v; } )* };
+        }
+        set!(
+            display_name,
+            issuer,
+            audience,
+            algorithm,
+            access_token_ttl,
+            refresh_token_ttl,
+            session_max_lifetime,
+            rotate_refresh_tokens,
+            leeway,
+            auth_header_types,
+            allow_signup,
+            password_min_length,
+            refresh_cookie,
+            login_rate_limit,
+            custom_claims,
+            key_rotation_interval,
+            disabled
+        );
+        next.validate()?;
+        *self = next;
+        Ok(())
+    }
+
+    /// Checks every rule between settings, reporting all broken ones by field.
+    pub fn validate(&self) -> Result<()> {
+        let mut e = FieldErrors::new();
+        let n = self.display_name.trim().chars().count();
+        if n == 0 || n > 200 {
+            push_field(&mut e, "display_name", "must be 1 to 200 characters");
+        }
+        if let Some(iss) = &self.issuer {
+            if !(iss.starts_with("https://") || iss.starts_with("http://")) || iss.len() > 2048 {
+                push_field(
+                    &mut e,
+                    "issuer",
+                    "must be an http(s) URL of at most 2048 characters",
+                );
+            }
+        }
+        if let Some(aud) = &self.audience {
+            if aud.is_empty() || aud.len() > 2048 {
+                push_field(&mut e, "audience", "must be 1 to 2048 characters");
+            }
+        }
+        for (field, v) in [
+            ("access_token_ttl", self.access_token_ttl),
+            ("refresh_token_ttl", self.refresh_token_ttl),
+            ("session_max_lifetime", self.session_max_lifetime),
+        ] {
+            if !(1..=MAX_LIFETIME).contains(&v) {
+                push_field(
+                    &mut e,
+                    field,
+                    format!("must be between 1 and {MAX_LIFETIME} seconds"),
+                );
+            }
+        }
+        if self.refresh_token_ttl < self.access_token_ttl {
+            push_field(
+                &mut e,
+                "refresh_token_ttl",
+                "must be at least access_token_ttl",
+            );
+        }
+        if self.session_max_lifetime < self.refresh_token_ttl {
+            push_field(
+                &mut e,
+                "session_max_lifetime",
+                "must be at least refresh_token_ttl",
+            );
+        }
+        if !(0..=MAX_LEEWAY).contains(&self.leeway) {
+            push_field(
+                &mut e,
+                "leeway",
+                format!("must be between 0 and {MAX_LEEWAY} seconds"),
+            );
+        }
+        if self.auth_header_types.is_empty()
+            || self
+                .auth_header_types
+                .iter()
+                .any(|t| t != "Bearer" && t != "JWT")
+        {
+            push_field(
+                &mut e,
+                "auth_header_types",
+                "must be a non-empty list of \"Bearer\" and \"JWT\"",
+            );
+        }
+        if !(1..=MAX_PASSWORD_BYTES as i32).contains(&self.password_min_length) {
+            push_field(
+                &mut e,
+                "password_min_length",
+                format!("must be between 1 and {MAX_PASSWORD_BYTES}"),
+            );
+        }
+        if !(1..=100_000).contains(&self.login_rate_limit) {
+            push_field(
+                &mut e,
+                "login_rate_limit",
+                "must be between 1 and 100000 attempts per minute",
+            );
+        }
+        if let Some(i) = self.key_rotation_interval {
+            if !(1..=10 * MAX_LIFETIME).contains(&i) {
+                push_field(
+                    &mut e,
+                    "key_rotation_interval",
+                    "must be a positive number of seconds or null",
+                );
+            }
+        }
+        if let Some(k) = self
+            .custom_claims
+            .keys()
+            .find(|k| RESERVED_CLAIMS.contains(&k.as_str()))
+        {
+            push_field(
+                &mut e,
+                "custom_claims",
+                format!("may not set the reserved claim {k:?}"),
+            );
+        }
+        if serde_json::to_vec(&self.custom_claims).map_or(0, |v| v.len()) > 4096 {
+            push_field(
+                &mut e,
+                "custom_claims",
+                "must be at most 4096 bytes of JSON",
+            );
+        }
+        Error::check_fields(e)
+    }
+}
+
+/// A partial change of settings: absent fields stay as they are; for nullable
+/// settings an explicit `null` clears them.
+#[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SettingsPatch {
+    /// See [`TenantSettings::display_name`].
+    pub display_name: Option<String>,
+    /// See [`TenantSettings::issuer`].
+    #[serde(default, deserialize_with = "nullable")]
+    #[schema(value_type = Option<String>)]
+    pub issuer: Option<Option<String>>,
+    /// See [`TenantSettings::audience`].
+    #[serde(default, deserialize_with = "nullable")]
+    #[schema(value_type = Option<String>)]
+    pub audience: Option<Option<String>>,
+    /// See [`TenantSettings::algorithm`].
+    pub algorithm: Option<SigningAlgorithm>,
+    /// See [`TenantSettings::access_token_ttl`].
+    pub access_token_ttl: Option<i64>,
+    /// See [`TenantSettings::refresh_token_ttl`].
+    pub refresh_token_ttl: Option<i64>,
+    /// See [`TenantSettings::session_max_lifetime`].
+    pub session_max_lifetime: Option<i64>,
+    /// See [`TenantSettings::rotate_refresh_tokens`].
+    pub rotate_refresh_tokens: Option<bool>,
+    /// See [`TenantSettings::leeway`].
+    pub leeway: Option<i64>,
+    /// See [`TenantSettings::auth_header_types`].
+    pub auth_header_types: Option<Vec<String>>,
+    /// See [`TenantSettings::allow_signup`].
+    pub allow_signup: Option<bool>,
+    /// See [`TenantSettings::password_min_length`].
+    pub password_min_length: Option<i32>,
+    /// See [`TenantSettings::refresh_cookie`].
+    pub refresh_cookie: Option<bool>,
+    /// See [`TenantSettings::login_rate_limit`].
+    pub login_rate_limit: Option<i32>,
+    /// See [`TenantSettings::custom_claims`].
+    #[schema(value_type = Option<Object>)]
+    pub custom_claims: Option<Map<String, Value>>,
+    /// See [`TenantSettings::key_rotation_interval`].
+    #[serde(default, deserialize_with = "nullable")]
+    #[schema(value_type = Option<i64>)]
+    pub key_rotation_interval: Option<Option<i64>>,
+    /// See [`TenantSettings::disabled`].
+    pub disabled: Option<bool>,
+}
+
+impl SettingsPatch {
+    /// Parses a patch from a JSON object, naming the offending field on error.
+    pub fn from_json(value: Value) -> Result<Self> {
+        serde_json::from_value(value).map_err(|e| {
+            let msg = e.to_string();
+            let field = msg
+                .split('`')
+                .nth(1)
+                .filter(|_| msg.starts_with("unknown field"))
+                .unwrap_or("body")
+                .to_owned();
+            Error::field(&field, msg)
+        })
+    }
+}
+
+fn nullable<'de, D, T>(d: D) -> std::result::Result<Option<Option<T>>, D::Error>
+where
+    D: Deserializer<'de>,
+    T: Deserialize<'de>,
+{
+    Option::<T>::deserialize(d).map(Some)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn patch(v: Value) -> SettingsPatch {
+        SettingsPatch::from_json(v).unwrap_or_else(|e| panic!("{e:?}"))
+    }
+
+    #[test]
+    fn defaults_follow_the_contract_and_are_valid() {
+        let s = TenantSettings::new("Acme");
+        assert_eq!(s.algorithm, SigningAlgorithm::ES256);
+        assert_eq!(
+            (
+                s.access_token_ttl,
+                s.refresh_token_ttl,
+                s.session_max_lifetime
+            ),
+            (900, 86_400, 2_592_000)
+        );
+        assert!(s.rotate_refresh_tokens && !s.allow_signup && !s.refresh_cookie && !s.disabled);
+        assert_eq!(s.auth_header_types, vec!["Bearer"]);
+        assert_eq!(s.password_min_length, 8);
+        assert!(s.validate().is_ok());
+    }
+
+    #[test]
+    fn patch_sets_clears_and_keeps() {
+        let mut s = TenantSettings::new("Acme");
+        s.apply(patch(json!({"audience": "api", "access_token_ttl": 1})))
+            .unwrap_or_else(|e| panic!("{e:?}"));
+        assert_eq!(s.audience.as_deref(), Some("api"));
+        assert_eq!(s.access_token_ttl, 1);
+        s.apply(patch(json!({"audience": null})))
+            .unwrap_or_else(|e| panic!("{e:?}"));
+        assert_eq!(s.audience, None);
+        assert_eq!(s.access_token_ttl, 1, "absent fields are kept");
+    }
+
+    #[test]
+    fn invalid_patches_name_fields_and_change_nothing() {
+        let mut s = TenantSettings::new("Acme");
+        let before = s.clone();
+        let cases = [
+            (json!({"access_token_ttl": 0}), "access_token_ttl"),
+            (json!({"access_token_ttl": 100_000}), "refresh_token_ttl"),
+            (
+                json!({"refresh_token_ttl": 3_000_000}),
+                "session_max_lifetime",
+            ),
+            (json!({"leeway": 301}), "leeway"),
+            (json!({"leeway": -1}), "leeway"),
+            (json!({"auth_header_types": ["Token"]}), "auth_header_types"),
+            (json!({"auth_header_types": []}), "auth_header_types"),
+            (json!({"custom_claims": {"sub": "x"}}), "custom_claims"),
+            (json!({"issuer": "ftp://x"}), "issuer"),
+            (json!({"display_name": " "}), "display_name"),
+            (json!({"login_rate_limit": 0}), "login_rate_limit"),
+        ];
+        for (p, field) in cases {
+            match s.apply(patch(p.clone())) {
+                Err(Error::Validation { errors, .. }) => {
+                    assert!(errors.contains_key(field), "{p}: {errors:?}")
+                }
+                other => panic!("{p}: {other:?}"),
+            }
+            assert_eq!(s, before);
+        }
+    }
+
+    #[test]
+    fn unknown_and_mistyped_fields_are_rejected() {
+        match SettingsPatch::from_json(json!({"acess_token_ttl": 5})) {
+            Err(Error::Validation { errors, .. }) => {
+                assert!(errors.contains_key("acess_token_ttl"))
+            }
+            other => panic!("{other:?}"),
+        }
+        assert!(SettingsPatch::from_json(json!({"algorithm": "none"})).is_err());
+        assert!(SettingsPatch::from_json(json!({"leeway": "5"})).is_err());
+    }
+}

@@ -1,0 +1,214 @@
+//! Minting and verifying tokens against a tenant's key ring, following RFC 8725: the
+//! algorithm comes from the key named by `kid` (never from the header alone), `none`
+//! and mismatched algorithms fail, `iss`/`aud`/`exp`/`nbf`/`typ`/`token_type` are
+//! checked with the tenant's bounded leeway.
+use jsonwebtoken::{DecodingKey, EncodingKey, Header, Validation, errors::ErrorKind};
+use serde_json::{Map, Value};
+use std::collections::HashMap;
+
+use crate::{
+    Error, Result,
+    algorithm::SigningAlgorithm,
+    claims::{MintClaims, TokenType, VerifiedClaims},
+    keys::KeyMaterial,
+    settings::MAX_LEEWAY,
+};
+
+/// Longest token accepted for verification, in bytes; larger input is rejected unread.
+pub const MAX_TOKEN_BYTES: usize = 8192;
+
+/// What every token of a tenant must say about where it comes from.
+#[derive(Debug, Clone)]
+pub struct TokenPolicy {
+    /// Expected and written `iss`.
+    pub issuer: String,
+    /// Expected and written `aud`, when set.
+    pub audience: Option<String>,
+    /// Allowed clock skew, seconds (bounded by [`MAX_LEEWAY`]).
+    pub leeway: u64,
+}
+
+struct Signer {
+    kid: String,
+    alg: SigningAlgorithm,
+    key: EncodingKey,
+}
+
+struct Verifier {
+    alg: jsonwebtoken::Algorithm,
+    key: DecodingKey,
+    validation: Validation,
+}
+
+/// A tenant's keys ready for use: the active signer and every key that may still
+/// verify, by kid. Built once per tenant load and shared behind an `Arc`.
+pub struct KeyRing {
+    policy: TokenPolicy,
+    signer: Option<Signer>,
+    verifiers: HashMap<String, Verifier>,
+}
+
+impl std::fmt::Debug for KeyRing {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("KeyRing")
+            .field("issuer", &self.policy.issuer)
+            .field("active", &self.signer.as_ref().map(|s| &s.kid))
+            .field("kids", &self.verifiers.keys().collect::<Vec<_>>())
+            .finish()
+    }
+}
+
+/// What a new token says about its user and session.
+#[derive(Debug, Clone, Copy)]
+pub struct Subject<'a> {
+    /// User id.
+    pub user_id: &'a str,
+    /// The user's roles now.
+    pub roles: &'a [String],
+    /// Session id.
+    pub sid: &'a str,
+    /// Tenant custom claims.
+    pub custom: &'a Map<String, Value>,
+}
+
+impl KeyRing {
+    /// An empty ring with a policy; add keys with [`KeyRing::add`].
+    pub fn new(mut policy: TokenPolicy) -> Self {
+        policy.leeway = policy.leeway.min(MAX_LEEWAY as u64);
+        Self {
+            policy,
+            signer: None,
+            verifiers: HashMap::new(),
+        }
+    }
+
+    /// Adds a key that verifies; `active` also makes it the signer.
+    pub fn add(&mut self, kid: &str, material: &KeyMaterial, active: bool) -> Result<()> {
+        let alg = material.algorithm.jwt();
+        let mut validation = Validation::new(alg);
+        validation.algorithms = vec![alg];
+        validation.leeway = self.policy.leeway;
+        validation.validate_nbf = true;
+        validation.set_issuer(&[&self.policy.issuer]);
+        match &self.policy.audience {
+            Some(aud) => {
+                validation.set_audience(&[aud]);
+                validation.set_required_spec_claims(&["exp", "nbf", "iss", "sub", "aud"]);
+            }
+            None => {
+                validation.validate_aud = false;
+                validation.set_required_spec_claims(&["exp", "nbf", "iss", "sub"]);
+            }
+        }
+        self.verifiers.insert(
+            kid.to_owned(),
+            Verifier {
+                alg,
+                key: material.decoding_key()?,
+                validation,
+            },
+        );
+        if active {
+            self.signer = Some(Signer {
+                kid: kid.to_owned(),
+                alg: material.algorithm,
+                key: material.encoding_key()?,
+            });
+        }
+        Ok(())
+    }
+
+    /// The policy this ring enforces.
+    pub fn policy(&self) -> &TokenPolicy {
+        &self.policy
+    }
+
+    /// The kid of the signing key, if the tenant has one.
+    pub fn active_kid(&self) -> Option<&str> {
+        self.signer.as_ref().map(|s| s.kid.as_str())
+    }
+
+    /// Signs a token for `subject`, valid from `now` for `ttl` seconds (never past
+    /// `not_after` when given); returns the compact JWS and its `exp`.
+    pub fn mint(
+        &self,
+        token_type: TokenType,
+        subject: Subject<'_>,
+        jti: &str,
+        now: i64,
+        ttl: i64,
+        not_after: Option<i64>,
+    ) -> Result<(String, i64)> {
+        let signer = self
+            .signer
+            .as_ref()
+            .ok_or_else(|| Error::Unavailable("tenant has no active signing key".into()))?;
+        let exp = not_after.map_or(now + ttl, |na| (now + ttl).min(na));
+        let claims = MintClaims {
+            iss: &self.policy.issuer,
+            aud: self.policy.audience.as_deref(),
+            sub: subject.user_id,
+            exp,
+            iat: now,
+            nbf: now,
+            jti,
+            sid: subject.sid,
+            token_type,
+            user_id: subject.user_id,
+            roles: subject.roles,
+            custom: subject.custom,
+        };
+        let mut header = Header::new(signer.alg.jwt());
+        header.kid = Some(signer.kid.clone());
+        header.typ = Some(token_type.typ().to_owned());
+        let token = jsonwebtoken::encode(&header, &claims, &signer.key)
+            .map_err(|e| Error::Internal(format!("signing failed: {e}")))?;
+        Ok((token, exp))
+    }
+
+    /// Verifies a token of this tenant; `expected` restricts the token type.
+    pub fn verify(&self, token: &str, expected: Option<TokenType>) -> Result<VerifiedClaims> {
+        const INVALID: Error = Error::TokenNotValid("Token is invalid");
+        if token.len() > MAX_TOKEN_BYTES {
+            return Err(Error::TokenNotValid("Token is too large"));
+        }
+        let header = jsonwebtoken::decode_header(token).map_err(|_| INVALID)?;
+        let kid = header.kid.as_deref().ok_or(INVALID)?;
+        let verifier = self.verifiers.get(kid).ok_or(INVALID)?;
+        if header.alg != verifier.alg {
+            return Err(INVALID);
+        }
+        let data =
+            jsonwebtoken::decode::<VerifiedClaims>(token, &verifier.key, &verifier.validation)
+                .map_err(|e| match e.kind() {
+                    ErrorKind::ExpiredSignature => Error::TokenNotValid("Token is expired"),
+                    ErrorKind::ImmatureSignature => Error::TokenNotValid("Token is not yet valid"),
+                    _ => INVALID,
+                })?;
+        let claims = data.claims;
+        let typ_ok = data
+            .header
+            .typ
+            .as_deref()
+            .is_some_and(|t| t.eq_ignore_ascii_case(claims.token_type.typ()));
+        if !typ_ok {
+            return Err(INVALID);
+        }
+        if expected.is_some_and(|t| t != claims.token_type) {
+            return Err(Error::TokenNotValid("Token has wrong type"));
+        }
+        Ok(claims)
+    }
+}
+
+#[cfg(test)]
+mod tests;
+
+/// The token of an `Authorization` header whose scheme is one of `allowed`
+/// (`Bearer`, `JWT`), compared case-sensitively as simplejwt does.
+pub fn from_authorization<'a>(header: &'a str, allowed: &[String]) -> Option<&'a str> {
+    let (scheme, token) = header.split_once(' ')?;
+    let token = token.trim();
+    (allowed.iter().any(|a| a == scheme) && !token.is_empty() && !token.contains(' '))
+        .then_some(token)
+}

@@ -1,0 +1,393 @@
+//! Configuration: built-in defaults < optional `tessera.toml` (`--config PATH`) <
+//! environment `TESSERA__SECTION__KEY`. Variables:
+//! `TESSERA__PUBLIC_URL`, `TESSERA__HTTP__BIND`, `TESSERA__HTTP__WORKERS`,
+//! `TESSERA__DATABASE__URL`, `TESSERA__DATABASE__POOL_SIZE`,
+//! `TESSERA__DATABASE__MIGRATE_ON_START`, `TESSERA__REDIS__URL`,
+//! `TESSERA__REDIS__PREFIX`, `TESSERA__KEYS__MASTER_KEY`,
+//! `TESSERA__ARGON2__MEMORY_KIB`, `TESSERA__ARGON2__ITERATIONS`,
+//! `TESSERA__ARGON2__PARALLELISM`, `TESSERA__ARGON2__MAX_CONCURRENCY`,
+//! `TESSERA__TIMEOUTS__SEND_MS`, `TESSERA__TIMEOUTS__HASH_MS`, `TESSERA__LOG__FORMAT`.
+//! A missing or malformed setting stops start-up with one line naming it; no secret
+//! value is ever printed.
+use serde::Deserialize;
+use std::{fmt, path::Path, sync::Arc, time::Duration};
+use tessera_core::{master_key::MasterKey, password::HashParams, secret::SecretString};
+
+/// Every setting, with defaults filled in.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Settings {
+    /// Base URL clients reach this service at (default issuers, discovery).
+    #[serde(default = "default_public_url")]
+    pub public_url: String,
+    /// HTTP listener.
+    #[serde(default)]
+    pub http: Http,
+    /// Postgres.
+    #[serde(default)]
+    pub database: Database,
+    /// Redis.
+    #[serde(default)]
+    pub redis: Redis,
+    /// Key encryption.
+    #[serde(default)]
+    pub keys: Keys,
+    /// Password hashing.
+    #[serde(default)]
+    pub argon2: Argon2,
+    /// Actor reply timeouts.
+    #[serde(default)]
+    pub timeouts: Timeouts,
+    /// Logging.
+    #[serde(default)]
+    pub log: Log,
+}
+
+/// `[http]`
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Http {
+    /// Address to listen on.
+    #[serde(default = "default_bind")]
+    pub bind: String,
+    /// actix-web workers; 0 means one per core.
+    #[serde(default)]
+    pub workers: usize,
+}
+
+/// `[database]`
+#[derive(Clone, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct Database {
+    /// Postgres URL (may carry a password: never printed).
+    pub url: Option<SecretString>,
+    /// Pool size; also the thread count of the DB-bound actors.
+    #[serde(default = "default_pool")]
+    pub pool_size: u32,
+    /// Apply pending migrations when `serve` starts.
+    #[serde(default = "yes")]
+    pub migrate_on_start: bool,
+}
+
+/// `[redis]`
+#[derive(Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Redis {
+    /// Redis URL (may carry a password: never printed).
+    #[serde(default = "default_redis")]
+    pub url: SecretString,
+    /// Prefix of every key and channel.
+    #[serde(default = "default_prefix")]
+    pub prefix: String,
+}
+
+/// `[keys]`
+#[derive(Clone, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct Keys {
+    /// 32 bytes, standard base64: encrypts every private signing key at rest.
+    pub master_key: Option<SecretString>,
+}
+
+/// `[argon2]`
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Argon2 {
+    /// Memory per hash, KiB.
+    #[serde(default = "default_m")]
+    pub memory_kib: u32,
+    /// Iterations.
+    #[serde(default = "default_t")]
+    pub iterations: u32,
+    /// Lanes.
+    #[serde(default = "default_p")]
+    pub parallelism: u32,
+    /// Hashes at once (hasher threads); 0 means one per core.
+    #[serde(default)]
+    pub max_concurrency: usize,
+}
+
+/// `[timeouts]`
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Timeouts {
+    /// Longest wait for an actor reply, ms (then 503).
+    #[serde(default = "default_send_ms")]
+    pub send_ms: u64,
+    /// Longest wait for a password hash/verify, ms (then 503).
+    #[serde(default = "default_hash_ms")]
+    pub hash_ms: u64,
+}
+
+/// `[log]`
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Log {
+    /// `text` or `json`.
+    #[serde(default = "default_log_format")]
+    pub format: String,
+    /// tracing filter, e.g. `info` or `tessera=debug`.
+    #[serde(default = "default_log_level")]
+    pub level: String,
+}
+
+fn default_public_url() -> String {
+    "http://127.0.0.1:8080".into()
+}
+fn default_bind() -> String {
+    "127.0.0.1:8080".into()
+}
+fn default_pool() -> u32 {
+    16
+}
+fn yes() -> bool {
+    true
+}
+fn default_redis() -> SecretString {
+    SecretString::new("redis://127.0.0.1:6379")
+}
+fn default_prefix() -> String {
+    "tessera:".into()
+}
+fn default_m() -> u32 {
+    HashParams::default().memory_kib
+}
+fn default_t() -> u32 {
+    HashParams::default().iterations
+}
+fn default_p() -> u32 {
+    HashParams::default().parallelism
+}
+fn default_send_ms() -> u64 {
+    5_000
+}
+fn default_hash_ms() -> u64 {
+    10_000
+}
+fn default_log_format() -> String {
+    "text".into()
+}
+fn default_log_level() -> String {
+    "info".into()
+}
+
+impl Default for Http {
+    fn default() -> Self {
+        Self {
+            bind: default_bind(),
+            workers: 0,
+        }
+    }
+}
+impl Default for Redis {
+    fn default() -> Self {
+        Self {
+            url: default_redis(),
+            prefix: default_prefix(),
+        }
+    }
+}
+impl Default for Argon2 {
+    fn default() -> Self {
+        Self {
+            memory_kib: default_m(),
+            iterations: default_t(),
+            parallelism: default_p(),
+            max_concurrency: 0,
+        }
+    }
+}
+impl Default for Timeouts {
+    fn default() -> Self {
+        Self {
+            send_ms: default_send_ms(),
+            hash_ms: default_hash_ms(),
+        }
+    }
+}
+impl Default for Log {
+    fn default() -> Self {
+        Self {
+            format: default_log_format(),
+            level: default_log_level(),
+        }
+    }
+}
+
+impl fmt::Debug for Database {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Database")
+            .field("url", &self.url.as_ref().map(|_| "<hidden>"))
+            .field("pool_size", &self.pool_size)
+            .finish()
+    }
+}
+impl fmt::Debug for Redis {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Redis")
+            .field("url", &"<hidden>")
+            .field("prefix", &self.prefix)
+            .finish()
+    }
+}
+impl fmt::Debug for Keys {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Keys { master_key: <hidden> }")
+    }
+}
+
+/// A configuration problem, printed as one line that names the setting.
+#[derive(Debug)]
+pub struct ConfigError(pub String);
+
+impl fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "configuration error: {}", self.0)
+    }
+}
+
+impl std::error::Error for ConfigError {}
+
+fn env_name(setting: &str) -> String {
+    format!(
+        "TESSERA__{}",
+        setting.replace('.', "__").to_ascii_uppercase()
+    )
+}
+
+impl Settings {
+    /// Loads defaults < `file` (if given and present) < environment.
+    pub fn load(file: Option<&Path>) -> Result<Self, ConfigError> {
+        let mut b = config::Config::builder();
+        if let Some(path) = file {
+            if !path.exists() {
+                return Err(ConfigError(format!(
+                    "config file {} does not exist",
+                    path.display()
+                )));
+            }
+            b = b.add_source(config::File::from(path).required(true));
+        } else {
+            b = b.add_source(config::File::with_name("tessera").required(false));
+        }
+        b = b.add_source(
+            config::Environment::with_prefix("TESSERA")
+                .prefix_separator("__")
+                .separator("__")
+                .try_parsing(true),
+        );
+        let cfg = b.build().map_err(|e| ConfigError(redact(e)))?;
+        let s: Settings = cfg.try_deserialize().map_err(|e| ConfigError(redact(e)))?;
+        s.check()?;
+        Ok(s)
+    }
+
+    fn check(&self) -> Result<(), ConfigError> {
+        if !(self.public_url.starts_with("http://") || self.public_url.starts_with("https://")) {
+            return Err(ConfigError(
+                "public_url must start with http:// or https:// (TESSERA__PUBLIC_URL)".into(),
+            ));
+        }
+        if self.http.bind.parse::<std::net::SocketAddr>().is_err() {
+            return Err(ConfigError(
+                "http.bind must be an address like 127.0.0.1:8080 (TESSERA__HTTP__BIND)".into(),
+            ));
+        }
+        if self.database.pool_size == 0 {
+            return Err(ConfigError(
+                "database.pool_size must be at least 1 (TESSERA__DATABASE__POOL_SIZE)".into(),
+            ));
+        }
+        if !matches!(self.log.format.as_str(), "text" | "json") {
+            return Err(ConfigError(
+                "log.format must be text or json (TESSERA__LOG__FORMAT)".into(),
+            ));
+        }
+        HashParams {
+            memory_kib: self.argon2.memory_kib,
+            iterations: self.argon2.iterations,
+            parallelism: self.argon2.parallelism,
+        }
+        .check()
+        .map_err(|e| ConfigError(format!("argon2: {e}")))?;
+        Ok(())
+    }
+
+    /// The database URL, or the error naming it.
+    pub fn database_url(&self) -> Result<&str, ConfigError> {
+        self.database
+            .url
+            .as_ref()
+            .map(|u| u.expose())
+            .filter(|u| !u.is_empty())
+            .ok_or_else(|| {
+                ConfigError(format!(
+                    "database.url is required (set {})",
+                    env_name("database.url")
+                ))
+            })
+    }
+
+    /// The master key, or the error naming it (never its value).
+    pub fn master_key(&self) -> Result<Arc<MasterKey>, ConfigError> {
+        let text = self.keys.master_key.as_ref().ok_or_else(|| {
+            ConfigError(format!(
+                "keys.master_key is required: 32 random bytes in base64 (set {})",
+                env_name("keys.master_key")
+            ))
+        })?;
+        MasterKey::from_base64(text.expose())
+            .map(Arc::new)
+            .map_err(|why| {
+                ConfigError(format!(
+                    "keys.master_key {why} ({})",
+                    env_name("keys.master_key")
+                ))
+            })
+    }
+
+    /// argon2id costs.
+    pub fn hash_params(&self) -> HashParams {
+        HashParams {
+            memory_kib: self.argon2.memory_kib,
+            iterations: self.argon2.iterations,
+            parallelism: self.argon2.parallelism,
+        }
+    }
+
+    /// The per-message actor timeout.
+    pub fn send_timeout(&self) -> Duration {
+        Duration::from_millis(self.timeouts.send_ms.max(1))
+    }
+
+    /// The password hash/verify timeout.
+    pub fn hash_timeout(&self) -> Duration {
+        Duration::from_millis(self.timeouts.hash_ms.max(1))
+    }
+}
+
+/// The config crate's message, which names the key but (for type errors) may quote
+/// the value: keep the key, drop any quoted value.
+fn redact(e: config::ConfigError) -> String {
+    let msg = e.to_string();
+    match msg
+        .find("invalid type: string \"")
+        .or_else(|| msg.find("invalid value: string \""))
+    {
+        Some(start) => {
+            let rest = &msg[start..];
+            let key = msg
+                .rsplit_once(" for key ")
+                .map(|(_, k)| format!(" for key {k}"))
+                .unwrap_or_default();
+            format!(
+                "{}<value hidden>{key}",
+                &rest[..rest.find('"').map_or(0, |i| i)]
+            )
+        }
+        None => msg,
+    }
+}
+
+#[cfg(test)]
+mod tests;

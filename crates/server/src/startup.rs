@@ -1,0 +1,91 @@
+//! Start-up: logging, pool, migrations, Redis, actors, and the HTTP server.
+use actix_web::{HttpServer, dev::Server};
+use std::{
+    net::{SocketAddr, TcpListener},
+    time::Duration,
+};
+use tessera_actors::{Hub, HubConfig};
+use tessera_revocation::RevocationStore;
+use tessera_store::pool::{conn, connect};
+
+use crate::{commands::CommandResult, settings::Settings};
+
+/// A started server: await `server` to run it until it stops.
+pub struct Running {
+    /// The actix server (already listening).
+    pub server: Server,
+    /// The address it listens on.
+    pub addr: SocketAddr,
+    /// The actors it sends to.
+    pub hub: Hub,
+}
+
+/// Installs the tracing subscriber (text or JSON lines); later calls are no-ops.
+pub fn init_tracing(settings: &Settings) {
+    use tracing_subscriber::{EnvFilter, fmt};
+    let filter = EnvFilter::try_new(&settings.log.level).unwrap_or_else(|_| EnvFilter::new("info"));
+    let builder = fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    let _ = if settings.log.format == "json" {
+        builder.json().try_init()
+    } else {
+        builder.try_init()
+    };
+}
+
+fn cores() -> usize {
+    std::thread::available_parallelism().map_or(2, |n| n.get())
+}
+
+/// Builds everything and starts listening, on `listener` if given (tests pass one
+/// bound to port 0) or on `http.bind`. Must run inside an actix `System`.
+pub async fn start(settings: &Settings, listener: Option<TcpListener>) -> CommandResult<Running> {
+    let url = settings.database_url()?.to_owned();
+    let master = settings.master_key()?;
+    let pool = connect(&url, settings.database.pool_size, Duration::from_secs(5));
+    if settings.database.migrate_on_start {
+        let n = tessera_store::migrate(&mut *conn(&pool).map_err(|e| e.log_cause())?)
+            .map_err(|e| e.log_cause())?;
+        if n > 0 {
+            tracing::info!(applied = n, "database migrations applied");
+        }
+    }
+    let revocations = RevocationStore::connect(settings.redis.url.expose(), &settings.redis.prefix)
+        .await
+        .map_err(|e| format!("redis.url: cannot connect ({})", e.log_cause()))?;
+    let hash_threads = match settings.argon2.max_concurrency {
+        0 => cores(),
+        n => n,
+    };
+    let hub = Hub::start(HubConfig {
+        pool,
+        db_threads: settings.database.pool_size as usize,
+        hash_threads,
+        hashing: settings.hash_params(),
+        master,
+        public_url: settings.public_url.trim_end_matches('/').to_owned(),
+        revocations,
+        notify_url: Some(settings.redis.url.expose().to_owned()),
+        send_timeout: settings.send_timeout(),
+        hash_timeout: settings.hash_timeout(),
+    })
+    .map_err(|e| e.log_cause())?;
+    let listener = match listener {
+        Some(l) => l,
+        None => TcpListener::bind(&settings.http.bind)
+            .map_err(|e| format!("http.bind {}: {e}", settings.http.bind))?,
+    };
+    let addr = listener.local_addr()?;
+    let spec = tessera_api::openapi::openapi();
+    let app_hub = hub.clone();
+    let workers = match settings.http.workers {
+        0 => cores(),
+        n => n,
+    };
+    let server = HttpServer::new(move || tessera_api::app(app_hub.clone(), spec.clone()))
+        .workers(workers)
+        .shutdown_timeout(30)
+        .listen(listener)?
+        .run();
+    tracing::info!(%addr, workers, hash_threads, "tessera listening");
+    Ok(Running { server, addr, hub })
+}

@@ -1,0 +1,88 @@
+//! Configuration loading tests (files only: the environment is shared by parallel tests).
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+use super::*;
+use std::io::Write;
+
+fn file(body: &str) -> (std::path::PathBuf, impl Drop) {
+    struct Rm(std::path::PathBuf);
+    impl Drop for Rm {
+        fn drop(&mut self) {
+            let _ = std::fs::remove_file(&self.0);
+        }
+    }
+    let path = std::env::temp_dir().join(format!(
+        "tessera-cfg-{}.toml",
+        tessera_core::ids::random_id()
+    ));
+    std::fs::File::create(&path)
+        .unwrap()
+        .write_all(body.as_bytes())
+        .unwrap();
+    (path.clone(), Rm(path))
+}
+
+#[test]
+fn defaults_and_file_values() {
+    let (p, _rm) =
+        file("public_url = \"https://auth.example.com\"\n[http]\nbind = \"0.0.0.0:9000\"\n");
+    let s = Settings::load(Some(&p)).unwrap();
+    assert_eq!(s.public_url, "https://auth.example.com");
+    assert_eq!(s.http.bind, "0.0.0.0:9000");
+    assert_eq!(s.database.pool_size, 16);
+    assert_eq!(s.hash_params(), HashParams::default());
+    assert_eq!(s.redis.prefix, "tessera:");
+}
+
+#[test]
+fn missing_settings_name_their_variable() {
+    let (p, _rm) = file("");
+    let s = Settings::load(Some(&p)).unwrap();
+    let e = s.database_url().unwrap_err().to_string();
+    assert!(e.contains("TESSERA__DATABASE__URL"), "{e}");
+    let e = s.master_key().unwrap_err().to_string();
+    assert!(e.contains("TESSERA__KEYS__MASTER_KEY"), "{e}");
+}
+
+#[test]
+fn malformed_settings_are_named_without_their_secret() {
+    let (p, _rm) = file("[keys]\nmaster_key = \"c2VjcmV0LXZhbHVl\"\n");
+    let e = Settings::load(Some(&p))
+        .unwrap()
+        .master_key()
+        .unwrap_err()
+        .to_string();
+    assert!(
+        e.contains("keys.master_key") && e.contains("32 bytes"),
+        "{e}"
+    );
+    assert!(!e.contains("c2VjcmV0LXZhbHVl"), "{e}");
+
+    let (p, _rm) = file("[http]\nbind = \"nonsense\"\n");
+    assert!(
+        Settings::load(Some(&p))
+            .unwrap_err()
+            .to_string()
+            .contains("http.bind")
+    );
+    let (p, _rm) = file("[database]\npool_size = \"many\"\n");
+    let e = Settings::load(Some(&p)).unwrap_err().to_string();
+    assert!(e.contains("pool_size") && !e.contains("many"), "{e}");
+    let (p, _rm) = file("[databse]\nurl = \"x\"\n");
+    assert!(
+        Settings::load(Some(&p))
+            .unwrap_err()
+            .to_string()
+            .contains("databse")
+    );
+    assert!(Settings::load(Some(Path::new("/nonexistent/tessera.toml"))).is_err());
+}
+
+#[test]
+fn debug_never_prints_secrets() {
+    let (p, _rm) = file(
+        "[database]\nurl = \"postgres://u:pw-secret@h/db\"\n[keys]\nmaster_key = \"mk-secret\"\n",
+    );
+    let s = Settings::load(Some(&p)).unwrap();
+    let d = format!("{s:?}");
+    assert!(!d.contains("pw-secret") && !d.contains("mk-secret"), "{d}");
+}

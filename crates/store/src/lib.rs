@@ -1,0 +1,60 @@
+//! Tessera's storage: the diesel schema, one model file per table, and repository
+//! functions that take the tenant id of every tenant-owned row, so isolation is
+//! enforced here and not in handlers. Migrations are embedded from `../../migrations`.
+#![forbid(unsafe_code)]
+
+pub mod models;
+pub mod pool;
+pub mod schema;
+
+pub use pool::{DbConn, DbPool, connect, migrate};
+
+use tessera_core::Error;
+
+/// Maps diesel results into Tessera's error: unique violations are conflicts,
+/// everything else is internal (its cause logged, never sent).
+pub trait DbResultExt<T> {
+    /// Converts the error side.
+    fn db(self) -> Result<T, Error>;
+}
+
+impl<T> DbResultExt<T> for Result<T, diesel::result::Error> {
+    fn db(self) -> Result<T, Error> {
+        use diesel::result::{DatabaseErrorKind, Error as D};
+        self.map_err(|e| match e {
+            D::DatabaseError(DatabaseErrorKind::UniqueViolation, _) => {
+                Error::Conflict("already exists".into())
+            }
+            D::DatabaseError(DatabaseErrorKind::ClosedConnection, info) => {
+                Error::Unavailable(format!("database connection closed: {}", info.message()))
+            }
+            other => Error::Internal(format!("database: {other}")),
+        })
+    }
+}
+
+/// Runs `f` in a transaction whose body speaks Tessera's error: it commits on `Ok`
+/// and rolls back on any error.
+pub fn transaction<T>(
+    conn: &mut diesel::PgConnection,
+    f: impl FnOnce(&mut diesel::PgConnection) -> Result<T, Error>,
+) -> Result<T, Error> {
+    use diesel::Connection;
+    enum TxError {
+        Db(diesel::result::Error),
+        App(Error),
+    }
+    impl From<diesel::result::Error> for TxError {
+        fn from(e: diesel::result::Error) -> Self {
+            TxError::Db(e)
+        }
+    }
+    conn.transaction::<T, TxError, _>(|c| f(c).map_err(TxError::App))
+        .map_err(|e| match e {
+            TxError::Db(d) => Err::<(), _>(d)
+                .db()
+                .err()
+                .unwrap_or_else(|| Error::Internal("transaction".into())),
+            TxError::App(a) => a,
+        })
+}

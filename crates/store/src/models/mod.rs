@@ -1,0 +1,7 @@
+//! One module per table: its read model, its insert form, and its repository functions.
+pub mod api_key;
+pub mod revocation;
+pub mod session;
+pub mod signing_key;
+pub mod tenant;
+pub mod user;

@@ -1,0 +1,78 @@
+//! `revocations`: the durable record of every revocation, replayed into Redis when it
+//! comes back empty.
+use diesel::prelude::*;
+use tessera_core::Result;
+
+use crate::{DbResultExt, schema::revocations};
+
+/// Kind of a revoked session.
+pub const SESSION: &str = "sid";
+/// Kind of a revoked single token.
+pub const TOKEN: &str = "jti";
+/// Kind of a user cut-off (tokens issued before `revoked_at`).
+pub const USER: &str = "user";
+
+/// A revocation row.
+#[derive(Debug, Clone, PartialEq, Eq, Queryable, Selectable, Insertable)]
+#[diesel(table_name = revocations)]
+pub struct Revocation {
+    /// Owning tenant.
+    pub tenant_id: String,
+    /// [`SESSION`], [`TOKEN`] or [`USER`].
+    pub kind: String,
+    /// The sid, jti or user id.
+    pub subject: String,
+    /// When it was revoked (for a user: the cut-off).
+    pub revoked_at: i64,
+    /// When the last token it covers expires; the record is useless after.
+    pub expires_at: i64,
+}
+
+/// Records a revocation; a repeat keeps the latest cut-off and the longest life.
+pub fn upsert(
+    conn: &mut PgConnection,
+    tenant_id: &str,
+    kind: &str,
+    subject: &str,
+    revoked_at: i64,
+    expires_at: i64,
+) -> QueryResult<()> {
+    use diesel::upsert::excluded;
+    let row = Revocation {
+        tenant_id: tenant_id.to_owned(),
+        kind: kind.to_owned(),
+        subject: subject.to_owned(),
+        revoked_at,
+        expires_at,
+    };
+    diesel::insert_into(revocations::table)
+        .values(&row)
+        .on_conflict((
+            revocations::tenant_id,
+            revocations::kind,
+            revocations::subject,
+        ))
+        .do_update()
+        .set((
+            revocations::revoked_at.eq(excluded(revocations::revoked_at)),
+            revocations::expires_at.eq(excluded(revocations::expires_at)),
+        ))
+        .execute(conn)?;
+    Ok(())
+}
+
+/// Every revocation still in force at `now` (to refill Redis).
+pub fn live(conn: &mut PgConnection, now: i64) -> Result<Vec<Revocation>> {
+    revocations::table
+        .filter(revocations::expires_at.gt(now))
+        .select(Revocation::as_select())
+        .load(conn)
+        .db()
+}
+
+/// Deletes revocations that no longer cover any token; returns how many.
+pub fn prune(conn: &mut PgConnection, now: i64) -> Result<usize> {
+    diesel::delete(revocations::table.filter(revocations::expires_at.le(now)))
+        .execute(conn)
+        .db()
+}

@@ -1,0 +1,288 @@
+//! `sessions` and `refresh_tokens`: one login is a session; its refresh tokens form a
+//! family rotated with reuse detection in one atomic `UPDATE … RETURNING`.
+use diesel::prelude::*;
+use tessera_core::Result;
+
+use crate::{
+    DbResultExt,
+    models::{revocation, user::User},
+    schema::{refresh_tokens, sessions, users},
+};
+
+/// A session row.
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = sessions)]
+pub struct Session {
+    /// Session id, the `sid` claim.
+    pub sid: String,
+    /// Owning tenant.
+    pub tenant_id: String,
+    /// The user logged in.
+    pub user_id: String,
+    /// Unix seconds.
+    pub created_at: i64,
+    /// Unix seconds of the last refresh.
+    pub last_used_at: i64,
+    /// Hard end of the session (`session_max_lifetime`).
+    pub expires_at: i64,
+    /// Client's User-Agent at login.
+    pub user_agent: Option<String>,
+    /// Client address at login.
+    pub ip: Option<String>,
+    /// Set when revoked.
+    pub revoked_at: Option<i64>,
+}
+
+/// A refresh token row.
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = refresh_tokens)]
+pub struct RefreshToken {
+    /// Token id.
+    pub jti: String,
+    /// Owning tenant.
+    pub tenant_id: String,
+    /// Its session.
+    pub sid: String,
+    /// The token it was rotated from.
+    pub parent_jti: Option<String>,
+    /// The user.
+    pub user_id: String,
+    /// Unix seconds.
+    pub issued_at: i64,
+    /// Unix seconds.
+    pub expires_at: i64,
+    /// Set when rotated out.
+    pub used_at: Option<i64>,
+    /// Set when revoked.
+    pub revoked_at: Option<i64>,
+}
+
+/// Records a new session, its first refresh token, and the user's last login, at once.
+pub fn start(conn: &mut PgConnection, session: &Session, first: &RefreshToken) -> Result<()> {
+    conn.transaction(|c| {
+        diesel::insert_into(sessions::table)
+            .values(session)
+            .execute(c)?;
+        diesel::insert_into(refresh_tokens::table)
+            .values(first)
+            .execute(c)?;
+        diesel::update(
+            users::table
+                .filter(users::tenant_id.eq(&session.tenant_id))
+                .filter(users::id.eq(&session.user_id)),
+        )
+        .set(users::last_login.eq(session.created_at))
+        .execute(c)?;
+        Ok(())
+    })
+    .db()
+}
+
+/// What presenting a refresh token led to.
+#[derive(Debug)]
+pub enum RefreshOutcome {
+    /// Accepted: the user as of now, and the session's hard end.
+    Accepted {
+        /// The user, re-read now (roles are never copied from the old token).
+        user: User,
+        /// The session's `expires_at`.
+        session_expires_at: i64,
+    },
+    /// The token was already rotated out: reuse of a stolen or replayed token.
+    Reused {
+        /// The session to revoke.
+        sid: String,
+    },
+    /// Unknown, revoked, expired, or its session or user is no longer valid.
+    Rejected,
+}
+
+/// The new refresh token to record when rotating.
+#[derive(Debug, Clone)]
+pub struct Rotation {
+    /// New token id.
+    pub jti: String,
+    /// Lifetime of a refresh token, seconds.
+    pub ttl: i64,
+}
+
+/// Exchanges the refresh token `jti`: with `rotate`, marks it used in one atomic
+/// `UPDATE … WHERE used_at IS NULL RETURNING` and records its successor (returned
+/// `expires_at` never passes the session's end); without, checks it is still good.
+/// Returns the outcome and, when rotated, the successor's expiry.
+pub fn refresh(
+    conn: &mut PgConnection,
+    tenant_id: &str,
+    jti: &str,
+    now: i64,
+    rotate: Option<&Rotation>,
+) -> Result<(RefreshOutcome, Option<i64>)> {
+    use refresh_tokens::dsl as rt;
+    conn.transaction(|c| {
+        let live = rt::refresh_tokens
+            .filter(rt::tenant_id.eq(tenant_id))
+            .filter(rt::jti.eq(jti))
+            .filter(rt::revoked_at.is_null())
+            .filter(rt::expires_at.gt(now));
+        let found: Option<(String, String)> = if rotate.is_some() {
+            diesel::update(live.filter(rt::used_at.is_null()))
+                .set(rt::used_at.eq(now))
+                .returning((rt::sid, rt::user_id))
+                .get_result(c)
+                .optional()?
+        } else {
+            live.select((rt::sid, rt::user_id)).first(c).optional()?
+        };
+        let Some((sid, user_id)) = found else {
+            let used: Option<Option<i64>> = rt::refresh_tokens
+                .filter(rt::tenant_id.eq(tenant_id))
+                .filter(rt::jti.eq(jti))
+                .filter(rt::revoked_at.is_null())
+                .select(rt::used_at)
+                .first(c)
+                .optional()?;
+            let outcome = match used {
+                Some(Some(_)) => {
+                    let sid = rt::refresh_tokens.find(jti).select(rt::sid).first(c)?;
+                    RefreshOutcome::Reused { sid }
+                }
+                _ => RefreshOutcome::Rejected,
+            };
+            return Ok((outcome, None));
+        };
+        let session: Option<i64> = sessions::table
+            .filter(sessions::tenant_id.eq(tenant_id))
+            .filter(sessions::sid.eq(&sid))
+            .filter(sessions::revoked_at.is_null())
+            .filter(sessions::expires_at.gt(now))
+            .select(sessions::expires_at)
+            .first(c)
+            .optional()?;
+        let user: Option<User> = users::table
+            .filter(users::tenant_id.eq(tenant_id))
+            .filter(users::id.eq(&user_id))
+            .filter(users::is_active.eq(true))
+            .select(User::as_select())
+            .first(c)
+            .optional()?;
+        let (Some(session_expires_at), Some(user)) = (session, user) else {
+            return Ok((RefreshOutcome::Rejected, None));
+        };
+        diesel::update(sessions::table.find(&sid))
+            .set(sessions::last_used_at.eq(now))
+            .execute(c)?;
+        let mut next_exp = None;
+        if let Some(rot) = rotate {
+            let exp = (now + rot.ttl).min(session_expires_at);
+            diesel::insert_into(refresh_tokens::table)
+                .values(&RefreshToken {
+                    jti: rot.jti.clone(),
+                    tenant_id: tenant_id.to_owned(),
+                    sid: sid.clone(),
+                    parent_jti: Some(jti.to_owned()),
+                    user_id: user_id.clone(),
+                    issued_at: now,
+                    expires_at: exp,
+                    used_at: None,
+                    revoked_at: None,
+                })
+                .execute(c)?;
+            next_exp = Some(exp);
+        }
+        Ok((
+            RefreshOutcome::Accepted {
+                user,
+                session_expires_at,
+            },
+            next_exp,
+        ))
+    })
+    .db()
+}
+
+/// Revokes one session of the tenant: the session, its refresh tokens, and a durable
+/// revocation record. Returns the session's end (how long the revocation must last),
+/// or `None` if the tenant has no such session.
+pub fn revoke(
+    conn: &mut PgConnection,
+    tenant_id: &str,
+    sid: &str,
+    now: i64,
+) -> Result<Option<i64>> {
+    conn.transaction(|c| {
+        let expires: Option<i64> = sessions::table
+            .filter(sessions::tenant_id.eq(tenant_id))
+            .filter(sessions::sid.eq(sid))
+            .select(sessions::expires_at)
+            .first(c)
+            .optional()?;
+        let Some(expires) = expires else {
+            return Ok(None);
+        };
+        mark_revoked(c, tenant_id, &[sid.to_owned()], now)?;
+        revocation::upsert(c, tenant_id, revocation::SESSION, sid, now, expires)?;
+        Ok(Some(expires))
+    })
+    .db()
+}
+
+/// Revokes every live session of a user and records the user's cut-off (`now`):
+/// every token issued before it stops working. Returns the revoked sessions with
+/// their ends, and how long the cut-off must last.
+pub fn revoke_user(
+    conn: &mut PgConnection,
+    tenant_id: &str,
+    user_id: &str,
+    now: i64,
+    cutoff_lasts_until: i64,
+) -> Result<Vec<(String, i64)>> {
+    conn.transaction(|c| {
+        let live: Vec<(String, i64)> = sessions::table
+            .filter(sessions::tenant_id.eq(tenant_id))
+            .filter(sessions::user_id.eq(user_id))
+            .filter(sessions::revoked_at.is_null())
+            .filter(sessions::expires_at.gt(now))
+            .select((sessions::sid, sessions::expires_at))
+            .load(c)?;
+        let sids: Vec<String> = live.iter().map(|(s, _)| s.clone()).collect();
+        mark_revoked(c, tenant_id, &sids, now)?;
+        for (sid, exp) in &live {
+            revocation::upsert(c, tenant_id, revocation::SESSION, sid, now, *exp)?;
+        }
+        revocation::upsert(
+            c,
+            tenant_id,
+            revocation::USER,
+            user_id,
+            now,
+            cutoff_lasts_until,
+        )?;
+        Ok(live)
+    })
+    .db()
+}
+
+fn mark_revoked(
+    c: &mut PgConnection,
+    tenant_id: &str,
+    sids: &[String],
+    now: i64,
+) -> QueryResult<()> {
+    diesel::update(
+        sessions::table
+            .filter(sessions::tenant_id.eq(tenant_id))
+            .filter(sessions::sid.eq_any(sids))
+            .filter(sessions::revoked_at.is_null()),
+    )
+    .set(sessions::revoked_at.eq(now))
+    .execute(c)?;
+    diesel::update(
+        refresh_tokens::table
+            .filter(refresh_tokens::tenant_id.eq(tenant_id))
+            .filter(refresh_tokens::sid.eq_any(sids))
+            .filter(refresh_tokens::revoked_at.is_null()),
+    )
+    .set(refresh_tokens::revoked_at.eq(now))
+    .execute(c)?;
+    Ok(())
+}

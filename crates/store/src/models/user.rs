@@ -1,0 +1,123 @@
+//! `users`: a tenant's end users. Every query is scoped by tenant id.
+use diesel::prelude::*;
+use tessera_core::{Error, Result, time::now};
+
+use crate::{DbResultExt, schema::users};
+
+/// A user row.
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = users)]
+pub struct User {
+    /// Public id (`usr_…`).
+    pub id: String,
+    /// Owning tenant.
+    pub tenant_id: String,
+    /// Unique within the tenant.
+    pub username: String,
+    /// Optional e-mail.
+    pub email: Option<String>,
+    /// argon2id PHC string; never leaves the store except to the hasher.
+    pub password_hash: String,
+    /// Inactive users cannot log in or refresh.
+    pub is_active: bool,
+    /// JSON array text of role names.
+    pub roles: String,
+    /// Unix seconds.
+    pub date_joined: i64,
+    /// Unix seconds of the last login.
+    pub last_login: Option<i64>,
+    /// Unix seconds of the last password change.
+    pub password_changed_at: i64,
+}
+
+impl User {
+    /// A new active user.
+    pub fn new(
+        tenant_id: &str,
+        username: &str,
+        email: Option<String>,
+        password_hash: String,
+        roles: &[String],
+    ) -> Self {
+        let t = now();
+        Self {
+            id: tessera_core::ids::user_id(),
+            tenant_id: tenant_id.to_owned(),
+            username: username.to_owned(),
+            email,
+            password_hash,
+            is_active: true,
+            roles: serde_json::Value::from(roles.to_vec()).to_string(),
+            date_joined: t,
+            last_login: None,
+            password_changed_at: t,
+        }
+    }
+
+    /// The roles as a list (an unreadable value reads as none).
+    pub fn role_list(&self) -> Vec<String> {
+        serde_json::from_str(&self.roles).unwrap_or_default()
+    }
+}
+
+/// Inserts a user; a taken username in the tenant is a conflict.
+pub fn insert(conn: &mut PgConnection, row: &User) -> Result<()> {
+    diesel::insert_into(users::table)
+        .values(row)
+        .execute(conn)
+        .db()
+        .map_err(|e| match e {
+            Error::Conflict(_) => {
+                Error::Conflict("A user with that username already exists".into())
+            }
+            other => other,
+        })?;
+    Ok(())
+}
+
+/// The tenant's user with this username.
+pub fn by_username(
+    conn: &mut PgConnection,
+    tenant_id: &str,
+    username: &str,
+) -> Result<Option<User>> {
+    users::table
+        .filter(users::tenant_id.eq(tenant_id))
+        .filter(users::username.eq(username))
+        .select(User::as_select())
+        .first(conn)
+        .optional()
+        .db()
+}
+
+/// The tenant's user with this id.
+pub fn by_id(conn: &mut PgConnection, tenant_id: &str, id: &str) -> Result<Option<User>> {
+    users::table
+        .filter(users::tenant_id.eq(tenant_id))
+        .filter(users::id.eq(id))
+        .select(User::as_select())
+        .first(conn)
+        .optional()
+        .db()
+}
+
+/// Replaces a user's password hash; returns whether the user exists.
+pub fn set_password(
+    conn: &mut PgConnection,
+    tenant_id: &str,
+    id: &str,
+    hash: &str,
+) -> Result<bool> {
+    let n = diesel::update(
+        users::table
+            .filter(users::tenant_id.eq(tenant_id))
+            .filter(users::id.eq(id)),
+    )
+    .set((
+        users::password_hash.eq(hash),
+        users::password_changed_at.eq(now()),
+    ))
+    .execute(conn)
+    .db()?;
+    Ok(n > 0)
+}
