@@ -1,1 +1,294 @@
-//! placeholder
+//! `TestApp`: the real Tessera server on a random 127.0.0.1 port, against real
+//! Postgres and Redis, isolated per test (its own Postgres schema, scoped through
+//! `options=-c search_path=…` in the URL, and its own Redis key prefix), so tests
+//! run in parallel and clean up after themselves.
+#![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
+
+use awc::http::StatusCode;
+use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
+use diesel::{Connection, PgConnection, RunQueryDsl};
+use serde_json::{Value, json};
+use std::{net::TcpListener, time::Duration};
+use tessera_core::master_key::MasterKey;
+use tessera_server::{settings::Settings, startup};
+
+/// Postgres to test against (`TEST_DATABASE_URL`, default the machine's `test` db).
+pub fn database_url() -> String {
+    std::env::var("TEST_DATABASE_URL")
+        .unwrap_or_else(|_| "postgres://root@127.0.0.1:5432/test".into())
+}
+
+/// Redis to test against (`TEST_REDIS_URL`), without a database index.
+pub fn redis_base() -> String {
+    std::env::var("TEST_REDIS_URL").unwrap_or_else(|_| "redis://127.0.0.1:6379".into())
+}
+
+/// A response: status, JSON body (Null when not JSON) and headers.
+pub struct Res {
+    pub status: StatusCode,
+    pub body: Value,
+    pub headers: awc::http::header::HeaderMap,
+    pub text: String,
+}
+
+impl Res {
+    /// `code` of a problem+json body.
+    pub fn code(&self) -> &str {
+        self.body["code"].as_str().unwrap_or("")
+    }
+}
+
+/// Builder for a [`TestApp`].
+pub struct Builder {
+    redis_db: u8,
+    settings: Settings,
+}
+
+impl Builder {
+    /// Uses a Redis database of its own (for tests that FLUSHDB).
+    pub fn redis_db(mut self, db: u8) -> Self {
+        self.redis_db = db;
+        self
+    }
+
+    /// Uses the production argon2 costs instead of the cheap test costs.
+    pub fn real_argon2(mut self) -> Self {
+        self.settings.argon2 = Default::default();
+        self
+    }
+
+    /// Starts the app.
+    pub async fn start(self) -> TestApp {
+        let schema = format!("t_{}", tessera_core::ids::random_id());
+        let base = database_url();
+        let mut admin = PgConnection::establish(&base).expect("connect to test Postgres");
+        diesel::sql_query(format!("CREATE SCHEMA {schema}"))
+            .execute(&mut admin)
+            .unwrap();
+        let sep = if base.contains('?') { '&' } else { '?' };
+        let db_url = format!("{base}{sep}options=-c%20search_path%3D{schema}");
+        let prefix = format!("{schema}:");
+        let redis_url = format!("{}/{}", redis_base(), self.redis_db);
+
+        let mut settings = self.settings;
+        settings.database.url = Some(db_url.clone().into());
+        settings.redis.url = redis_url.clone().into();
+        settings.redis.prefix = prefix.clone();
+        settings.keys.master_key = Some(MasterKey::generate_base64().into());
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        settings.public_url = format!("http://127.0.0.1:{port}");
+        let running = startup::start(&settings, Some(listener))
+            .await
+            .expect("server starts");
+        let handle = running.server.handle();
+        actix_rt::spawn(running.server);
+        let admin_key = tessera_server::commands::create_key(&settings, "tests", None).unwrap();
+        TestApp {
+            url: format!("http://127.0.0.1:{port}"),
+            admin_key,
+            schema,
+            prefix,
+            db_url,
+            redis_url,
+            settings,
+            client: awc::Client::builder()
+                .timeout(Duration::from_secs(30))
+                .finish(),
+            handle,
+        }
+    }
+}
+
+/// The running app and helpers to call it.
+pub struct TestApp {
+    pub url: String,
+    pub admin_key: String,
+    pub schema: String,
+    pub prefix: String,
+    pub db_url: String,
+    pub redis_url: String,
+    pub settings: Settings,
+    client: awc::Client,
+    handle: actix_web::dev::ServerHandle,
+}
+
+impl TestApp {
+    /// A builder with cheap argon2 costs, one worker and a small pool.
+    pub fn builder() -> Builder {
+        let mut settings = Settings::default();
+        settings.http.workers = 1;
+        settings.database.pool_size = 3;
+        settings.argon2.memory_kib = 256;
+        settings.argon2.iterations = 1;
+        settings.argon2.max_concurrency = 2;
+        settings.log.level = "warn".into();
+        Builder {
+            redis_db: 0,
+            settings,
+        }
+    }
+
+    /// Starts an app with defaults.
+    pub async fn start() -> TestApp {
+        Self::builder().start().await
+    }
+
+    /// Sends a request; `body` as JSON unless `form` is given.
+    pub async fn call(
+        &self,
+        method: &str,
+        path: &str,
+        bearer: Option<&str>,
+        body: Option<Value>,
+    ) -> Res {
+        let mut req = self
+            .client
+            .request(method.parse().unwrap(), format!("{}{path}", self.url));
+        if let Some(b) = bearer {
+            req = req.insert_header(("Authorization", format!("Bearer {b}")));
+        }
+        let res = match body {
+            Some(b) => req.send_json(&b).await,
+            None => req.send().await,
+        };
+        Self::read(res.expect("request sent")).await
+    }
+
+    /// Sends raw bytes with a content type and optional extra header.
+    pub async fn raw(
+        &self,
+        method: &str,
+        path: &str,
+        content_type: &str,
+        body: Vec<u8>,
+        header: Option<(&str, String)>,
+    ) -> Res {
+        let mut req = self
+            .client
+            .request(method.parse().unwrap(), format!("{}{path}", self.url))
+            .insert_header(("Content-Type", content_type.to_owned()));
+        if let Some(h) = header {
+            req = req.insert_header(h);
+        }
+        Self::read(req.send_body(body).await.expect("request sent")).await
+    }
+
+    async fn read(mut res: awc::ClientResponse) -> Res {
+        let bytes = res.body().limit(4 << 20).await.unwrap();
+        let text = String::from_utf8_lossy(&bytes).into_owned();
+        Res {
+            status: res.status(),
+            body: serde_json::from_slice(&bytes).unwrap_or(Value::Null),
+            headers: res.headers().clone(),
+            text,
+        }
+    }
+
+    pub async fn post(&self, path: &str, bearer: Option<&str>, body: Value) -> Res {
+        self.call("POST", path, bearer, Some(body)).await
+    }
+
+    pub async fn get(&self, path: &str, bearer: Option<&str>) -> Res {
+        self.call("GET", path, bearer, None).await
+    }
+
+    /// Admin call with the platform key.
+    pub async fn admin(&self, method: &str, path: &str, body: Option<Value>) -> Res {
+        self.call(
+            method,
+            &format!("/v1/admin{path}"),
+            Some(&self.admin_key),
+            body,
+        )
+        .await
+    }
+
+    /// Creates a tenant with extra settings; panics unless 201.
+    pub async fn tenant(&self, slug: &str, settings: Value) -> Value {
+        let mut body = json!({"slug": slug, "display_name": slug});
+        body.as_object_mut()
+            .unwrap()
+            .extend(settings.as_object().cloned().unwrap_or_default());
+        let r = self.admin("POST", "/tenants", Some(body)).await;
+        assert_eq!(r.status, 201, "{}", r.text);
+        r.body
+    }
+
+    /// Creates a user through the admin API; returns its id.
+    pub async fn user(&self, slug: &str, username: &str, password: &str, extra: Value) -> String {
+        let mut body = json!({"username": username, "password": password});
+        body.as_object_mut()
+            .unwrap()
+            .extend(extra.as_object().cloned().unwrap_or_default());
+        let r = self
+            .admin("POST", &format!("/tenants/{slug}/users"), Some(body))
+            .await;
+        assert_eq!(r.status, 201, "{}", r.text);
+        r.body["id"].as_str().unwrap().to_owned()
+    }
+
+    /// Logs in; panics unless 200; returns the pair.
+    pub async fn login(&self, slug: &str, username: &str, password: &str) -> Value {
+        let r = self
+            .post(
+                &format!("/v1/tenants/{slug}/token"),
+                None,
+                json!({"username": username, "password": password}),
+            )
+            .await;
+        assert_eq!(r.status, 200, "{}", r.text);
+        r.body
+    }
+
+    /// A Redis connection to this test's Redis database.
+    pub async fn redis(&self) -> redis::aio::MultiplexedConnection {
+        redis::Client::open(self.redis_url.as_str())
+            .unwrap()
+            .get_multiplexed_async_connection()
+            .await
+            .unwrap()
+    }
+
+    /// A direct Postgres connection to this test's schema.
+    pub fn pg(&self) -> PgConnection {
+        PgConnection::establish(&self.db_url).unwrap()
+    }
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        // The stop command is sent at once; its completion need not be awaited.
+        drop(self.handle.stop(false));
+        if let Ok(mut c) = PgConnection::establish(&database_url()) {
+            let _ = diesel::sql_query(format!("DROP SCHEMA IF EXISTS {} CASCADE", self.schema))
+                .execute(&mut c);
+        }
+        if let Ok(mut c) =
+            redis::Client::open(self.redis_url.as_str()).and_then(|c| c.get_connection())
+        {
+            let keys: Vec<String> = redis::cmd("KEYS")
+                .arg(format!("{}*", self.prefix))
+                .query(&mut c)
+                .unwrap_or_default();
+            if !keys.is_empty() {
+                let _: redis::RedisResult<()> = redis::cmd("DEL").arg(keys).query(&mut c);
+            }
+        }
+    }
+}
+
+/// The decoded (unverified) header and claims of a compact JWS.
+pub fn decode_parts(token: &str) -> (Value, Value) {
+    let mut it = token.split('.');
+    let h = serde_json::from_slice(&URL_SAFE_NO_PAD.decode(it.next().unwrap()).unwrap()).unwrap();
+    let c = serde_json::from_slice(&URL_SAFE_NO_PAD.decode(it.next().unwrap()).unwrap()).unwrap();
+    (h, c)
+}
+
+/// A string field of a JSON value.
+pub fn s(v: &Value, k: &str) -> String {
+    v[k].as_str()
+        .unwrap_or_else(|| panic!("no string {k} in {v}"))
+        .to_owned()
+}

@@ -85,18 +85,16 @@ async fn extract<T: DeserializeOwned>(
     form_ok: bool,
 ) -> Result<T, ApiError> {
     let kind = body_kind(&req, form_ok)?;
-    if let Some(len) = req
+    let declared = req
         .headers()
         .get(header::CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.parse::<usize>().ok())
-    {
-        if len > MAX_BODY_BYTES {
-            return Err(Error::PayloadTooLarge {
-                limit: MAX_BODY_BYTES,
-            }
-            .into());
+        .and_then(|v| v.parse::<usize>().ok());
+    if declared.is_some_and(|len| len > MAX_BODY_BYTES) {
+        return Err(Error::PayloadTooLarge {
+            limit: MAX_BODY_BYTES,
         }
+        .into());
     }
     let bytes = read_body(payload).await?;
     Ok(parse(kind, &bytes)?)

@@ -130,19 +130,19 @@ impl TenantSettings {
         if n == 0 || n > 200 {
             push_field(&mut e, "display_name", "must be 1 to 200 characters");
         }
-        if let Some(iss) = &self.issuer {
-            if !(iss.starts_with("https://") || iss.starts_with("http://")) || iss.len() > 2048 {
-                push_field(
-                    &mut e,
-                    "issuer",
-                    "must be an http(s) URL of at most 2048 characters",
-                );
-            }
+        if let Some(iss) = &self.issuer
+            && (!(iss.starts_with("https://") || iss.starts_with("http://")) || iss.len() > 2048)
+        {
+            push_field(
+                &mut e,
+                "issuer",
+                "must be an http(s) URL of at most 2048 characters",
+            );
         }
-        if let Some(aud) = &self.audience {
-            if aud.is_empty() || aud.len() > 2048 {
-                push_field(&mut e, "audience", "must be 1 to 2048 characters");
-            }
+        if let Some(aud) = &self.audience
+            && (aud.is_empty() || aud.len() > 2048)
+        {
+            push_field(&mut e, "audience", "must be 1 to 2048 characters");
         }
         for (field, v) in [
             ("access_token_ttl", self.access_token_ttl),
@@ -204,14 +204,14 @@ impl TenantSettings {
                 "must be between 1 and 100000 attempts per minute",
             );
         }
-        if let Some(i) = self.key_rotation_interval {
-            if !(1..=10 * MAX_LIFETIME).contains(&i) {
-                push_field(
-                    &mut e,
-                    "key_rotation_interval",
-                    "must be a positive number of seconds or null",
-                );
-            }
+        if let Some(i) = self.key_rotation_interval
+            && !(1..=10 * MAX_LIFETIME).contains(&i)
+        {
+            push_field(
+                &mut e,
+                "key_rotation_interval",
+                "must be a positive number of seconds or null",
+            );
         }
         if let Some(k) = self
             .custom_claims
@@ -284,17 +284,30 @@ pub struct SettingsPatch {
 }
 
 impl SettingsPatch {
-    /// Parses a patch from a JSON object, naming the offending field on error.
+    /// Parses a patch from a JSON object; every bad field is named in the error.
     pub fn from_json(value: Value) -> Result<Self> {
-        serde_json::from_value(value).map_err(|e| {
-            let msg = e.to_string();
-            let field = msg
-                .split('`')
-                .nth(1)
-                .filter(|_| msg.starts_with("unknown field"))
-                .unwrap_or("body")
-                .to_owned();
-            Error::field(&field, msg)
+        let Value::Object(map) = value else {
+            return Err(Error::field("body", "must be a JSON object"));
+        };
+        serde_json::from_value(Value::Object(map.clone())).map_err(|_| {
+            // Find each offending field by parsing it alone.
+            let mut errors = FieldErrors::new();
+            for (k, v) in map {
+                let one = Value::Object(Map::from_iter([(k.clone(), v)]));
+                if let Err(e) = serde_json::from_value::<SettingsPatch>(one) {
+                    let msg = e.to_string();
+                    let msg = if msg.starts_with("unknown field") {
+                        "is not a tenant setting".to_owned()
+                    } else {
+                        msg
+                    };
+                    push_field(&mut errors, &k, msg);
+                }
+            }
+            Error::Validation {
+                detail: "Invalid input".into(),
+                errors,
+            }
         })
     }
 }
@@ -386,7 +399,17 @@ mod tests {
             }
             other => panic!("{other:?}"),
         }
-        assert!(SettingsPatch::from_json(json!({"algorithm": "none"})).is_err());
-        assert!(SettingsPatch::from_json(json!({"leeway": "5"})).is_err());
+        for (bad, field) in [
+            (json!({"algorithm": "none"}), "algorithm"),
+            (json!({"leeway": "5", "allow_signup": true}), "leeway"),
+        ] {
+            match SettingsPatch::from_json(bad) {
+                Err(Error::Validation { errors, .. }) => {
+                    assert_eq!(errors.keys().collect::<Vec<_>>(), vec![field])
+                }
+                other => panic!("{other:?}"),
+            }
+        }
+        assert!(SettingsPatch::from_json(json!([1])).is_err());
     }
 }

@@ -30,7 +30,7 @@ fn plain(e: Error) -> Box<dyn std::error::Error> {
 pub fn migrate(settings: &Settings) -> CommandResult<usize> {
     let pool = db(settings)?;
     let mut c = conn(&pool).map_err(plain)?;
-    tessera_store::migrate(&mut *c).map_err(plain)
+    tessera_store::migrate(&mut c).map_err(plain)
 }
 
 /// Creates an admin API key (scoped to `tenant` when given); returns its secret.
@@ -44,7 +44,7 @@ pub fn create_key(settings: &Settings, name: &str, tenant: Option<&str>) -> Comm
     let tenant_id = match tenant {
         None => None,
         Some(slug) => Some(
-            tenant::by_slug(&mut *c, slug)
+            tenant::by_slug(&mut c, slug)
                 .map_err(plain)?
                 .ok_or_else(|| format!("no tenant with slug {slug:?}"))?
                 .id,
@@ -57,6 +57,6 @@ pub fn create_key(settings: &Settings, name: &str, tenant: Option<&str>) -> Comm
         tenant_id,
         admin_key::hash_secret(&secret),
     );
-    api_key::insert(&mut *c, &row).map_err(plain)?;
+    api_key::insert(&mut c, &row).map_err(plain)?;
     Ok(secret)
 }

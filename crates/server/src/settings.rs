@@ -24,7 +24,7 @@ pub struct Settings {
     #[serde(default)]
     pub http: Http,
     /// Postgres.
-    #[serde(default)]
+    #[serde(default = "default_database")]
     pub database: Database,
     /// Redis.
     #[serde(default)]
@@ -56,7 +56,7 @@ pub struct Http {
 }
 
 /// `[database]`
-#[derive(Clone, Deserialize, Default)]
+#[derive(Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Database {
     /// Postgres URL (may carry a password: never printed).
@@ -137,6 +137,13 @@ fn default_public_url() -> String {
 fn default_bind() -> String {
     "127.0.0.1:8080".into()
 }
+fn default_database() -> Database {
+    Database {
+        url: None,
+        pool_size: default_pool(),
+        migrate_on_start: true,
+    }
+}
 fn default_pool() -> u32 {
     16
 }
@@ -169,6 +176,25 @@ fn default_log_format() -> String {
 }
 fn default_log_level() -> String {
     "info".into()
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Self {
+            public_url: default_public_url(),
+            http: Http::default(),
+            database: Database {
+                url: None,
+                pool_size: default_pool(),
+                migrate_on_start: true,
+            },
+            redis: Redis::default(),
+            keys: Keys::default(),
+            argon2: Argon2::default(),
+            timeouts: Timeouts::default(),
+            log: Log::default(),
+        }
+    }
 }
 
 impl Default for Http {

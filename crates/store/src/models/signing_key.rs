@@ -81,7 +81,7 @@ pub fn insert(conn: &mut PgConnection, row: &SigningKey) -> Result<()> {
 }
 
 /// The tenant's keys that still verify now: active ones and retiring ones inside
-/// their window, newest first.
+/// their window, newest first (kids are time-ordered, so they break ties).
 pub fn usable(conn: &mut PgConnection, tenant_id: &str) -> Result<Vec<SigningKey>> {
     let t = now();
     signing_keys::table
@@ -91,7 +91,7 @@ pub fn usable(conn: &mut PgConnection, tenant_id: &str) -> Result<Vec<SigningKey
                 .eq(RETIRING)
                 .and(signing_keys::not_after.gt(t))),
         )
-        .order(signing_keys::created_at.desc())
+        .order((signing_keys::created_at.desc(), signing_keys::kid.desc()))
         .select(SigningKey::as_select())
         .load(conn)
         .db()

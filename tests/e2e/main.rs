@@ -1,0 +1,11 @@
+//! End-to-end tests: one binary, the real server against real Postgres and Redis.
+#![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
+
+mod admin;
+mod algorithms;
+mod errors;
+mod migrations;
+mod openapi;
+mod revocation;
+mod tokens;
+mod users;
