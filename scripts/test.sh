@@ -6,6 +6,14 @@ cd "$(dirname "$0")/.."
 source scripts/services.sh
 ensure_services
 ensure_database test
+# Pinned Django + DRF + simplejwt, for the check that they accept Tessera's tokens.
+VENV=target/compat-venv
+if [ ! -x "$VENV/bin/python" ] || ! cmp -s tests/compat/requirements.txt "$VENV/requirements.txt"; then
+  python3 -m venv "$VENV"
+  "$VENV/bin/pip" install -q --disable-pip-version-check -r tests/compat/requirements.txt
+  cp tests/compat/requirements.txt "$VENV/requirements.txt"
+fi
+export TESSERA_COMPAT_PYTHON="$PWD/$VENV/bin/python"
 cargo fmt --all -- --check
 cargo clippy --workspace --all-targets --locked -- -D warnings
 cargo test --workspace --locked

@@ -3,6 +3,7 @@
 
 mod admin;
 mod algorithms;
+mod compat;
 mod errors;
 mod migrations;
 mod openapi;

@@ -1,0 +1,158 @@
+//! The benchmark's baseline: a bare actix-web server doing what Tessera's hot paths
+//! do, with nothing else — the same ES256 verification (jsonwebtoken, aws-lc-rs),
+//! one Redis round trip (an MGET of four keys), and for `/me` the same Postgres user
+//! read (diesel over r2d2 in `web::block`). Also measures one argon2id verify.
+//!
+//! `bench-baseline serve ADDR JWKS_JSON ISSUER DB_URL REDIS_URL TENANT_ID`
+//! `bench-baseline argon2 [N]` — prints the median ms of N argon2id verifies.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use actix_web::{App, HttpRequest, HttpResponse, HttpServer, web};
+use jsonwebtoken::{DecodingKey, Validation, jwk::JwkSet};
+use redis::AsyncCommands;
+use serde_json::{Value, json};
+use std::{sync::Arc, time::Instant};
+
+struct State {
+    key: DecodingKey,
+    validation: Validation,
+    redis: redis::aio::ConnectionManager,
+    pool: tessera_store::DbPool,
+    tenant_id: String,
+}
+
+#[derive(serde::Deserialize)]
+struct Claims {
+    sub: String,
+    jti: String,
+    sid: String,
+    exp: i64,
+}
+
+async fn check(state: &State, token: &str) -> Option<Claims> {
+    let claims = jsonwebtoken::decode::<Claims>(token, &state.key, &state.validation)
+        .ok()?
+        .claims;
+    let mut redis = state.redis.clone();
+    let keys = [
+        "bench:rv:filled".to_owned(),
+        format!("bench:rv:{}:sid:{}", state.tenant_id, claims.sid),
+        format!("bench:rv:{}:jti:{}", state.tenant_id, claims.jti),
+        format!("bench:rv:{}:user:{}", state.tenant_id, claims.sub),
+    ];
+    let found: Vec<Option<i64>> = redis.mget(&keys).await.ok()?;
+    found.iter().skip(1).all(Option::is_none).then_some(claims)
+}
+
+async fn verify(state: web::Data<Arc<State>>, body: web::Json<Value>) -> HttpResponse {
+    let token = body["token"].as_str().unwrap_or("");
+    match check(&state, token).await {
+        Some(c) => HttpResponse::Ok()
+            .json(json!({"token_type": "access", "sub": c.sub, "exp": c.exp, "jti": c.jti})),
+        None => HttpResponse::Unauthorized().finish(),
+    }
+}
+
+async fn me(state: web::Data<Arc<State>>, req: HttpRequest) -> HttpResponse {
+    let token = req
+        .headers()
+        .get("authorization")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .unwrap_or("");
+    let Some(c) = check(&state, token).await else {
+        return HttpResponse::Unauthorized().finish();
+    };
+    let st = state.clone();
+    let user = web::block(move || {
+        let mut conn = st.pool.get().ok()?;
+        tessera_store::models::user::by_id(&mut conn, &st.tenant_id, &c.sub)
+            .ok()
+            .flatten()
+    })
+    .await
+    .ok()
+    .flatten();
+    match user {
+        Some(u) => HttpResponse::Ok().json(
+            json!({"id": u.id, "username": u.username, "email": u.email, "is_active": u.is_active}),
+        ),
+        None => HttpResponse::Unauthorized().finish(),
+    }
+}
+
+fn argon2_median_ms(n: usize) -> f64 {
+    use argon2::{Argon2, PasswordHasher, PasswordVerifier};
+    let params = tessera_core::password::HashParams::default();
+    let a = Argon2::new(
+        argon2::Algorithm::Argon2id,
+        argon2::Version::V0x13,
+        argon2::Params::new(
+            params.memory_kib,
+            params.iterations,
+            params.parallelism,
+            None,
+        )
+        .unwrap(),
+    );
+    let hash = a.hash_password(b"correct horse").unwrap().to_string();
+    let mut times: Vec<f64> = (0..n)
+        .map(|_| {
+            let t = Instant::now();
+            a.verify_password(b"correct horse", hash.as_str()).unwrap();
+            t.elapsed().as_secs_f64() * 1000.0
+        })
+        .collect();
+    times.sort_by(|a, b| a.total_cmp(b));
+    times[n / 2]
+}
+
+fn main() -> std::io::Result<()> {
+    let args: Vec<String> = std::env::args().collect();
+    match args.get(1).map(String::as_str) {
+        Some("argon2") => {
+            let n = args.get(2).and_then(|n| n.parse().ok()).unwrap_or(31);
+            println!("{:.2}", argon2_median_ms(n));
+            Ok(())
+        }
+        Some("serve") => actix_web::rt::System::new().block_on(serve(args[2..].to_vec())),
+        _ => {
+            eprintln!(
+                "usage: bench-baseline serve ADDR JWKS_JSON ISSUER DB_URL REDIS_URL TENANT_ID | argon2 [N]"
+            );
+            std::process::exit(2)
+        }
+    }
+}
+
+async fn serve(a: Vec<String>) -> std::io::Result<()> {
+    let [addr, jwks, issuer, db_url, redis_url, tenant_id] =
+        <[String; 6]>::try_from(a).expect("six arguments");
+    let set: JwkSet = serde_json::from_str(&jwks).expect("jwks");
+    let jwk = &set.keys[0];
+    let mut validation = Validation::new(jsonwebtoken::Algorithm::ES256);
+    validation.set_issuer(&[issuer]);
+    validation.validate_aud = false;
+    let redis = redis::aio::ConnectionManager::new(redis::Client::open(redis_url).unwrap())
+        .await
+        .unwrap();
+    let _: () = redis::AsyncCommands::set(&mut redis.clone(), "bench:rv:filled", 1)
+        .await
+        .unwrap();
+    let state = Arc::new(State {
+        key: DecodingKey::from_jwk(jwk).unwrap(),
+        validation,
+        redis,
+        pool: tessera_store::pool::connect(&db_url, 16, std::time::Duration::from_secs(5)),
+        tenant_id,
+    });
+    HttpServer::new(move || {
+        App::new()
+            .app_data(web::Data::new(state.clone()))
+            .route("/verify", web::post().to(verify))
+            .route("/me", web::get().to(me))
+    })
+    .bind(addr)?
+    .run()
+    .await
+}

@@ -1,0 +1,105 @@
+#!/usr/bin/env bash
+# Load benchmark of Tessera's hot paths against a bare actix-web baseline, in one run.
+#   tests/bench/run.sh [SECONDS_PER_RUN=8] [ROUNDS=3]
+# Release builds, wrk on 127.0.0.1 only, bounded: 6 runs a round, each SECONDS long.
+# Prints a Markdown table of median req/s and p99 over the rounds, the ratios to the
+# baseline, and the login ceiling (cores / one argon2id verify).
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+source scripts/services.sh
+ensure_services
+command -v wrk >/dev/null || { apt-get update -qq && apt-get install -y -qq wrk >/dev/null; }
+DUR=${1:-8}
+ROUNDS=${2:-3}
+CONNS=${CONNS:-64}
+cargo build --release --locked -q -p tessera-server -p tessera-tests --bin tessera --bin bench-baseline
+
+DB=tessera_bench
+psql -h 127.0.0.1 -U root -d postgres -qc "DROP DATABASE IF EXISTS $DB" -c "CREATE DATABASE $DB" 2>/dev/null
+WORK=$(mktemp -d)
+export TESSERA__DATABASE__URL="postgres://root@127.0.0.1:5432/$DB"
+export TESSERA__REDIS__URL="redis://127.0.0.1:6379"
+export TESSERA__REDIS__PREFIX="bench-$$:"
+export TESSERA__KEYS__MASTER_KEY="$(head -c 32 /dev/urandom | base64)"
+export TESSERA__HTTP__BIND="127.0.0.1:18181"
+export TESSERA__PUBLIC_URL="http://127.0.0.1:18181"
+export TESSERA__LOG__LEVEL="warn"
+T=http://127.0.0.1:18181
+B=http://127.0.0.1:18182
+target/release/tessera migrate 2>/dev/null
+KEY=$(target/release/tessera admin create-key --name bench)
+target/release/tessera serve 2>"$WORK/tessera.log" &
+PIDS=($!)
+cleanup() { kill "${PIDS[@]}" 2>/dev/null || true; wait 2>/dev/null || true; rm -rf "$WORK"; }
+trap cleanup EXIT
+for _ in $(seq 1 100); do curl -sf "$T/healthz" >/dev/null && break; sleep 0.1; done
+
+post() { curl -sf -X POST "$T$1" -H "Authorization: Bearer $KEY" -H 'Content-Type: application/json' -d "$2"; }
+field() { python3 -c "import json,sys; print(json.load(sys.stdin)[sys.argv[1]])" "$1"; }
+post /v1/admin/tenants '{"slug":"bench","access_token_ttl":3600}' >/dev/null
+post /v1/admin/tenants '{"slug":"bench-norot","access_token_ttl":3600,"rotate_refresh_tokens":false}' >/dev/null
+for t in bench bench-norot; do post "/v1/admin/tenants/$t/users" '{"username":"alice","password":"correct horse battery"}' >/dev/null; done
+login() { curl -sf -X POST "$T/v1/tenants/$1/token" -H 'Content-Type: application/json' -d '{"username":"alice","password":"correct horse battery"}'; }
+ACCESS=$(login bench | field access)
+REFRESH=$(login bench-norot | field refresh)
+JWKS=$(curl -sf "$T/v1/tenants/bench/.well-known/jwks.json")
+TENANT_ID=$(psql -h 127.0.0.1 -U root -d $DB -tAc "SELECT id FROM tenants WHERE slug='bench'")
+target/release/bench-baseline serve 127.0.0.1:18182 "$JWKS" "$T/v1/tenants/bench" "$TESSERA__DATABASE__URL" "$TESSERA__REDIS__URL" "$TENANT_ID" 2>"$WORK/baseline.log" &
+PIDS+=($!)
+for _ in $(seq 1 100); do curl -s -o /dev/null "$B/me" && break; sleep 0.1; done
+
+lua() { # name method body header
+  cat > "$WORK/$1.lua" <<LUA
+wrk.method = "$2"
+wrk.body = '$3'
+wrk.headers["Content-Type"] = "application/json"
+${4:+wrk.headers["Authorization"] = "$4"}
+LUA
+}
+lua verify POST "{\"token\":\"$ACCESS\"}"
+lua me GET "" "Bearer $ACCESS"
+lua refresh POST "{\"refresh\":\"$REFRESH\"}"
+lua login POST '{"username":"alice","password":"correct horse battery"}'
+
+# run NAME URL LUA CONNS -> appends "rps p99ms" to $WORK/NAME
+run() {
+  local out
+  out=$(wrk -t2 -c"$4" -d"${DUR}s" --latency -s "$WORK/$3.lua" "$2")
+  if grep -q "Non-2xx" <<<"$out"; then echo "$1: non-2xx answers:" >&2; echo "$out" >&2; exit 1; fi
+  python3 - "$out" >>"$WORK/$1" <<'PY'
+import re, sys
+o = sys.argv[1]
+rps = float(re.search(r"Requests/sec:\s+([\d.]+)", o).group(1))
+v, u = re.search(r"99%\s+([\d.]+)(us|ms|s)", o).groups()
+print(rps, float(v) * {"us": 0.001, "ms": 1, "s": 1000}[u])
+PY
+}
+for r in $(seq 1 "$ROUNDS"); do
+  echo "round $r/$ROUNDS" >&2
+  run verify_t "$T/v1/tenants/bench/token/verify" verify "$CONNS"
+  run verify_b "$B/verify" verify "$CONNS"
+  run me_t "$T/v1/tenants/bench/users/me" me "$CONNS"
+  run me_b "$B/me" me "$CONNS"
+  run refresh_t "$T/v1/tenants/bench-norot/token/refresh" refresh "$CONNS"
+  run login_t "$T/v1/tenants/bench/token" login 16
+done
+ARGON_MS=$(target/release/bench-baseline argon2 31)
+CORES=$(nproc)
+python3 - "$WORK" "$ARGON_MS" "$CORES" <<'PY'
+import statistics, sys
+work, argon_ms, cores = sys.argv[1], float(sys.argv[2]), int(sys.argv[3])
+def med(name):
+    rows = [tuple(map(float, l.split())) for l in open(f"{work}/{name}")]
+    return statistics.median(r[0] for r in rows), statistics.median(r[1] for r in rows)
+print("| route | Tessera req/s | Tessera p99 ms | baseline req/s | baseline p99 ms | Tessera / baseline |")
+print("|---|---:|---:|---:|---:|---:|")
+for route, t, b in [("POST /token/verify (ES256)", "verify_t", "verify_b"), ("GET /users/me (ES256)", "me_t", "me_b")]:
+    (tr, tp), (br, bp) = med(t), med(b)
+    print(f"| {route} | {tr:.0f} | {tp:.2f} | {br:.0f} | {bp:.2f} | {tr / br:.0%} |")
+rr, rp = med("refresh_t")
+print(f"| POST /token/refresh (ES256, no rotation) | {rr:.0f} | {rp:.2f} | – | – | – |")
+lr, lp = med("login_t")
+ceiling = cores * 1000 / argon_ms
+print(f"| POST /token (argon2id m=19456 t=2 p=1) | {lr:.0f} | {lp:.2f} | ceiling {ceiling:.0f} | – | {lr / ceiling:.0%} of ceiling |")
+print(f"\none argon2id verify: {argon_ms:.2f} ms (median of 31); cores: {cores}; login ceiling = cores / verify = {ceiling:.0f}/s")
+PY
