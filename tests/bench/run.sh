@@ -48,13 +48,13 @@ target/release/bench-baseline serve 127.0.0.1:18182 "$JWKS" "$T/v1/tenants/bench
 PIDS+=($!)
 for _ in $(seq 1 100); do curl -s -o /dev/null "$B/me" && break; sleep 0.1; done
 
-lua() { # name method body header
-  cat > "$WORK/$1.lua" <<LUA
-wrk.method = "$2"
-wrk.body = '$3'
-wrk.headers["Content-Type"] = "application/json"
-${4:+wrk.headers["Authorization"] = "$4"}
-LUA
+lua() { # name method body [authorization]
+  {
+    echo "wrk.method = \"$2\""
+    echo "wrk.body = '$3'"
+    echo 'wrk.headers["Content-Type"] = "application/json"'
+    if [ -n "${4:-}" ]; then echo "wrk.headers[\"Authorization\"] = \"$4\""; fi
+  } > "$WORK/$1.lua"
 }
 lua verify POST "{\"token\":\"$ACCESS\"}"
 lua me GET "" "Bearer $ACCESS"
@@ -83,11 +83,17 @@ for r in $(seq 1 "$ROUNDS"); do
   run refresh_t "$T/v1/tenants/bench-norot/token/refresh" refresh "$CONNS"
   run login_t "$T/v1/tenants/bench/token" login 16
 done
-ARGON_MS=$(target/release/bench-baseline argon2 31)
+# One argon2id verify, alone on an idle machine: the argon2 crate's own verify (which
+# allocates its work area per call) and with a reused work area (as Tessera's hasher
+# threads do). The faster of the two sets the login ceiling, the stricter target.
+ARGON_ALLOC_MS=$(target/release/bench-baseline argon2 31)
+ARGON_REUSE_MS=$(target/release/bench-baseline argon2-reuse 31)
+ARGON_MS=$(python3 -c "print(min($ARGON_ALLOC_MS, $ARGON_REUSE_MS))")
 CORES=$(nproc)
-python3 - "$WORK" "$ARGON_MS" "$CORES" <<'PY'
+python3 - "$WORK" "$ARGON_MS" "$CORES" "$ARGON_ALLOC_MS" "$ARGON_REUSE_MS" <<'PY'
 import statistics, sys
 work, argon_ms, cores = sys.argv[1], float(sys.argv[2]), int(sys.argv[3])
+alloc_ms, reuse_ms = sys.argv[4], sys.argv[5]
 def med(name):
     rows = [tuple(map(float, l.split())) for l in open(f"{work}/{name}")]
     return statistics.median(r[0] for r in rows), statistics.median(r[1] for r in rows)
@@ -101,5 +107,6 @@ print(f"| POST /token/refresh (ES256, no rotation) | {rr:.0f} | {rp:.2f} | – |
 lr, lp = med("login_t")
 ceiling = cores * 1000 / argon_ms
 print(f"| POST /token (argon2id m=19456 t=2 p=1) | {lr:.0f} | {lp:.2f} | ceiling {ceiling:.0f} | – | {lr / ceiling:.0%} of ceiling |")
-print(f"\none argon2id verify: {argon_ms:.2f} ms (median of 31); cores: {cores}; login ceiling = cores / verify = {ceiling:.0f}/s")
+print(f"\none argon2id verify (median of 31): {alloc_ms} ms with the crate's verify, {reuse_ms} ms with a reused work area;")
+print(f"cores: {cores}; login ceiling = cores / {argon_ms:.2f} ms = {ceiling:.0f}/s")
 PY

@@ -75,7 +75,7 @@ impl Hub {
             })
         };
         let hasher = SyncArbiter::start(cfg.hash_threads.max(1), move || {
-            PasswordHasher(hashing.clone())
+            PasswordHasher::new(hashing.clone())
         });
         let store = cfg.revocations.clone();
         let blacklist = Supervisor::start_in_arbiter(&Arbiter::new().handle(), move |_| {

@@ -1,10 +1,28 @@
 //! PasswordHasher: argon2id on its own `SyncArbiter` (n = the concurrency cap).
 use actix::prelude::*;
 use std::sync::Arc;
-use tessera_core::{Result, password::PasswordHashing, secret::SecretString};
+use tessera_core::{
+    Result,
+    password::{HashScratch, PasswordHashing},
+    secret::SecretString,
+};
 
-/// Hashes and verifies passwords on dedicated threads.
-pub struct PasswordHasher(pub Arc<PasswordHashing>);
+/// Hashes and verifies passwords on dedicated threads; each instance (thread) owns
+/// its argon2 work area.
+pub struct PasswordHasher {
+    hashing: Arc<PasswordHashing>,
+    scratch: HashScratch,
+}
+
+impl PasswordHasher {
+    /// An instance with its own work area.
+    pub fn new(hashing: Arc<PasswordHashing>) -> Self {
+        Self {
+            scratch: hashing.scratch(),
+            hashing,
+        }
+    }
+}
 
 impl Actor for PasswordHasher {
     type Context = SyncContext<Self>;
@@ -28,13 +46,17 @@ pub struct VerifyPassword {
 impl Handler<HashPassword> for PasswordHasher {
     type Result = Result<String>;
     fn handle(&mut self, msg: HashPassword, _: &mut SyncContext<Self>) -> Self::Result {
-        self.0.hash(msg.0.expose())
+        self.hashing.hash(&mut self.scratch, msg.0.expose())
     }
 }
 
 impl Handler<VerifyPassword> for PasswordHasher {
     type Result = bool;
     fn handle(&mut self, msg: VerifyPassword, _: &mut SyncContext<Self>) -> bool {
-        self.0.verify(msg.hash.as_deref(), msg.password.expose())
+        self.hashing.verify(
+            &mut self.scratch,
+            msg.hash.as_deref(),
+            msg.password.expose(),
+        )
     }
 }
