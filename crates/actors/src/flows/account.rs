@@ -28,6 +28,15 @@ pub struct SignupRequest {
     pub email: Option<String>,
 }
 
+/// A user to create, before validation and hashing.
+pub(crate) struct NewUser {
+    pub(crate) username: String,
+    pub(crate) password: SecretString,
+    pub(crate) email: Option<String>,
+    pub(crate) roles: Vec<String>,
+    pub(crate) is_active: bool,
+}
+
 impl Hub {
     /// `POST /users`: self-service sign-up, when the tenant allows it.
     pub async fn signup(&self, slug: &str, req: SignupRequest) -> Result<UserView> {
@@ -35,39 +44,33 @@ impl Hub {
         if !ctx.settings.allow_signup {
             return Err(Error::SignupDisabled);
         }
-        self.create_user(
-            &ctx.id,
-            ctx.settings.password_min_length,
-            req.username,
-            req.password,
-            req.email,
-            Vec::new(),
-            true,
-        )
-        .await
+        let new = NewUser {
+            username: req.username,
+            password: req.password,
+            email: req.email,
+            roles: Vec::new(),
+            is_active: true,
+        };
+        self.create_user(&ctx.id, ctx.settings.password_min_length, new)
+            .await
     }
 
-    /// Validates, hashes and stores a new user.
-    #[allow(clippy::too_many_arguments)]
+    /// Validates, hashes and stores a new user of a tenant.
     pub(crate) async fn create_user(
         &self,
         tenant_id: &str,
         min_len: i32,
-        username: String,
-        password: SecretString,
-        email: Option<String>,
-        roles: Vec<String>,
-        is_active: bool,
+        new: NewUser,
     ) -> Result<UserView> {
-        check_username(&username)?;
-        if let Some(e) = &email {
+        check_username(&new.username)?;
+        if let Some(e) = &new.email {
             check_email(e)?;
         }
-        check_new_password("password", password.expose(), min_len.max(1) as usize)?;
-        let hash =
-            Self::send_within(&self.hasher, HashPassword(password), self.hash_timeout).await??;
-        let mut row = User::new(tenant_id, &username, email, hash, &roles);
-        row.is_active = is_active;
+        check_new_password("password", new.password.expose(), min_len.max(1) as usize)?;
+        let hash = Self::send_within(&self.hasher, HashPassword(new.password), self.hash_timeout)
+            .await??;
+        let mut row = User::new(tenant_id, &new.username, new.email, hash, &new.roles);
+        row.is_active = new.is_active;
         let view = UserView::from(&row);
         self.send(&self.users, CreateUser(row)).await??;
         Ok(view)

@@ -13,6 +13,7 @@ use utoipa::ToSchema;
 use crate::{
     Hub,
     actors::{CreateTenant, DeleteTenant, FindApiKey, GetTenant, ListTenants, UpdateTenant},
+    flows::account::NewUser,
     views::{Page, TenantView, UserView},
 };
 
@@ -190,22 +191,20 @@ impl Hub {
                 },
             )
             .await??;
-        let roles = req.roles;
-        if roles.len() > 64 || roles.iter().any(|r| r.is_empty() || r.len() > 64) {
+        if req.roles.len() > 64 || req.roles.iter().any(|r| r.is_empty() || r.len() > 64) {
             return Err(Error::field(
                 "roles",
                 "at most 64 roles of 1 to 64 characters",
             ));
         }
-        self.create_user(
-            &row.id,
-            row.password_min_length,
-            req.username,
-            req.password,
-            req.email,
-            roles,
-            req.is_active.unwrap_or(true),
-        )
-        .await
+        let new = NewUser {
+            username: req.username,
+            password: req.password,
+            email: req.email,
+            roles: req.roles,
+            is_active: req.is_active.unwrap_or(true),
+        };
+        self.create_user(&row.id, row.password_min_length, new)
+            .await
     }
 }
