@@ -157,18 +157,8 @@ async fn changing_the_algorithm_rotates_and_old_tokens_keep_verifying() {
     );
     let new = s(&app.login("acme", "alice", "correct horse").await, "access");
     assert_eq!(tessera_tests::decode_parts(&new).0["alg"], "EdDSA");
-    assert_eq!(
-        app.get("/v1/tenants/acme/users/me", Some(&old))
-            .await
-            .status,
-        200
-    );
-    assert_eq!(
-        app.get("/v1/tenants/acme/users/me", Some(&new))
-            .await
-            .status,
-        200
-    );
+    assert_eq!(app.me_status("acme", &old).await, 200);
+    assert_eq!(app.me_status("acme", &new).await, 200);
 }
 
 #[actix_rt::test]

@@ -11,12 +11,7 @@ async fn revoking_a_refresh_token_kills_its_session_at_once() {
     let pair = app.login("acme", "alice", "correct horse").await;
     let other = app.login("acme", "alice", "correct horse").await;
     let access = s(&pair, "access");
-    assert_eq!(
-        app.get("/v1/tenants/acme/users/me", Some(&access))
-            .await
-            .status,
-        200
-    );
+    assert_eq!(app.me_status("acme", &access).await, 200);
 
     let r = app
         .post(
@@ -33,33 +28,10 @@ async fn revoking_a_refresh_token_kills_its_session_at_once() {
     );
     let me = app.get("/v1/tenants/acme/users/me", Some(&access)).await;
     assert_eq!((me.status.as_u16(), me.code()), (401, "token_not_valid"));
-    assert_eq!(
-        app.post(
-            "/v1/tenants/acme/token/verify",
-            None,
-            json!({"token": access})
-        )
-        .await
-        .status,
-        401
-    );
-    assert_eq!(
-        app.post(
-            "/v1/tenants/acme/token/refresh",
-            None,
-            json!({"refresh": s(&pair, "refresh")})
-        )
-        .await
-        .status,
-        401
-    );
+    assert_eq!(app.verify_status("acme", &access).await, 401);
+    assert_eq!(app.refresh_status("acme", &s(&pair, "refresh")).await, 401);
     // the other session lives on
-    assert_eq!(
-        app.get("/v1/tenants/acme/users/me", Some(&s(&other, "access")))
-            .await
-            .status,
-        200
-    );
+    assert_eq!(app.me_status("acme", &s(&other, "access")).await, 200);
     // revoking with an access token works the same way
     let r = app
         .post(
@@ -69,16 +41,7 @@ async fn revoking_a_refresh_token_kills_its_session_at_once() {
         )
         .await;
     assert_eq!(r.status, 200);
-    assert_eq!(
-        app.post(
-            "/v1/tenants/acme/token/refresh",
-            None,
-            json!({"refresh": s(&other, "refresh")})
-        )
-        .await
-        .status,
-        401
-    );
+    assert_eq!(app.refresh_status("acme", &s(&other, "refresh")).await, 401);
     let bad = app
         .post(
             "/v1/tenants/acme/token/revoke",
@@ -114,35 +77,17 @@ async fn revoke_all_logs_out_everywhere() {
         .await;
     assert_eq!(r.status, 200, "{}", r.text);
     for p in [&a1, &a2] {
-        assert_eq!(
-            app.get("/v1/tenants/acme/users/me", Some(&s(p, "access")))
-                .await
-                .status,
-            401
-        );
-        assert_eq!(
-            app.post(
-                "/v1/tenants/acme/token/refresh",
-                None,
-                json!({"refresh": s(p, "refresh")})
-            )
-            .await
-            .status,
-            401
-        );
+        assert_eq!(app.me_status("acme", &s(p, "access")).await, 401);
+        assert_eq!(app.refresh_status("acme", &s(p, "refresh")).await, 401);
     }
     assert_eq!(
-        app.get("/v1/tenants/acme/users/me", Some(&s(&b, "access")))
-            .await
-            .status,
+        app.me_status("acme", &s(&b, "access")).await,
         200,
         "bob is untouched"
     );
     let fresh = app.login("acme", "alice", "correct horse").await;
     assert_eq!(
-        app.get("/v1/tenants/acme/users/me", Some(&s(&fresh, "access")))
-            .await
-            .status,
+        app.me_status("acme", &s(&fresh, "access")).await,
         200,
         "a new login works"
     );
@@ -189,36 +134,11 @@ async fn password_change_cuts_off_older_tokens_and_returns_a_fresh_pair() {
         .await;
     assert_eq!(r.status, 200, "{}", r.text);
     let fresh = s(&r.body, "access");
+    assert_eq!(app.me_status("acme", &fresh).await, 200);
+    assert_eq!(app.me_status("acme", &access).await, 401);
+    assert_eq!(app.refresh_status("acme", &s(&old, "refresh")).await, 401);
     assert_eq!(
-        app.get("/v1/tenants/acme/users/me", Some(&fresh))
-            .await
-            .status,
-        200
-    );
-    assert_eq!(
-        app.get("/v1/tenants/acme/users/me", Some(&access))
-            .await
-            .status,
-        401
-    );
-    assert_eq!(
-        app.post(
-            "/v1/tenants/acme/token/refresh",
-            None,
-            json!({"refresh": s(&old, "refresh")})
-        )
-        .await
-        .status,
-        401
-    );
-    assert_eq!(
-        app.post(
-            "/v1/tenants/acme/token/refresh",
-            None,
-            json!({"refresh": s(&r.body, "refresh")})
-        )
-        .await
-        .status,
+        app.refresh_status("acme", &s(&r.body, "refresh")).await,
         200
     );
     let r = app
@@ -268,34 +188,13 @@ async fn an_emptied_redis_is_refilled_from_postgres_and_nothing_revoked_revives(
     let n: i64 = redis::cmd("DBSIZE").query_async(&mut redis).await.unwrap();
     assert_eq!(n, 0);
 
+    assert_eq!(app.me_status("acme", &s(&revoked, "access")).await, 401);
+    assert_eq!(app.me_status("acme", &s(&cut, "access")).await, 401);
     assert_eq!(
-        app.get("/v1/tenants/acme/users/me", Some(&s(&revoked, "access")))
-            .await
-            .status,
+        app.verify_status("acme", &s(&revoked, "refresh")).await,
         401
     );
-    assert_eq!(
-        app.get("/v1/tenants/acme/users/me", Some(&s(&cut, "access")))
-            .await
-            .status,
-        401
-    );
-    assert_eq!(
-        app.post(
-            "/v1/tenants/acme/token/verify",
-            None,
-            json!({"token": s(&revoked, "refresh")})
-        )
-        .await
-        .status,
-        401
-    );
-    assert_eq!(
-        app.get("/v1/tenants/acme/users/me", Some(&s(&live, "access")))
-            .await
-            .status,
-        200
-    );
+    assert_eq!(app.me_status("acme", &s(&live, "access")).await, 200);
     let n: i64 = redis::cmd("DBSIZE").query_async(&mut redis).await.unwrap();
     assert!(n >= 3, "refilled: {n} keys");
 }

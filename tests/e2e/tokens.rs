@@ -134,10 +134,7 @@ async fn refresh_rotates_and_reuse_revokes_the_whole_session() {
         decode_parts(&r1).1["sid"],
         "the session carries on"
     );
-    assert_eq!(
-        app.get("/v1/tenants/acme/users/me", Some(&a2)).await.status,
-        200
-    );
+    assert_eq!(app.me_status("acme", &a2).await, 200);
 
     // r1 again is reuse: 401, and everything of the session dies at once.
     let reuse = app
@@ -151,39 +148,13 @@ async fn refresh_rotates_and_reuse_revokes_the_whole_session() {
         (reuse.status.as_u16(), reuse.code()),
         (401, "token_not_valid")
     );
-    assert_eq!(
-        app.get("/v1/tenants/acme/users/me", Some(&a2)).await.status,
-        401
-    );
-    assert_eq!(
-        app.post(
-            "/v1/tenants/acme/token/refresh",
-            None,
-            json!({"refresh": r2})
-        )
-        .await
-        .status,
-        401
-    );
-    assert_eq!(
-        app.post(
-            "/v1/tenants/acme/token/verify",
-            None,
-            json!({"token": s(&pair, "access")})
-        )
-        .await
-        .status,
-        401
-    );
+    assert_eq!(app.me_status("acme", &a2).await, 401);
+    assert_eq!(app.refresh_status("acme", &r2).await, 401);
+    assert_eq!(app.verify_status("acme", &s(&pair, "access")).await, 401);
 
     // Another session of the same user is untouched.
     let other = app.login("acme", "alice", "correct horse").await;
-    assert_eq!(
-        app.get("/v1/tenants/acme/users/me", Some(&s(&other, "access")))
-            .await
-            .status,
-        200
-    );
+    assert_eq!(app.me_status("acme", &s(&other, "access")).await, 200);
 }
 
 #[actix_rt::test]
@@ -303,12 +274,7 @@ async fn verify_accepts_valid_tokens_and_rejects_the_rest() {
         .await;
     assert_eq!((r.status.as_u16(), r.code()), (401, "token_not_valid"));
     assert_eq!(r.body["detail"], "Token is expired");
-    assert_eq!(
-        app.get("/v1/tenants/acme/users/me", Some(&access))
-            .await
-            .status,
-        401
-    );
+    assert_eq!(app.me_status("acme", &access).await, 401);
 }
 
 #[actix_rt::test]
@@ -328,12 +294,7 @@ async fn tokens_never_cross_tenants_and_unknown_or_disabled_tenants_look_alike()
         )
         .await;
     assert_eq!((r.status.as_u16(), r.code()), (401, "token_not_valid"));
-    assert_eq!(
-        app.get("/v1/tenants/globex/users/me", Some(&access))
-            .await
-            .status,
-        401
-    );
+    assert_eq!(app.me_status("globex", &access).await, 401);
     let r = app
         .post(
             "/v1/tenants/globex/token/refresh",

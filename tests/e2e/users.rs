@@ -52,6 +52,19 @@ async fn signup_follows_the_tenant_setting_and_validates() {
     app.login("open", "alice", "long enough pass").await;
 }
 
+/// `GET /users/me` with `Authorization: JWT <token>` (djangorestframework-jwt's prefix).
+async fn me_with_jwt_prefix(app: &TestApp, access: &str) -> tessera_tests::Res {
+    let header = ("Authorization", format!("JWT {access}"));
+    app.raw(
+        "GET",
+        "/v1/tenants/acme/users/me",
+        "application/json",
+        vec![],
+        Some(header),
+    )
+    .await
+}
+
 #[actix_rt::test]
 async fn me_requires_a_valid_bearer_access_token() {
     let app = TestApp::start().await;
@@ -61,15 +74,7 @@ async fn me_requires_a_valid_bearer_access_token() {
     let r = app.get("/v1/tenants/acme/users/me", None).await;
     assert_eq!((r.status.as_u16(), r.code()), (401, "not_authenticated"));
     assert!(r.headers.get("www-authenticate").is_some());
-    let jwt = app
-        .raw(
-            "GET",
-            "/v1/tenants/acme/users/me",
-            "application/json",
-            vec![],
-            Some(("Authorization", format!("JWT {}", s(&pair, "access")))),
-        )
-        .await;
+    let jwt = me_with_jwt_prefix(&app, &s(&pair, "access")).await;
     assert_eq!(
         (jwt.status.as_u16(), jwt.code()),
         (401, "not_authenticated"),
@@ -93,14 +98,6 @@ async fn me_requires_a_valid_bearer_access_token() {
         .status,
         200
     );
-    let jwt = app
-        .raw(
-            "GET",
-            "/v1/tenants/acme/users/me",
-            "application/json",
-            vec![],
-            Some(("Authorization", format!("JWT {}", s(&pair, "access")))),
-        )
-        .await;
+    let jwt = me_with_jwt_prefix(&app, &s(&pair, "access")).await;
     assert_eq!(jwt.status, 200, "{}", jwt.text);
 }

@@ -241,6 +241,38 @@ impl TestApp {
         r.body
     }
 
+    /// Status of `GET /users/me` with this access token.
+    pub async fn me_status(&self, slug: &str, access: &str) -> u16 {
+        self.get(&format!("/v1/tenants/{slug}/users/me"), Some(access))
+            .await
+            .status
+            .as_u16()
+    }
+
+    /// Status of `POST /token/refresh` with this refresh token.
+    pub async fn refresh_status(&self, slug: &str, refresh: &str) -> u16 {
+        self.post(
+            &format!("/v1/tenants/{slug}/token/refresh"),
+            None,
+            json!({"refresh": refresh}),
+        )
+        .await
+        .status
+        .as_u16()
+    }
+
+    /// Status of `POST /token/verify` with this token.
+    pub async fn verify_status(&self, slug: &str, token: &str) -> u16 {
+        self.post(
+            &format!("/v1/tenants/{slug}/token/verify"),
+            None,
+            json!({"token": token}),
+        )
+        .await
+        .status
+        .as_u16()
+    }
+
     /// A Redis connection to this test's Redis database.
     pub async fn redis(&self) -> redis::aio::MultiplexedConnection {
         redis::Client::open(self.redis_url.as_str())
