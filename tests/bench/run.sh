@@ -30,7 +30,14 @@ target/release/tessera migrate 2>/dev/null
 KEY=$(target/release/tessera admin create-key --name bench)
 target/release/tessera serve 2>"$WORK/tessera.log" &
 PIDS=($!)
-cleanup() { kill "${PIDS[@]}" 2>/dev/null || true; wait 2>/dev/null || true; rm -rf "$WORK"; }
+cleanup() {
+  kill "${PIDS[@]}" 2>/dev/null || true
+  wait 2>/dev/null || true
+  rm -rf "$WORK"
+  # this run's Redis keys (its prefix, and the baseline's marker)
+  redis-cli -h 127.0.0.1 --scan --pattern "${TESSERA__REDIS__PREFIX}*" | xargs -r redis-cli -h 127.0.0.1 del >/dev/null
+  redis-cli -h 127.0.0.1 del bench:rv:filled >/dev/null
+}
 trap cleanup EXIT
 for _ in $(seq 1 100); do curl -sf "$T/healthz" >/dev/null && break; sleep 0.1; done
 
