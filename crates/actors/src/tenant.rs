@@ -42,11 +42,7 @@ impl TenantCtx {
 
     /// How long any token of this tenant can live: how long a cut-off must last.
     pub fn longest_token_life(&self) -> i64 {
-        let s = &self.settings;
-        s.session_max_lifetime
-            .max(s.refresh_token_ttl)
-            .max(s.access_token_ttl)
-            + s.leeway
+        self.settings.longest_token_life()
     }
 }
 
@@ -138,10 +134,7 @@ pub fn update(
     let mut row = visible(conn, slug, scope)?;
     let mut settings = row.settings()?;
     let old_alg = settings.algorithm;
-    let old_life = settings
-        .session_max_lifetime
-        .max(settings.refresh_token_ttl)
-        + settings.leeway;
+    let old_life = settings.longest_token_life();
     settings.apply(patch)?;
     row.set_settings(&settings);
     row.updated_at = now();

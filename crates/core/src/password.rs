@@ -52,7 +52,6 @@ pub struct HashScratch(Vec<Block>);
 /// it on dedicated threads, never on an async worker.
 pub struct PasswordHashing {
     argon: Argon2<'static>,
-    params: Params,
     dummy_hash: String,
 }
 
@@ -67,8 +66,7 @@ impl PasswordHashing {
         )
         .map_err(|e| Error::Internal(format!("argon2 params: {e}")))?;
         let mut hashing = Self {
-            argon: Argon2::new(Algorithm::Argon2id, Version::V0x13, p.clone()),
-            params: p,
+            argon: Argon2::new(Algorithm::Argon2id, Version::V0x13, p),
             dummy_hash: String::new(),
         };
         let mut scratch = hashing.scratch();
@@ -78,7 +76,7 @@ impl PasswordHashing {
 
     /// A work area sized for these costs.
     pub fn scratch(&self) -> HashScratch {
-        HashScratch(vec![Block::default(); self.params.block_count()])
+        HashScratch(vec![Block::default(); self.argon.params().block_count()])
     }
 
     /// A PHC string (`$argon2id$v=19$m=…`) for `password`, with a random salt.
@@ -91,13 +89,13 @@ impl PasswordHashing {
                 password.as_bytes(),
                 &salt,
                 &mut out,
-                scratch.blocks(&self.params),
+                scratch.blocks(self.argon.params()),
             )
             .map_err(|e| fail(&e))?;
         let phc = PasswordHash {
             algorithm: argon2::ARGON2ID_IDENT,
             version: Some(Version::V0x13.into()),
-            params: ParamsString::try_from(&self.params).map_err(|e| fail(&e))?,
+            params: ParamsString::try_from(self.argon.params()).map_err(|e| fail(&e))?,
             salt: Some(Salt::new(&salt).map_err(|e| fail(&e))?),
             hash: Some(Output::new(&out).map_err(|e| fail(&e))?),
         };

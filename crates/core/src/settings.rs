@@ -93,6 +93,15 @@ impl TenantSettings {
         }
     }
 
+    /// Seconds any token issued under these settings can stay acceptable (the longest
+    /// lifetime plus leeway): how long a revocation or a retiring key must last.
+    pub fn longest_token_life(&self) -> i64 {
+        self.session_max_lifetime
+            .max(self.refresh_token_ttl)
+            .max(self.access_token_ttl)
+            + self.leeway
+    }
+
     /// Applies a patch, then checks the whole result; on error `self` is unchanged.
     pub fn apply(&mut self, patch: SettingsPatch) -> Result<()> {
         let mut next = self.clone();
@@ -345,6 +354,7 @@ mod tests {
         assert_eq!(s.auth_header_types, vec!["Bearer"]);
         assert_eq!(s.password_min_length, 8);
         assert!(s.validate().is_ok());
+        assert_eq!(s.longest_token_life(), 2_592_000);
     }
 
     #[test]

@@ -4,7 +4,7 @@ use std::sync::Arc;
 use tessera_core::{
     Error, Result,
     claims::{TokenType, VerifiedClaims},
-    password::MAX_PASSWORD_BYTES,
+    password::{MAX_PASSWORD_BYTES, check_username},
     secret::SecretString,
     time::now,
     token::from_authorization,
@@ -45,7 +45,8 @@ impl Hub {
         client: ClientInfo,
     ) -> Result<TokenPair> {
         let ctx = self.tenant(slug).await?;
-        let user = if username.is_empty() || username.chars().count() > 150 {
+        // A username no user can have is not looked up (the hash below still runs).
+        let user = if check_username(username).is_err() {
             None
         } else {
             let find = FindUserByName {
