@@ -123,6 +123,7 @@ impl TestApp {
         settings.argon2.iterations = 1;
         settings.argon2.max_concurrency = 2;
         settings.log.level = "warn".into();
+        settings.keys.rotation_check_secs = 1;
         Builder {
             redis_db: 0,
             settings,

@@ -36,6 +36,8 @@ pub struct HubConfig {
     pub send_timeout: Duration,
     /// Longest wait for a password hash/verify (includes queueing in a login flood).
     pub hash_timeout: Duration,
+    /// How often this node runs a scheduled key rotation pass (`None`: never).
+    pub rotation_check: Option<Duration>,
 }
 
 /// Addresses of every actor plus the tenant cache: what handlers hold.
@@ -90,7 +92,7 @@ impl Hub {
                 move |slug| c.invalidate(slug),
             ));
         }
-        Ok(Self {
+        let hub = Self {
             users,
             hasher,
             tokens,
@@ -100,7 +102,20 @@ impl Hub {
             public_url: cfg.public_url.into(),
             timeout: cfg.send_timeout,
             hash_timeout: cfg.hash_timeout,
-        })
+        };
+        if let Some(every) = cfg.rotation_check {
+            let h = hub.clone();
+            actix::spawn(async move {
+                let mut tick = actix::clock::interval(every);
+                loop {
+                    tick.tick().await;
+                    if let Err(e) = h.rotation_pass().await {
+                        tracing::warn!(error = %e.log_cause(), "scheduled key rotation pass failed");
+                    }
+                }
+            });
+        }
+        Ok(hub)
     }
 
     /// Sends `msg` to `addr` and waits at most `timeout`: a full mailbox, a dead

@@ -13,8 +13,10 @@
 #![forbid(unsafe_code)]
 
 pub mod actors;
+pub mod api_keys;
 pub mod flows;
 mod hub;
+pub mod keys;
 pub mod tenant;
 pub mod views;
 

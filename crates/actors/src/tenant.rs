@@ -17,7 +17,11 @@ use tessera_core::{
     time::now,
     token::{KeyRing, TokenPolicy},
 };
-use tessera_store::models::{signing_key, signing_key::SigningKey, tenant, tenant::Tenant};
+use tessera_store::models::{
+    audit::{self, AuditEvent, TenantRef},
+    signing_key::{self, Phase, SigningKey},
+    tenant::{self, Tenant},
+};
 
 /// Everything a request needs to know about its tenant, ready to use.
 #[derive(Debug)]
@@ -32,6 +36,9 @@ pub struct TenantCtx {
     pub ring: KeyRing,
     /// The JWKS document (public keys only), serialized once.
     pub jwks: String,
+    /// When time alone changes this context (a next key starts signing, a retiring
+    /// key's window closes): past it, the cache reloads the tenant.
+    pub refresh_at: Option<i64>,
 }
 
 impl TenantCtx {
@@ -70,9 +77,21 @@ pub fn build(
     });
     let mut jwks = Vec::new();
     let mut signer_chosen = false;
-    for key in keys {
+    let mut refresh_at: Option<i64> = None;
+    let t = now();
+    let phases = signing_key::lifecycle(keys, t, settings.key_overlap());
+    for (key, phase) in keys.iter().zip(phases) {
+        let changes_at = match phase {
+            Phase::Next { activates_at } => Some(activates_at),
+            Phase::Retiring { until } => Some(until),
+            Phase::Active => None,
+            Phase::Retired => continue,
+        };
+        if let Some(at) = changes_at {
+            refresh_at = Some(refresh_at.map_or(at, |r| r.min(at)));
+        }
         let material = key.material(master)?;
-        let active = key.status == signing_key::ACTIVE && !signer_chosen;
+        let active = phase == Phase::Active && !signer_chosen;
         signer_chosen |= active;
         ring.add(&key.kid, &material, active)?;
         if let Some(jwk) = &key.public_jwk {
@@ -87,6 +106,7 @@ pub fn build(
         settings,
         ring,
         jwks: serde_json::json!({ "keys": jwks }).to_string(),
+        refresh_at,
     })
 }
 
@@ -104,50 +124,96 @@ pub fn load(
     build(&row, &keys, master, public_url).map(Some)
 }
 
-/// Creates a tenant and its first signing key in one transaction.
+/// Creates a tenant and its first signing key in one transaction, audited.
 pub fn create(
     conn: &mut PgConnection,
     slug: &str,
     settings: &TenantSettings,
     master: &MasterKey,
+    actor: &str,
 ) -> Result<Tenant> {
     let row = Tenant::new(slug, settings);
     let key = SigningKey::generate(&row.id, settings.algorithm, master)?;
     tessera_store::transaction(conn, |c| {
         tenant::insert(c, &row)?;
         signing_key::insert(c, &key)?;
-        Ok(())
+        let after = serde_json::to_value(settings).ok();
+        audit::record(
+            c,
+            &AuditEvent::new(Some(tref(&row)), actor, "tenant.create", slug, None, after),
+        )
     })?;
     Ok(row)
 }
 
-/// Applies a settings patch to a tenant visible to `scope`. A change of algorithm
-/// rotates to a new key of that algorithm; the old key keeps verifying until every
-/// token it signed has expired.
+/// The audit reference of a tenant row.
+pub fn tref(row: &Tenant) -> TenantRef<'_> {
+    TenantRef {
+        id: &row.id,
+        slug: &row.slug,
+    }
+}
+
+/// Applies a settings patch to a tenant visible to `scope`, audited with the
+/// settings before and after. A change of algorithm rotates to a new key of that
+/// algorithm (a pending next key of the old one is dropped); the old key keeps
+/// verifying until every token it signed has expired.
 pub fn update(
     conn: &mut PgConnection,
     slug: &str,
     scope: Option<&str>,
     patch: SettingsPatch,
     master: &MasterKey,
+    actor: &str,
 ) -> Result<Tenant> {
     let mut row = visible(conn, slug, scope)?;
-    let mut settings = row.settings()?;
-    let old_alg = settings.algorithm;
-    let old_life = settings.longest_token_life();
+    let before = row.settings()?;
+    let mut settings = before.clone();
     settings.apply(patch)?;
     row.set_settings(&settings);
     row.updated_at = now();
-    let new_key = (settings.algorithm != old_alg)
+    let new_key = (settings.algorithm != before.algorithm)
         .then(|| SigningKey::generate(&row.id, settings.algorithm, master))
         .transpose()?;
     tessera_store::transaction(conn, |c| {
         tenant::update(c, &row)?;
         if let Some(key) = &new_key {
-            signing_key::retire_active(c, &row.id, now() + old_life)?;
+            let t = now();
+            signing_key::catch_up(c, &row.id, t, before.key_overlap())?;
+            if let Some(next) = signing_key::with_status(c, &row.id, signing_key::NEXT)? {
+                signing_key::retire(c, &row.id, &next.kid, t)?;
+            }
+            signing_key::retire_active(c, &row.id, t + before.key_overlap())?;
             signing_key::insert(c, key)?;
         }
-        Ok(())
+        let (b, a) = (
+            serde_json::to_value(&before).ok(),
+            serde_json::to_value(&settings).ok(),
+        );
+        audit::record(
+            c,
+            &AuditEvent::new(Some(tref(&row)), actor, "tenant.update", slug, b, a),
+        )
+    })?;
+    Ok(row)
+}
+
+/// Deletes a tenant visible to `scope` and everything it owns; the audit record of
+/// the deletion stays.
+pub fn delete(
+    conn: &mut PgConnection,
+    slug: &str,
+    scope: Option<&str>,
+    actor: &str,
+) -> Result<Tenant> {
+    let row = visible(conn, slug, scope)?;
+    let before = serde_json::to_value(row.settings()?).ok();
+    tessera_store::transaction(conn, |c| {
+        tenant::delete(c, &row.id)?;
+        audit::record(
+            c,
+            &AuditEvent::new(Some(tref(&row)), actor, "tenant.delete", slug, before, None),
+        )
     })?;
     Ok(row)
 }

@@ -1,7 +1,14 @@
 //! What flows answer with: the JSON bodies of API.md, documented for OpenAPI.
 use serde::Serialize;
 use tessera_core::{claims::TokenType, settings::TenantSettings, time::rfc3339};
-use tessera_store::models::{tenant::Tenant, user::User};
+use tessera_store::models::{
+    api_key::ApiKey,
+    audit::AuditEvent,
+    session::Session,
+    signing_key::{Phase, SigningKey},
+    tenant::Tenant,
+    user::User,
+};
 use utoipa::ToSchema;
 
 /// A token pair (login, refresh, password change).
@@ -104,4 +111,177 @@ pub struct Page<T> {
     pub items: Vec<T>,
     /// Pass back as `?cursor=` for the next page; null on the last page.
     pub next_cursor: Option<String>,
+}
+
+/// A signing key as the admin API shows it: public parts and its place in the
+/// lifecycle, never private material.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+#[schema(example = json!({"kid": "key_0193a1b2c3d47e8f9a0b1c2d3e4f5a6b", "algorithm": "ES256", "status": "retiring", "origin": "generated", "created_at": "2026-11-22T10:00:00Z", "activated_at": "2026-11-22T10:00:00Z", "verifies_until": "2026-11-23T10:15:00Z", "public_jwk": {"kty": "EC", "crv": "P-256", "x": "f83OJ3D2xF1Bg8vub9tLe1gHMzV76e8Tus9uPHvRVEU", "y": "x_FEzRu9m36HLN_tue659LNpXW6pCyStikYjKIWI5a0", "kid": "key_0193a1b2c3d47e8f9a0b1c2d3e4f5a6b", "alg": "ES256", "use": "sig"}}))]
+pub struct KeyView {
+    /// The JWS `kid`.
+    pub kid: String,
+    /// JWS algorithm.
+    pub algorithm: String,
+    /// `next` (published, signs from `activated_at`), `active` (signs), `retiring`
+    /// (verifies until `verifies_until`) or `retired`.
+    pub status: &'static str,
+    /// `generated` or `imported`.
+    pub origin: String,
+    /// RFC 3339.
+    pub created_at: String,
+    /// When it started (or, for a next key, will start) signing.
+    pub activated_at: Option<String>,
+    /// Until when a retiring key verifies; when a retired key stopped.
+    pub verifies_until: Option<String>,
+    /// The public JWK as published; null for HS secrets.
+    #[schema(value_type = Option<Object>)]
+    pub public_jwk: Option<serde_json::Value>,
+}
+
+impl KeyView {
+    /// The view of a key in its current phase.
+    pub fn of(k: &SigningKey, phase: Phase) -> Self {
+        let until = match phase {
+            Phase::Retiring { until } => Some(until),
+            Phase::Retired => k.not_after,
+            Phase::Next { .. } | Phase::Active => None,
+        };
+        Self {
+            kid: k.kid.clone(),
+            algorithm: k.algorithm.clone(),
+            status: phase.name(),
+            origin: k.origin.clone(),
+            created_at: rfc3339(k.created_at),
+            activated_at: k.activated_at.map(rfc3339),
+            verifies_until: until.map(rfc3339),
+            public_jwk: k
+                .public_jwk
+                .as_deref()
+                .and_then(|j| serde_json::from_str(j).ok()),
+        }
+    }
+}
+
+/// An admin API key as listed (never its secret or hash).
+#[derive(Debug, Clone, Serialize, ToSchema)]
+#[schema(example = json!({"id": "ak_0193a1b2c3d47e8f9a0b1c2d3e4f5a6b", "name": "acme ops", "tenant": "acme", "created_at": "2026-11-22T10:00:00Z", "last_used_at": null}))]
+pub struct ApiKeyView {
+    /// `ak_…`
+    pub id: String,
+    /// Operator's label.
+    pub name: String,
+    /// The slug of the one tenant a scoped key may touch; null for a platform key.
+    pub tenant: Option<String>,
+    /// RFC 3339.
+    pub created_at: String,
+    /// RFC 3339, to the minute.
+    pub last_used_at: Option<String>,
+}
+
+impl ApiKeyView {
+    /// The view of a row and its scope's slug.
+    pub fn of(k: &ApiKey, tenant: Option<String>) -> Self {
+        Self {
+            id: k.id.clone(),
+            name: k.name.clone(),
+            tenant,
+            created_at: rfc3339(k.created_at),
+            last_used_at: k.last_used_at.map(rfc3339),
+        }
+    }
+}
+
+/// A new admin API key: the only time its secret is shown.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+#[schema(example = json!({"id": "ak_0193a1b2c3d47e8f9a0b1c2d3e4f5a6b", "name": "acme ops", "tenant": "acme", "secret": "tsk_4fQ…", "created_at": "2026-11-22T10:00:00Z", "last_used_at": null}))]
+pub struct NewApiKey {
+    /// The key as it will be listed.
+    #[serde(flatten)]
+    pub key: ApiKeyView,
+    /// Send as `Authorization: Bearer <secret>`; shown this once, stored only hashed.
+    pub secret: String,
+}
+
+/// One audit event.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+#[schema(example = json!({"id": "aud_0193a1b2c3d47e8f9a0b1c2d3e4f5a6b", "at": "2026-11-22T10:00:00Z", "actor": "ak_0193a1b2c3d47e8f9a0b1c2d3e4f5a6c", "action": "tenant.update", "tenant": "acme", "target": "acme", "before": {"access_token_ttl": 900}, "after": {"access_token_ttl": 300}}))]
+pub struct AuditView {
+    /// `aud_…`, time-ordered.
+    pub id: String,
+    /// RFC 3339.
+    pub at: String,
+    /// The admin key id that made the change, `cli` or `system`.
+    pub actor: String,
+    /// `tenant.create|update|delete`, `key.rotate|retire|import|schedule`,
+    /// `user.create|update|delete|revoke_sessions`, `api_key.create|delete`.
+    pub action: String,
+    /// The tenant's slug at the time, if any.
+    pub tenant: Option<String>,
+    /// What was changed: a slug, kid, user id or admin key id.
+    pub target: String,
+    /// State before (no secrets).
+    #[schema(value_type = Option<Object>)]
+    pub before: Option<serde_json::Value>,
+    /// State after (no secrets).
+    #[schema(value_type = Option<Object>)]
+    pub after: Option<serde_json::Value>,
+}
+
+impl From<&AuditEvent> for AuditView {
+    fn from(e: &AuditEvent) -> Self {
+        let parse = |s: &Option<String>| s.as_deref().and_then(|t| serde_json::from_str(t).ok());
+        Self {
+            id: e.id.clone(),
+            at: rfc3339(e.created_at),
+            actor: e.actor.clone(),
+            action: e.action.clone(),
+            tenant: e.tenant_slug.clone(),
+            target: e.target.clone(),
+            before: parse(&e.before_state),
+            after: parse(&e.after_state),
+        }
+    }
+}
+
+/// One of the caller's live sessions.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+#[schema(example = json!({"sid": "5f0c6a8e2b7d4c1a9e3f8b6d2a4c7e1f", "created_at": "2026-11-22T10:00:00Z", "last_used_at": "2026-11-22T11:00:00Z", "expires_at": "2026-12-22T10:00:00Z", "user_agent": "Mozilla/5.0", "ip": "203.0.113.7", "current": true}))]
+pub struct SessionView {
+    /// Session id (the `sid` claim).
+    pub sid: String,
+    /// RFC 3339: the login.
+    pub created_at: String,
+    /// RFC 3339: the last refresh.
+    pub last_used_at: String,
+    /// RFC 3339: the session's hard end.
+    pub expires_at: String,
+    /// User-Agent at login.
+    pub user_agent: Option<String>,
+    /// Client address at login.
+    pub ip: Option<String>,
+    /// Whether the token of this request belongs to it.
+    pub current: bool,
+}
+
+impl SessionView {
+    /// The view of a session; `current_sid` is the caller's.
+    pub fn of(s: &Session, current_sid: &str) -> Self {
+        Self {
+            sid: s.sid.clone(),
+            created_at: rfc3339(s.created_at),
+            last_used_at: rfc3339(s.last_used_at),
+            expires_at: rfc3339(s.expires_at),
+            user_agent: s.user_agent.clone(),
+            ip: s.ip.clone(),
+            current: s.sid == current_sid,
+        }
+    }
+}
+
+/// What revoking a user's sessions did.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+#[schema(example = json!({"revoked_sessions": 2}))]
+pub struct RevokedSessions {
+    /// Live sessions revoked (every older token is cut off as well).
+    pub revoked_sessions: usize,
 }

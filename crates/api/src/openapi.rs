@@ -16,9 +16,13 @@ use utoipa_actix_web::AppExt;
     modifiers(&SecuritySchemes),
     tags(
         (name = "tokens", description = "Obtain, refresh, verify and revoke tokens"),
-        (name = "users", description = "End users: sign-up, the caller, password change"),
+        (name = "users", description = "End users: sign-up, the caller, password change, sessions"),
         (name = "discovery", description = "JWKS and discovery metadata for resource servers"),
-        (name = "admin", description = "Operators: tenants and users (admin API key)"),
+        (name = "admin", description = "Operators: tenants and their settings (admin API key)"),
+        (name = "keys", description = "Operators: a tenant's signing keys: list, rotate, retire, import"),
+        (name = "admin users", description = "Operators: a tenant's users and their sessions"),
+        (name = "audit", description = "Operators: the record of every admin change"),
+        (name = "api keys", description = "Operators: admin API keys (platform keys only)"),
         (name = "operations", description = "Liveness and readiness"),
     ),
     components(schemas(crate::error::Problem))

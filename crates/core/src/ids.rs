@@ -49,6 +49,11 @@ pub fn api_key_id() -> String {
     prefixed("ak_")
 }
 
+/// A new audit event id.
+pub fn audit_id() -> String {
+    prefixed("aud_")
+}
+
 /// A new random token id (jti) or session id (sid): 122 random bits.
 pub fn random_id() -> String {
     uuid::Uuid::new_v4().simple().to_string()

@@ -27,6 +27,12 @@ impl fmt::Debug for KeyMaterial {
     }
 }
 
+/// Shortest HS secret accepted on import, bytes (RFC 7518 §3.2 asks for at least
+/// the hash size; 256 bits is the least of them).
+pub const MIN_IMPORTED_SECRET: usize = 32;
+/// Longest imported secret or PEM, bytes.
+pub const MAX_IMPORTED_BYTES: usize = 16 * 1024;
+
 fn crypto_err(what: &str) -> Error {
     Error::Internal(format!("key generation failed: {what}"))
 }
@@ -74,6 +80,58 @@ impl KeyMaterial {
         let material = Self { algorithm, bytes };
         material.encoding_key()?;
         Ok(material)
+    }
+
+    /// Material an operator brings (e.g. a Django app's simplejwt `SIGNING_KEY`): an
+    /// HS secret of at least [`MIN_IMPORTED_SECRET`] bytes, or a PEM private key of
+    /// the algorithm's type, proven by signing a probe and verifying it with the
+    /// public JWK derived from it. Errors name the request field, never the material.
+    pub fn import(algorithm: SigningAlgorithm, bytes: Vec<u8>) -> Result<Self> {
+        if algorithm.is_symmetric() {
+            if !(MIN_IMPORTED_SECRET..=MAX_IMPORTED_BYTES).contains(&bytes.len()) {
+                return Err(Error::field(
+                    "secret",
+                    format!("must be {MIN_IMPORTED_SECRET} to {MAX_IMPORTED_BYTES} bytes"),
+                ));
+            }
+            return Ok(Self { algorithm, bytes });
+        }
+        let field = "private_key";
+        let pem = pem::parse(&bytes)
+            .ok()
+            .filter(|_| bytes.len() <= MAX_IMPORTED_BYTES)
+            .ok_or_else(|| Error::field(field, "must be a PEM-encoded private key"))?;
+        if !pem.tag().ends_with("PRIVATE KEY") || pem.tag().contains("ENCRYPTED") {
+            return Err(Error::field(
+                field,
+                "must be an unencrypted PEM private key (PKCS#8 \"PRIVATE KEY\")",
+            ));
+        }
+        let material = Self { algorithm, bytes };
+        material.probe().map_err(|_| {
+            Error::field(
+                field,
+                format!("is not a {algorithm} private key in PKCS#8 PEM (openssl pkcs8 -topk8 -nocrypt converts one)"),
+            )
+        })?;
+        Ok(material)
+    }
+
+    /// Signs a probe and verifies it the way resource servers will.
+    fn probe(&self) -> Result<()> {
+        let alg = self.algorithm.jwt();
+        let token = jsonwebtoken::encode(
+            &jsonwebtoken::Header::new(alg),
+            &serde_json::json!({"probe": true}),
+            &self.encoding_key()?,
+        )
+        .map_err(|e| Error::Internal(format!("probe: {e}")))?;
+        let mut validation = jsonwebtoken::Validation::new(alg);
+        validation.required_spec_claims.clear();
+        validation.validate_exp = false;
+        jsonwebtoken::decode::<serde_json::Value>(&token, &self.decoding_key()?, &validation)
+            .map_err(|e| Error::Internal(format!("probe: {e}")))?;
+        Ok(())
     }
 
     /// The raw bytes to encrypt and store.
@@ -144,6 +202,41 @@ mod tests {
                 assert!(!text.contains("\"d\""), "private part leaked: {text}");
             }
         }
+    }
+
+    #[test]
+    fn import_takes_pkcs8_pems_and_long_secrets_only() {
+        for alg in SigningAlgorithm::ALL {
+            let m = KeyMaterial::generate(alg).unwrap_or_else(|e| panic!("{alg}: {e}"));
+            let again = KeyMaterial::import(alg, m.as_bytes().to_vec());
+            assert!(again.is_ok(), "{alg}: {again:?}");
+        }
+        let ec = KeyMaterial::generate(SigningAlgorithm::ES256).unwrap_or_else(|e| panic!("{e}"));
+        let field_of = |r: Result<KeyMaterial>| match r {
+            Err(Error::Validation { errors, .. }) => errors.keys().cloned().collect::<Vec<_>>(),
+            other => panic!("{other:?}"),
+        };
+        // A P-256 key is not an ES384 or RS256 key, garbage is no key, short secrets are weak.
+        for alg in [
+            SigningAlgorithm::ES384,
+            SigningAlgorithm::RS256,
+            SigningAlgorithm::EdDSA,
+        ] {
+            let r = KeyMaterial::import(alg, ec.as_bytes().to_vec());
+            assert_eq!(field_of(r), vec!["private_key"], "{alg}");
+        }
+        let r = KeyMaterial::import(SigningAlgorithm::ES256, b"not a pem".to_vec());
+        assert_eq!(field_of(r), vec!["private_key"]);
+        let r = KeyMaterial::import(SigningAlgorithm::HS256, b"too short".to_vec());
+        assert_eq!(field_of(r), vec!["secret"]);
+        let detail = format!(
+            "{:?}",
+            KeyMaterial::import(SigningAlgorithm::ES384, ec.as_bytes().to_vec())
+        );
+        assert!(
+            !detail.contains("BEGIN"),
+            "the material is never echoed: {detail}"
+        );
     }
 
     #[test]

@@ -11,6 +11,8 @@ use crate::{
 
 /// Longest leeway accepted, in seconds: clock skew is bounded (RFC 8725).
 pub const MAX_LEEWAY: i64 = 300;
+/// Longest time resource servers may cache a JWKS, seconds.
+pub const JWKS_MAX_AGE: i64 = 300;
 /// Longest lifetime of any kind accepted, in seconds (one year).
 pub const MAX_LIFETIME: i64 = 366 * 86_400;
 /// Claims Tessera sets itself, which custom claims may not override.
@@ -100,6 +102,29 @@ impl TenantSettings {
             .max(self.refresh_token_ttl)
             .max(self.access_token_ttl)
             + self.leeway
+    }
+
+    /// Seconds a key keeps verifying after it stops signing: the longest life of a
+    /// single token it signed (a refresh token, whose lifetime is the longest) plus
+    /// leeway. A rotated-out key leaves the JWKS after that.
+    pub fn key_overlap(&self) -> i64 {
+        self.refresh_token_ttl.max(self.access_token_ttl) + self.leeway
+    }
+
+    /// Seconds resource servers may cache the JWKS (`Cache-Control: max-age`). With
+    /// scheduled rotation it is at most half the interval, so that the next key can
+    /// be published a whole cache lifetime before it signs.
+    pub fn jwks_max_age(&self) -> i64 {
+        match self.key_rotation_interval {
+            Some(i) => (i / 2).min(JWKS_MAX_AGE),
+            None => JWKS_MAX_AGE,
+        }
+    }
+
+    /// Seconds ahead of its first signature that a scheduled next key is published:
+    /// one JWKS cache lifetime plus a second for every node to hear of it.
+    pub fn rotation_lead(&self) -> i64 {
+        self.jwks_max_age() + 1
     }
 
     /// Applies a patch, then checks the whole result; on error `self` is unchanged.
@@ -221,6 +246,14 @@ impl TenantSettings {
                 "key_rotation_interval",
                 "must be a positive number of seconds or null",
             );
+        } else if let Some(i) = self.key_rotation_interval
+            && i * 10 < self.refresh_token_ttl
+        {
+            push_field(
+                &mut e,
+                "key_rotation_interval",
+                "must be at least a tenth of refresh_token_ttl (at most ten keys verify at once)",
+            );
         }
         if let Some(k) = self
             .custom_claims
@@ -321,7 +354,9 @@ impl SettingsPatch {
     }
 }
 
-fn nullable<'de, D, T>(d: D) -> std::result::Result<Option<Option<T>>, D::Error>
+/// Deserializes a field where absent (`None`), `null` (`Some(None)`) and a value
+/// (`Some(Some(v))`) mean three different things in a patch.
+pub fn nullable<'de, D, T>(d: D) -> std::result::Result<Option<Option<T>>, D::Error>
 where
     D: Deserializer<'de>,
     T: Deserialize<'de>,
@@ -389,6 +424,11 @@ mod tests {
             (json!({"issuer": "ftp://x"}), "issuer"),
             (json!({"display_name": " "}), "display_name"),
             (json!({"login_rate_limit": 0}), "login_rate_limit"),
+            (json!({"key_rotation_interval": 0}), "key_rotation_interval"),
+            (
+                json!({"key_rotation_interval": 8639}),
+                "key_rotation_interval",
+            ),
         ];
         for (p, field) in cases {
             match s.apply(patch(p.clone())) {
@@ -399,6 +439,17 @@ mod tests {
             }
             assert_eq!(s, before);
         }
+    }
+
+    #[test]
+    fn key_windows_follow_the_lifetimes() {
+        let mut s = TenantSettings::new("Acme");
+        assert_eq!(s.key_overlap(), 86_400);
+        assert_eq!((s.jwks_max_age(), s.rotation_lead()), (300, 301));
+        s.apply(patch(json!({"access_token_ttl": 2, "refresh_token_ttl": 4, "session_max_lifetime": 10, "leeway": 1, "key_rotation_interval": 6})))
+            .unwrap_or_else(|e| panic!("{e:?}"));
+        assert_eq!(s.key_overlap(), 5);
+        assert_eq!((s.jwks_max_age(), s.rotation_lead()), (3, 4));
     }
 
     #[test]

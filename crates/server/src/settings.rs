@@ -4,6 +4,7 @@
 //! `TESSERA__DATABASE__URL`, `TESSERA__DATABASE__POOL_SIZE`,
 //! `TESSERA__DATABASE__MIGRATE_ON_START`, `TESSERA__REDIS__URL`,
 //! `TESSERA__REDIS__PREFIX`, `TESSERA__KEYS__MASTER_KEY`,
+//! `TESSERA__KEYS__ROTATION_CHECK_SECS`,
 //! `TESSERA__ARGON2__MEMORY_KIB`, `TESSERA__ARGON2__ITERATIONS`,
 //! `TESSERA__ARGON2__PARALLELISM`, `TESSERA__ARGON2__MAX_CONCURRENCY`,
 //! `TESSERA__TIMEOUTS__SEND_MS`, `TESSERA__TIMEOUTS__HASH_MS`, `TESSERA__LOG__FORMAT`.
@@ -82,11 +83,27 @@ pub struct Redis {
 }
 
 /// `[keys]`
-#[derive(Clone, Deserialize, Default)]
+#[derive(Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Keys {
     /// 32 bytes, standard base64: encrypts every private signing key at rest.
     pub master_key: Option<SecretString>,
+    /// Seconds between scheduled key rotation passes on this node; 0 turns them off.
+    #[serde(default = "default_rotation_check")]
+    pub rotation_check_secs: u64,
+}
+
+impl Default for Keys {
+    fn default() -> Self {
+        Self {
+            master_key: None,
+            rotation_check_secs: default_rotation_check(),
+        }
+    }
+}
+
+fn default_rotation_check() -> u64 {
+    10
 }
 
 /// `[argon2]`
@@ -389,6 +406,12 @@ impl Settings {
     /// The password hash/verify timeout.
     pub fn hash_timeout(&self) -> Duration {
         Duration::from_millis(self.timeouts.hash_ms.max(1))
+    }
+
+    /// How often scheduled key rotation runs on this node (`None`: off).
+    pub fn rotation_check(&self) -> Option<Duration> {
+        (self.keys.rotation_check_secs > 0)
+            .then(|| Duration::from_secs(self.keys.rotation_check_secs))
     }
 }
 

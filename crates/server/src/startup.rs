@@ -67,6 +67,7 @@ pub async fn start(settings: &Settings, listener: Option<TcpListener>) -> Comman
         notify_url: Some(settings.redis.url.expose().to_owned()),
         send_timeout: settings.send_timeout(),
         hash_timeout: settings.hash_timeout(),
+        rotation_check: settings.rotation_check(),
     })
     .map_err(|e| e.log_cause())?;
     let listener = match listener {

@@ -39,6 +39,7 @@ diesel::table! {
         created_at -> BigInt,
         activated_at -> Nullable<BigInt>,
         not_after -> Nullable<BigInt>,
+        origin -> Text,
     }
 }
 
@@ -106,6 +107,20 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    audit_events (id) {
+        id -> Text,
+        tenant_id -> Nullable<Text>,
+        tenant_slug -> Nullable<Text>,
+        actor -> Text,
+        action -> Text,
+        target -> Text,
+        before_state -> Nullable<Text>,
+        after_state -> Nullable<Text>,
+        created_at -> BigInt,
+    }
+}
+
 diesel::joinable!(signing_keys -> tenants (tenant_id));
 diesel::joinable!(users -> tenants (tenant_id));
 diesel::joinable!(sessions -> users (user_id));
@@ -120,4 +135,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     refresh_tokens,
     revocations,
     admin_api_keys,
+    audit_events,
 );

@@ -1,19 +1,10 @@
-//! AdminActor: tenants, their keys and admin API keys in Postgres (sync).
+//! AdminActor: tenants, their keys, users' admin, admin API keys and the audit log
+//! in Postgres (sync, a few threads of its own so operators never starve logins).
 use actix::prelude::*;
+use diesel::PgConnection;
 use std::sync::Arc;
-use tessera_core::{
-    Result,
-    master_key::MasterKey,
-    settings::{SettingsPatch, TenantSettings},
-};
-use tessera_store::{
-    DbPool,
-    models::{
-        api_key,
-        tenant::{self, Tenant},
-    },
-    pool::conn,
-};
+use tessera_core::{Result, master_key::MasterKey};
+use tessera_store::{DbPool, pool::conn};
 
 use crate::tenant::{self as ctx, TenantCtx};
 
@@ -36,64 +27,24 @@ impl Actor for AdminActor {
 #[rtype(result = "Result<Option<TenantCtx>>")]
 pub struct LoadTenant(pub String);
 
-/// Create a tenant with its first key.
-#[derive(Message)]
-#[rtype(result = "Result<Tenant>")]
-pub struct CreateTenant {
-    /// Slug (validated).
-    pub slug: String,
-    /// Settings (validated).
-    pub settings: TenantSettings,
+/// Run admin work (a closure over plain store/core functions) on a pooled
+/// connection: tenants, keys, users, admin keys, audit. One message type keeps the
+/// actor thin; each flow says what it does in its closure.
+pub struct AdminJob<T>(pub Box<AdminWork<T>>);
+
+/// The work of an [`AdminJob`].
+pub type AdminWork<T> = dyn FnOnce(&mut PgConnection, &MasterKey) -> Result<T> + Send;
+
+impl<T: Send + 'static> Message for AdminJob<T> {
+    type Result = Result<T>;
 }
 
-/// List tenants visible to a scope.
-#[derive(Message)]
-#[rtype(result = "Result<Vec<Tenant>>")]
-pub struct ListTenants {
-    /// Cursor: the last slug of the previous page.
-    pub after: Option<String>,
-    /// Page size.
-    pub limit: i64,
-    /// A scoped key's tenant id.
-    pub scope: Option<String>,
+impl<T: Send + 'static> Handler<AdminJob<T>> for AdminActor {
+    type Result = Result<T>;
+    fn handle(&mut self, m: AdminJob<T>, _: &mut SyncContext<Self>) -> Self::Result {
+        (m.0)(&mut *conn(&self.pool)?, &self.master)
+    }
 }
-
-/// Read a tenant visible to a scope.
-#[derive(Message)]
-#[rtype(result = "Result<Tenant>")]
-pub struct GetTenant {
-    /// Slug.
-    pub slug: String,
-    /// A scoped key's tenant id.
-    pub scope: Option<String>,
-}
-
-/// Change a tenant's settings.
-#[derive(Message)]
-#[rtype(result = "Result<Tenant>")]
-pub struct UpdateTenant {
-    /// Slug.
-    pub slug: String,
-    /// A scoped key's tenant id.
-    pub scope: Option<String>,
-    /// The change.
-    pub patch: SettingsPatch,
-}
-
-/// Delete a tenant and everything it owns.
-#[derive(Message)]
-#[rtype(result = "Result<Tenant>")]
-pub struct DeleteTenant {
-    /// Slug.
-    pub slug: String,
-    /// A scoped key's tenant id.
-    pub scope: Option<String>,
-}
-
-/// Find the admin key whose secret hashes to this.
-#[derive(Message)]
-#[rtype(result = "Result<Option<api_key::ApiKey>>")]
-pub struct FindApiKey(pub String);
 
 impl Handler<LoadTenant> for AdminActor {
     type Result = Result<Option<TenantCtx>>;
@@ -104,62 +55,6 @@ impl Handler<LoadTenant> for AdminActor {
             &self.master,
             &self.public_url,
         )
-    }
-}
-
-impl Handler<CreateTenant> for AdminActor {
-    type Result = Result<Tenant>;
-    fn handle(&mut self, m: CreateTenant, _: &mut SyncContext<Self>) -> Self::Result {
-        ctx::create(&mut *conn(&self.pool)?, &m.slug, &m.settings, &self.master)
-    }
-}
-
-impl Handler<ListTenants> for AdminActor {
-    type Result = Result<Vec<Tenant>>;
-    fn handle(&mut self, m: ListTenants, _: &mut SyncContext<Self>) -> Self::Result {
-        tenant::list(
-            &mut *conn(&self.pool)?,
-            m.after.as_deref(),
-            m.limit,
-            m.scope.as_deref(),
-        )
-    }
-}
-
-impl Handler<GetTenant> for AdminActor {
-    type Result = Result<Tenant>;
-    fn handle(&mut self, m: GetTenant, _: &mut SyncContext<Self>) -> Self::Result {
-        ctx::visible(&mut *conn(&self.pool)?, &m.slug, m.scope.as_deref())
-    }
-}
-
-impl Handler<UpdateTenant> for AdminActor {
-    type Result = Result<Tenant>;
-    fn handle(&mut self, m: UpdateTenant, _: &mut SyncContext<Self>) -> Self::Result {
-        ctx::update(
-            &mut *conn(&self.pool)?,
-            &m.slug,
-            m.scope.as_deref(),
-            m.patch,
-            &self.master,
-        )
-    }
-}
-
-impl Handler<DeleteTenant> for AdminActor {
-    type Result = Result<Tenant>;
-    fn handle(&mut self, m: DeleteTenant, _: &mut SyncContext<Self>) -> Self::Result {
-        let mut c = conn(&self.pool)?;
-        let row = ctx::visible(&mut c, &m.slug, m.scope.as_deref())?;
-        tenant::delete(&mut c, &row.id)?;
-        Ok(row)
-    }
-}
-
-impl Handler<FindApiKey> for AdminActor {
-    type Result = Result<Option<api_key::ApiKey>>;
-    fn handle(&mut self, m: FindApiKey, _: &mut SyncContext<Self>) -> Self::Result {
-        api_key::by_hash(&mut *conn(&self.pool)?, &m.0)
     }
 }
 

@@ -287,3 +287,57 @@ impl Handler<LiveRevocations> for TokenActor {
         revocation::live(&mut *conn(&self.0)?, now())
     }
 }
+
+/// A page of a user's live sessions, newest first.
+#[derive(Message)]
+#[rtype(result = "Result<Vec<Session>>")]
+pub struct ListSessions {
+    /// Tenant id.
+    pub tenant_id: String,
+    /// User id.
+    pub user_id: String,
+    /// Cursor: `(created_at, sid)` of the last session of the previous page.
+    pub after: Option<(i64, String)>,
+    /// Page size.
+    pub limit: i64,
+}
+
+/// Revoke one of the user's own live sessions; replies with its end, or `None`
+/// when the user has no such live session.
+#[derive(Message)]
+#[rtype(result = "Result<Option<i64>>")]
+pub struct RevokeOwnSession {
+    /// Tenant id.
+    pub tenant_id: String,
+    /// User id.
+    pub user_id: String,
+    /// Session id.
+    pub sid: String,
+}
+
+impl Handler<ListSessions> for TokenActor {
+    type Result = Result<Vec<Session>>;
+    fn handle(&mut self, m: ListSessions, _: &mut SyncContext<Self>) -> Self::Result {
+        let after = m.after.as_ref().map(|(at, sid)| (*at, sid.as_str()));
+        session::live_for_user(
+            &mut *conn(&self.0)?,
+            &m.tenant_id,
+            &m.user_id,
+            now(),
+            after,
+            m.limit,
+        )
+    }
+}
+
+impl Handler<RevokeOwnSession> for TokenActor {
+    type Result = Result<Option<i64>>;
+    fn handle(&mut self, m: RevokeOwnSession, _: &mut SyncContext<Self>) -> Self::Result {
+        let mut c = conn(&self.0)?;
+        let t = now();
+        if !session::is_live_for_user(&mut c, &m.tenant_id, &m.user_id, &m.sid, t)? {
+            return Ok(None);
+        }
+        session::revoke(&mut c, &m.tenant_id, &m.sid, t)
+    }
+}

@@ -62,6 +62,20 @@ impl Hub {
         min_len: i32,
         new: NewUser,
     ) -> Result<UserView> {
+        let row = self.new_user(tenant_id, min_len, new).await?;
+        let view = UserView::from(&row);
+        self.send(&self.users, CreateUser(row)).await??;
+        Ok(view)
+    }
+
+    /// Validates a new user and hashes their password (on the hasher threads); the
+    /// row is not stored yet.
+    pub(crate) async fn new_user(
+        &self,
+        tenant_id: &str,
+        min_len: i32,
+        new: NewUser,
+    ) -> Result<User> {
         check_username(&new.username)?;
         if let Some(e) = &new.email {
             check_email(e)?;
@@ -71,9 +85,7 @@ impl Hub {
             .await??;
         let mut row = User::new(tenant_id, &new.username, new.email, hash, &new.roles);
         row.is_active = new.is_active;
-        let view = UserView::from(&row);
-        self.send(&self.users, CreateUser(row)).await??;
-        Ok(view)
+        Ok(row)
     }
 
     /// `GET /users/me`: the caller, read now (an inactive or deleted user's token

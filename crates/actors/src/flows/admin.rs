@@ -1,20 +1,23 @@
-//! Admin flows: API-key authentication and scope, tenants, users.
-use serde::Deserialize;
+//! Admin flows: API-key authentication and scope, tenants, admin API keys and the
+//! audit log. Each runs its database work as one job on the admin threads, the
+//! change and its audit record in one transaction.
+use diesel::PgConnection;
 use serde_json::Value;
 use tessera_core::{
     Error, Result,
     admin_key::hash_secret,
     ids::validate_slug,
-    secret::SecretString,
+    master_key::MasterKey,
     settings::{SettingsPatch, TenantSettings},
+    time::now,
 };
-use utoipa::ToSchema;
+use tessera_store::models::{api_key, audit, tenant::Tenant};
 
 use crate::{
     Hub,
-    actors::{CreateTenant, DeleteTenant, FindApiKey, GetTenant, ListTenants, UpdateTenant},
-    flows::account::NewUser,
-    views::{Page, TenantView, UserView},
+    actors::AdminJob,
+    api_keys, tenant as ctx,
+    views::{ApiKeyView, AuditView, NewApiKey, Page, TenantView},
 };
 
 /// An authenticated admin API key.
@@ -26,28 +29,49 @@ pub struct AdminKey {
     pub scope: Option<String>,
 }
 
-/// `POST /v1/admin/tenants/{tenant}/users` body.
-#[derive(Debug, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-#[schema(example = json!({"username": "alice", "password": "correct horse battery", "email": "alice@example.com", "roles": ["editor"]}))]
-pub struct CreateUserRequest {
-    /// Unique within the tenant.
-    pub username: String,
-    /// At least the tenant's `password_min_length`.
-    #[schema(value_type = String, format = Password)]
-    pub password: SecretString,
-    /// Optional e-mail.
-    pub email: Option<String>,
-    /// Roles, copied into tokens at every mint.
-    #[serde(default)]
-    pub roles: Vec<String>,
-    /// Defaults to true.
-    pub is_active: Option<bool>,
+impl AdminKey {
+    /// Refuses a tenant-scoped key (for platform-wide operations).
+    pub fn platform(&self, what: &'static str) -> Result<()> {
+        match self.scope {
+            None => Ok(()),
+            Some(_) => Err(Error::PermissionDenied(what)),
+        }
+    }
 }
 
-const MAX_PAGE: i64 = 200;
+/// Largest page of any admin list.
+pub const MAX_PAGE: i64 = 200;
+
+/// A page size from `?limit=` (default 50, at most [`MAX_PAGE`]); the query asks
+/// for one more row to learn whether there is a next page.
+pub(crate) fn page_size(limit: Option<i64>) -> i64 {
+    limit.unwrap_or(50).clamp(1, MAX_PAGE)
+}
+
+/// One page from `rows` (fetched with `limit + 1`): the views of the first `limit`
+/// rows and, when there were more, the cursor of the last one.
+pub(crate) fn page<R, V>(
+    mut rows: Vec<R>,
+    limit: i64,
+    cursor: impl Fn(&R) -> String,
+    view: impl Fn(&R) -> Result<V>,
+) -> Result<Page<V>> {
+    let more = rows.len() as i64 > limit;
+    rows.truncate(limit as usize);
+    let next_cursor = more.then(|| rows.last().map(&cursor)).flatten();
+    let items = rows.iter().map(view).collect::<Result<_>>()?;
+    Ok(Page { items, next_cursor })
+}
 
 impl Hub {
+    /// Runs `job` on the admin threads with a pooled connection and the master key.
+    pub(crate) async fn admin_job<T: Send + 'static>(
+        &self,
+        job: impl FnOnce(&mut PgConnection, &MasterKey) -> Result<T> + Send + 'static,
+    ) -> Result<T> {
+        self.send(&self.admin, AdminJob(Box::new(job))).await?
+    }
+
     /// Authenticates an `Authorization: Bearer <admin key>` header.
     pub async fn admin_key(&self, authorization: Option<&str>) -> Result<AdminKey> {
         let secret = authorization
@@ -57,9 +81,16 @@ impl Hub {
             .ok_or(Error::NotAuthenticated(
                 "An admin API key is required (Authorization: Bearer <key>).",
             ))?;
+        let hash = hash_secret(secret);
         let key = self
-            .send(&self.admin, FindApiKey(hash_secret(secret)))
-            .await??
+            .admin_job(move |c, _| {
+                let key = api_key::by_hash(c, &hash)?;
+                if let Some(k) = &key {
+                    api_key::touch(c, &k.id, now())?;
+                }
+                Ok(key)
+            })
+            .await?
             .ok_or(Error::NotAuthenticated("Invalid admin API key."))?;
         Ok(AdminKey {
             id: key.id,
@@ -67,13 +98,16 @@ impl Hub {
         })
     }
 
+    /// The tenant `slug` if `key` may see it (else `tenant_not_found`).
+    pub(crate) async fn visible_tenant(&self, key: &AdminKey, slug: &str) -> Result<Tenant> {
+        let (slug, scope) = (slug.to_owned(), key.scope.clone());
+        self.admin_job(move |c, _| ctx::visible(c, &slug, scope.as_deref()))
+            .await
+    }
+
     /// Creates a tenant (platform keys only) with a first signing key.
     pub async fn create_tenant(&self, key: &AdminKey, body: Value) -> Result<TenantView> {
-        if key.scope.is_some() {
-            return Err(Error::PermissionDenied(
-                "A tenant-scoped key cannot create tenants.",
-            ));
-        }
+        key.platform("A tenant-scoped key cannot create tenants.")?;
         let Value::Object(mut map) = body else {
             return Err(Error::field("body", "must be a JSON object"));
         };
@@ -88,15 +122,10 @@ impl Hub {
         };
         let mut settings = TenantSettings::new(display_name);
         settings.apply(SettingsPatch::from_json(Value::Object(map))?)?;
+        let (s, actor) = (slug.clone(), key.id.clone());
         let row = self
-            .send(
-                &self.admin,
-                CreateTenant {
-                    slug: slug.clone(),
-                    settings,
-                },
-            )
-            .await??;
+            .admin_job(move |c, master| ctx::create(c, &s, &settings, master, &actor))
+            .await?;
         self.tenant_changed(&slug).await;
         TenantView::of(&row)
     }
@@ -108,32 +137,24 @@ impl Hub {
         cursor: Option<String>,
         limit: Option<i64>,
     ) -> Result<Page<TenantView>> {
-        let limit = limit.unwrap_or(50).clamp(1, MAX_PAGE);
-        let list = ListTenants {
-            after: cursor,
-            limit: limit + 1,
-            scope: key.scope.clone(),
-        };
-        let mut rows = self.send(&self.admin, list).await??;
-        let more = rows.len() as i64 > limit;
-        rows.truncate(limit as usize);
-        let next_cursor = more.then(|| rows.last().map(|t| t.slug.clone())).flatten();
-        let items = rows.iter().map(TenantView::of).collect::<Result<_>>()?;
-        Ok(Page { items, next_cursor })
+        let limit = page_size(limit);
+        let scope = key.scope.clone();
+        let rows = self
+            .admin_job(move |c, _| {
+                tessera_store::models::tenant::list(
+                    c,
+                    cursor.as_deref(),
+                    limit + 1,
+                    scope.as_deref(),
+                )
+            })
+            .await?;
+        page(rows, limit, |t| t.slug.clone(), TenantView::of)
     }
 
     /// Reads a tenant the key can see.
     pub async fn get_tenant(&self, key: &AdminKey, slug: &str) -> Result<TenantView> {
-        let row = self
-            .send(
-                &self.admin,
-                GetTenant {
-                    slug: slug.to_owned(),
-                    scope: key.scope.clone(),
-                },
-            )
-            .await??;
-        TenantView::of(&row)
+        TenantView::of(&self.visible_tenant(key, slug).await?)
     }
 
     /// Changes a tenant's settings; every node sees the change on its next request.
@@ -147,64 +168,92 @@ impl Hub {
             return Err(Error::field("body", "must be a JSON object"));
         }
         let patch = SettingsPatch::from_json(body)?;
+        let (s, scope, actor) = (slug.to_owned(), key.scope.clone(), key.id.clone());
         let row = self
-            .send(
-                &self.admin,
-                UpdateTenant {
-                    slug: slug.to_owned(),
-                    scope: key.scope.clone(),
-                    patch,
-                },
-            )
-            .await??;
+            .admin_job(move |c, master| ctx::update(c, &s, scope.as_deref(), patch, master, &actor))
+            .await?;
         self.tenant_changed(slug).await;
         TenantView::of(&row)
     }
 
     /// Deletes a tenant and everything it owns.
     pub async fn delete_tenant(&self, key: &AdminKey, slug: &str) -> Result<()> {
-        self.send(
-            &self.admin,
-            DeleteTenant {
-                slug: slug.to_owned(),
-                scope: key.scope.clone(),
-            },
-        )
-        .await??;
+        let (s, scope, actor) = (slug.to_owned(), key.scope.clone(), key.id.clone());
+        self.admin_job(move |c, _| ctx::delete(c, &s, scope.as_deref(), &actor))
+            .await?;
         self.tenant_changed(slug).await;
         Ok(())
     }
 
-    /// Creates a user in a tenant the key can see.
-    pub async fn admin_create_user(
+    /// Creates an admin API key (platform keys only); its secret is in the answer
+    /// and nowhere else.
+    pub async fn create_api_key(
         &self,
         key: &AdminKey,
-        slug: &str,
-        req: CreateUserRequest,
-    ) -> Result<UserView> {
-        let row = self
-            .send(
-                &self.admin,
-                GetTenant {
-                    slug: slug.to_owned(),
-                    scope: key.scope.clone(),
-                },
-            )
-            .await??;
-        if req.roles.len() > 64 || req.roles.iter().any(|r| r.is_empty() || r.len() > 64) {
-            return Err(Error::field(
-                "roles",
-                "at most 64 roles of 1 to 64 characters",
-            ));
-        }
-        let new = NewUser {
-            username: req.username,
-            password: req.password,
-            email: req.email,
-            roles: req.roles,
-            is_active: req.is_active.unwrap_or(true),
-        };
-        self.create_user(&row.id, row.password_min_length, new)
+        name: String,
+        tenant: Option<String>,
+    ) -> Result<NewApiKey> {
+        key.platform("Only a platform key can manage admin API keys.")?;
+        let actor = key.id.clone();
+        let (row, slug, secret) = self
+            .admin_job(move |c, _| api_keys::create(c, &name, tenant.as_deref(), &actor))
+            .await?;
+        Ok(NewApiKey {
+            key: ApiKeyView::of(&row, slug),
+            secret,
+        })
+    }
+
+    /// Lists admin API keys (platform keys only), oldest first.
+    pub async fn list_api_keys(
+        &self,
+        key: &AdminKey,
+        cursor: Option<String>,
+        limit: Option<i64>,
+    ) -> Result<Page<ApiKeyView>> {
+        key.platform("Only a platform key can manage admin API keys.")?;
+        let limit = page_size(limit);
+        let rows = self
+            .admin_job(move |c, _| api_key::list(c, cursor.as_deref(), limit + 1))
+            .await?;
+        page(
+            rows,
+            limit,
+            |(k, _)| k.id.clone(),
+            |(k, slug)| Ok(ApiKeyView::of(k, slug.clone())),
+        )
+    }
+
+    /// Deletes an admin API key (platform keys only); it stops working at once.
+    pub async fn delete_api_key(&self, key: &AdminKey, id: &str) -> Result<()> {
+        key.platform("Only a platform key can manage admin API keys.")?;
+        let (id, actor) = (id.to_owned(), key.id.clone());
+        self.admin_job(move |c, _| api_keys::delete(c, &id, &actor))
             .await
+    }
+
+    /// A tenant's audit log, newest first; `None` for the whole platform's
+    /// (platform keys only).
+    pub async fn audit_log(
+        &self,
+        key: &AdminKey,
+        slug: Option<&str>,
+        cursor: Option<String>,
+        limit: Option<i64>,
+    ) -> Result<Page<AuditView>> {
+        let tenant_id = match slug {
+            Some(s) => Some(self.visible_tenant(key, s).await?.id),
+            None => {
+                key.platform("Only a platform key can read the platform audit log.")?;
+                None
+            }
+        };
+        let limit = page_size(limit);
+        let rows = self
+            .admin_job(move |c, _| {
+                audit::list(c, tenant_id.as_deref(), cursor.as_deref(), limit + 1)
+            })
+            .await?;
+        page(rows, limit, |e| e.id.clone(), |e| Ok(AuditView::from(e)))
     }
 }

@@ -218,23 +218,7 @@ impl Hub {
             lasts_until,
         };
         let sessions = self.send(&self.tokens, record).await??;
-        let mut entries: Vec<Entry> = sessions
-            .into_iter()
-            .map(|(sid, until)| Entry {
-                tenant_id: ctx.id.clone(),
-                kind: Kind::Session,
-                subject: sid,
-                revoked_at: at,
-                expires_at: until,
-            })
-            .collect();
-        entries.push(Entry {
-            tenant_id: ctx.id.clone(),
-            kind: Kind::User,
-            subject: user_id.to_owned(),
-            revoked_at: at,
-            expires_at: lasts_until,
-        });
+        let entries = cutoff_entries(&ctx.id, user_id, at, lasts_until, sessions);
         self.send(&self.blacklist, Revoke(entries)).await?
     }
 
@@ -296,4 +280,33 @@ impl Hub {
             .collect();
         self.send(&self.blacklist, Refill(entries)).await?
     }
+}
+
+/// The Redis entries of a user's cut-off at `at` (lasting until `lasts_until`) and of
+/// the sessions it revoked (each lasting until its end).
+pub(crate) fn cutoff_entries(
+    tenant_id: &str,
+    user_id: &str,
+    at: i64,
+    lasts_until: i64,
+    sessions: Vec<(String, i64)>,
+) -> Vec<Entry> {
+    let mut entries: Vec<Entry> = sessions
+        .into_iter()
+        .map(|(sid, until)| Entry {
+            tenant_id: tenant_id.to_owned(),
+            kind: Kind::Session,
+            subject: sid,
+            revoked_at: at,
+            expires_at: until,
+        })
+        .collect();
+    entries.push(Entry {
+        tenant_id: tenant_id.to_owned(),
+        kind: Kind::User,
+        subject: user_id.to_owned(),
+        revoked_at: at,
+        expires_at: lasts_until,
+    });
+    entries
 }

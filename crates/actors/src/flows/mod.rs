@@ -2,9 +2,14 @@
 //! call exactly one flow.
 mod account;
 mod admin;
+mod admin_users;
 mod auth;
+mod keys;
 mod ops;
+mod sessions;
 mod tenant;
 
 pub use account::SignupRequest;
-pub use admin::{AdminKey, CreateUserRequest};
+pub use admin::{AdminKey, MAX_PAGE};
+pub use admin_users::{CreateUserRequest, UserPatch, UserQuery};
+pub use keys::ImportKeyRequest;

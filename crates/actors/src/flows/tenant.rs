@@ -1,13 +1,15 @@
 //! Finding a tenant's context: the cache first, Postgres on a miss.
 use std::sync::Arc;
-use tessera_core::{Error, Result, ids::is_slug};
+use tessera_core::{Error, Result, ids::is_slug, time::now};
 
 use crate::{Hub, actors::LoadTenant, tenant::TenantCtx};
 
 impl Hub {
     /// The context of an enabled tenant; unknown and disabled answer alike.
     pub async fn tenant(&self, slug: &str) -> Result<Arc<TenantCtx>> {
-        if let Some(ctx) = self.cache.get(slug) {
+        if let Some(ctx) = self.cache.get(slug)
+            && ctx.refresh_at.is_none_or(|at| now() < at)
+        {
             return enabled(ctx);
         }
         if !is_slug(slug) {

@@ -1,6 +1,7 @@
 //! Route registration: one module per resource, one function per endpoint.
 pub mod admin;
 pub mod ops;
+pub mod sessions;
 pub mod tokens;
 pub mod users;
 pub mod well_known;
@@ -19,17 +20,33 @@ pub fn configure(cfg: &mut ServiceConfig) {
             .service(users::signup)
             .service(users::me)
             .service(users::change_password)
+            .service(sessions::list_sessions)
+            .service(sessions::end_session)
             .service(well_known::jwks)
             .service(well_known::openid_configuration),
     )
     .service(
         scope::scope("/v1/admin")
-            .service(admin::create_tenant)
-            .service(admin::list_tenants)
-            .service(admin::get_tenant)
-            .service(admin::patch_tenant)
-            .service(admin::delete_tenant)
-            .service(admin::create_user),
+            .service(admin::tenants::create_tenant)
+            .service(admin::tenants::list_tenants)
+            .service(admin::tenants::get_tenant)
+            .service(admin::tenants::patch_tenant)
+            .service(admin::tenants::delete_tenant)
+            .service(admin::keys::list_keys)
+            .service(admin::keys::rotate_key)
+            .service(admin::keys::import_key)
+            .service(admin::keys::retire_key)
+            .service(admin::users::list_users)
+            .service(admin::users::create_user)
+            .service(admin::users::get_user)
+            .service(admin::users::patch_user)
+            .service(admin::users::delete_user)
+            .service(admin::users::revoke_user_sessions)
+            .service(admin::audit::tenant_audit)
+            .service(admin::audit::platform_audit)
+            .service(admin::api_keys::create_api_key)
+            .service(admin::api_keys::list_api_keys)
+            .service(admin::api_keys::delete_api_key),
     )
     .service(ops::healthz)
     .service(ops::readyz);

@@ -8,23 +8,21 @@ use tessera_actors::Hub;
 
 use crate::error::{ApiResult, Problem};
 
-/// How long resource servers may cache the JWKS and metadata, seconds.
-pub const CACHE_SECONDS: u32 = 300;
-
-fn cached_json(body: String) -> HttpResponse {
+/// A JSON document resource servers may cache for `max_age` seconds (the tenant's
+/// JWKS cache lifetime, which scheduled key rotation publishes next keys ahead of).
+fn cached_json(body: String, max_age: i64) -> HttpResponse {
     HttpResponse::Ok()
         .content_type("application/json")
-        .insert_header((
-            header::CACHE_CONTROL,
-            format!("public, max-age={CACHE_SECONDS}"),
-        ))
+        .insert_header((header::CACHE_CONTROL, format!("public, max-age={max_age}")))
         .body(body)
 }
 
 /// The tenant's JSON Web Key Set.
 ///
-/// Public keys only (HS secrets are never published): the active key and keys still
-/// inside their overlap window.
+/// Public keys only (HS secrets are never published): the active key, a scheduled
+/// next key (published at least one cache lifetime before it signs), and keys still
+/// inside their overlap window. `Cache-Control: max-age` is 300 s, or half the
+/// tenant's `key_rotation_interval` when that is shorter.
 #[utoipa::path(
     tag = "discovery",
     params(("tenant" = String, Path, description = "Tenant slug", example = "acme")),
@@ -37,7 +35,7 @@ fn cached_json(body: String) -> HttpResponse {
 #[get("/.well-known/jwks.json")]
 pub async fn jwks(hub: Data<Hub>, tenant: web::Path<String>) -> ApiResult<HttpResponse> {
     let ctx = hub.tenant(&tenant).await?;
-    Ok(cached_json(ctx.jwks.clone()))
+    Ok(cached_json(ctx.jwks.clone(), ctx.settings.jwks_max_age()))
 }
 
 /// Discovery metadata.
@@ -77,5 +75,5 @@ pub async fn openid_configuration(
         "id_token_signing_alg_values_supported": [alg],
         "token_endpoint_auth_signing_alg_values_supported": [alg],
     });
-    Ok(cached_json(doc.to_string()))
+    Ok(cached_json(doc.to_string(), ctx.settings.jwks_max_age()))
 }

@@ -55,3 +55,58 @@ pub fn by_hash(conn: &mut PgConnection, key_hash: &str) -> Result<Option<ApiKey>
         .optional()
         .db()
 }
+
+/// Records that a key was used now, at most once a minute (admin calls stay cheap).
+pub fn touch(conn: &mut PgConnection, id: &str, at: i64) -> Result<()> {
+    diesel::update(
+        admin_api_keys::table
+            .filter(admin_api_keys::id.eq(id))
+            .filter(
+                admin_api_keys::last_used_at
+                    .is_null()
+                    .or(admin_api_keys::last_used_at.lt(at - 60)),
+            ),
+    )
+    .set(admin_api_keys::last_used_at.eq(at))
+    .execute(conn)
+    .db()?;
+    Ok(())
+}
+
+/// Keys in creation order after the cursor `after` (a key id), with the slug of a
+/// scoped key's tenant.
+pub fn list(
+    conn: &mut PgConnection,
+    after: Option<&str>,
+    limit: i64,
+) -> Result<Vec<(ApiKey, Option<String>)>> {
+    use crate::schema::tenants;
+    let mut q = admin_api_keys::table
+        .left_join(tenants::table)
+        .select((ApiKey::as_select(), tenants::slug.nullable()))
+        .order(admin_api_keys::id.asc())
+        .limit(limit)
+        .into_boxed();
+    if let Some(a) = after {
+        q = q.filter(admin_api_keys::id.gt(a.to_owned()));
+    }
+    q.load(conn).db()
+}
+
+/// The key with this id.
+pub fn by_id(conn: &mut PgConnection, id: &str) -> Result<Option<ApiKey>> {
+    admin_api_keys::table
+        .find(id)
+        .select(ApiKey::as_select())
+        .first(conn)
+        .optional()
+        .db()
+}
+
+/// Deletes a key; returns whether it existed.
+pub fn delete(conn: &mut PgConnection, id: &str) -> Result<bool> {
+    Ok(diesel::delete(admin_api_keys::table.find(id))
+        .execute(conn)
+        .db()?
+        > 0)
+}

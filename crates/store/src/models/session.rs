@@ -286,3 +286,51 @@ fn mark_revoked(
     .execute(c)?;
     Ok(())
 }
+
+/// A user's live sessions, newest first, after the cursor `(created_at, sid)`.
+pub fn live_for_user(
+    conn: &mut PgConnection,
+    tenant_id: &str,
+    user_id: &str,
+    now: i64,
+    after: Option<(i64, &str)>,
+    limit: i64,
+) -> Result<Vec<Session>> {
+    let mut q = sessions::table
+        .filter(sessions::tenant_id.eq(tenant_id.to_owned()))
+        .filter(sessions::user_id.eq(user_id.to_owned()))
+        .filter(sessions::revoked_at.is_null())
+        .filter(sessions::expires_at.gt(now))
+        .select(Session::as_select())
+        .order((sessions::created_at.desc(), sessions::sid.desc()))
+        .limit(limit)
+        .into_boxed();
+    if let Some((at, sid)) = after {
+        q = q.filter(
+            sessions::created_at.lt(at).or(sessions::created_at
+                .eq(at)
+                .and(sessions::sid.lt(sid.to_owned()))),
+        );
+    }
+    q.load(conn).db()
+}
+
+/// Whether `sid` is a live session of this user.
+pub fn is_live_for_user(
+    conn: &mut PgConnection,
+    tenant_id: &str,
+    user_id: &str,
+    sid: &str,
+    now: i64,
+) -> Result<bool> {
+    let n: i64 = sessions::table
+        .filter(sessions::tenant_id.eq(tenant_id))
+        .filter(sessions::user_id.eq(user_id))
+        .filter(sessions::sid.eq(sid))
+        .filter(sessions::revoked_at.is_null())
+        .filter(sessions::expires_at.gt(now))
+        .count()
+        .get_result(conn)
+        .db()?;
+    Ok(n > 0)
+}

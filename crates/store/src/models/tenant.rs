@@ -200,3 +200,13 @@ pub fn update(conn: &mut PgConnection, row: &Tenant) -> Result<()> {
 pub fn delete(conn: &mut PgConnection, id: &str) -> Result<bool> {
     Ok(diesel::delete(tenants::table.find(id)).execute(conn).db()? > 0)
 }
+
+/// Enabled tenants with scheduled key rotation.
+pub fn with_rotation(conn: &mut PgConnection) -> Result<Vec<Tenant>> {
+    tenants::table
+        .filter(tenants::key_rotation_interval.is_not_null())
+        .filter(tenants::disabled.eq(false))
+        .select(Tenant::as_select())
+        .load(conn)
+        .db()
+}

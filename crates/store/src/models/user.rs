@@ -121,3 +121,78 @@ pub fn set_password(
     .db()?;
     Ok(n > 0)
 }
+
+diesel::define_sql_function!(
+    /// SQL `lower()`, for case-insensitive search on Postgres and SQLite alike.
+    fn lower(x: diesel::sql_types::Nullable<diesel::sql_types::Text>) -> diesel::sql_types::Nullable<diesel::sql_types::Text>
+);
+
+/// The tenant's users in creation order after the cursor `after` (a user id);
+/// `search` matches part of the username or e-mail, ignoring case.
+pub fn list(
+    conn: &mut PgConnection,
+    tenant_id: &str,
+    search: Option<&str>,
+    after: Option<&str>,
+    limit: i64,
+) -> Result<Vec<User>> {
+    let mut q = users::table
+        .filter(users::tenant_id.eq(tenant_id.to_owned()))
+        .select(User::as_select())
+        .order(users::id.asc())
+        .limit(limit)
+        .into_boxed();
+    if let Some(a) = after {
+        q = q.filter(users::id.gt(a.to_owned()));
+    }
+    if let Some(s) = search {
+        let escaped: String = s
+            .to_lowercase()
+            .chars()
+            .flat_map(|c| match c {
+                '%' | '_' | '\\' => vec!['\\', c],
+                c => vec![c],
+            })
+            .collect();
+        let pattern = format!("%{escaped}%");
+        q = q.filter(
+            lower(users::username.nullable())
+                .like(pattern.clone())
+                .escape('\\')
+                .or(lower(users::email).like(pattern).escape('\\')),
+        );
+    }
+    q.load(conn).db()
+}
+
+/// Saves a user's changeable fields (active, roles, e-mail, password hash and its
+/// change time), scoped by tenant.
+pub fn save(conn: &mut PgConnection, row: &User) -> Result<()> {
+    diesel::update(
+        users::table
+            .filter(users::tenant_id.eq(&row.tenant_id))
+            .filter(users::id.eq(&row.id)),
+    )
+    .set((
+        users::is_active.eq(row.is_active),
+        users::roles.eq(&row.roles),
+        users::email.eq(&row.email),
+        users::password_hash.eq(&row.password_hash),
+        users::password_changed_at.eq(row.password_changed_at),
+    ))
+    .execute(conn)
+    .db()?;
+    Ok(())
+}
+
+/// Deletes a tenant's user (sessions and refresh tokens go with it).
+pub fn delete(conn: &mut PgConnection, tenant_id: &str, id: &str) -> Result<bool> {
+    let n = diesel::delete(
+        users::table
+            .filter(users::tenant_id.eq(tenant_id))
+            .filter(users::id.eq(id)),
+    )
+    .execute(conn)
+    .db()?;
+    Ok(n > 0)
+}

@@ -1,5 +1,4 @@
-//! `/v1/admin/…`: tenants and their users, for operators holding an admin API key.
-//! A tenant-scoped key sees only its own tenant; any other answers 404.
+//! `/v1/admin/tenants…`: create, list, read, change and delete tenants.
 use actix_web::{
     HttpRequest, HttpResponse, delete, get, patch, post,
     web::{self, Data},
@@ -8,12 +7,12 @@ use serde::Deserialize;
 use serde_json::Value;
 use tessera_actors::{
     Hub,
-    flows::CreateUserRequest,
-    views::{Page, TenantView, UserView},
+    views::{Page, TenantView},
 };
 use tessera_core::settings::SettingsPatch;
-use utoipa::{IntoParams, ToSchema};
+use utoipa::ToSchema;
 
+use super::ListQuery;
 use crate::{
     error::{ApiResult, Problem},
     extract::{Json, authorization},
@@ -28,16 +27,6 @@ pub struct CreateTenantRequest {
     /// Any tenant settings.
     #[serde(flatten)]
     pub settings: SettingsPatch,
-}
-
-/// Pagination parameters.
-#[derive(Deserialize, IntoParams)]
-#[into_params(parameter_in = Query)]
-pub struct ListQuery {
-    /// `next_cursor` of the previous page.
-    pub cursor: Option<String>,
-    /// Page size, 1 to 200 (default 50).
-    pub limit: Option<i64>,
 }
 
 /// Create a tenant.
@@ -156,30 +145,4 @@ pub async fn delete_tenant(
     let key = hub.admin_key(authorization(&req)).await?;
     hub.delete_tenant(&key, &tenant).await?;
     Ok(HttpResponse::NoContent().finish())
-}
-
-/// Create a user in a tenant.
-#[utoipa::path(
-    tag = "admin",
-    security(("admin_key" = [])),
-    params(("tenant" = String, Path, description = "Tenant slug", example = "acme")),
-    request_body = CreateUserRequest,
-    responses(
-        (status = 201, description = "Created", body = UserView),
-        (status = 400, description = "`validation_error`", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "`not_authenticated`", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "`tenant_not_found`", body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "`conflict`: username taken", body = Problem, content_type = "application/problem+json"),
-    )
-)]
-#[post("/tenants/{tenant}/users")]
-pub async fn create_user(
-    hub: Data<Hub>,
-    req: HttpRequest,
-    tenant: web::Path<String>,
-    body: Json<CreateUserRequest>,
-) -> ApiResult<HttpResponse> {
-    let key = hub.admin_key(authorization(&req)).await?;
-    let user = hub.admin_create_user(&key, &tenant, body.0).await?;
-    Ok(HttpResponse::Created().json(user))
 }

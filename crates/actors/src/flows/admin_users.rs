@@ -1,0 +1,319 @@
+//! Admin flows over a tenant's users: list/search, create, read, change, delete,
+//! and revoke every session. Deactivating, deleting or re-passwording a user cuts
+//! off their tokens at once (Postgres in the change's transaction, then Redis).
+use serde::Deserialize;
+use serde_json::{Value, json};
+use tessera_core::{
+    Error, Result,
+    password::{check_email, check_new_password},
+    secret::SecretString,
+    settings::nullable,
+    time::now,
+};
+use tessera_store::models::{
+    audit::{self, AuditEvent},
+    session,
+    tenant::Tenant,
+    user::{self, User},
+};
+use utoipa::{IntoParams, ToSchema};
+
+use crate::{
+    Hub,
+    actors::{HashPassword, Revoke},
+    flows::{
+        AdminKey,
+        account::NewUser,
+        admin::{page, page_size},
+        auth::cutoff_entries,
+    },
+    tenant::{self as ctx, tref},
+    views::{Page, RevokedSessions, UserView},
+};
+
+/// `POST /v1/admin/tenants/{tenant}/users` body.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({"username": "alice", "password": "correct horse battery", "email": "alice@example.com", "roles": ["editor"]}))]
+pub struct CreateUserRequest {
+    /// Unique within the tenant.
+    pub username: String,
+    /// At least the tenant's `password_min_length`.
+    #[schema(value_type = String, format = Password)]
+    pub password: SecretString,
+    /// Optional e-mail.
+    pub email: Option<String>,
+    /// Roles, copied into tokens at every mint.
+    #[serde(default)]
+    pub roles: Vec<String>,
+    /// Defaults to true.
+    pub is_active: Option<bool>,
+}
+
+/// `PATCH /v1/admin/tenants/{tenant}/users/{user_id}` body: only the fields sent
+/// change.
+#[derive(Debug, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({"is_active": false, "roles": ["viewer"], "email": null}))]
+pub struct UserPatch {
+    /// `false` logs the user out everywhere at once and refuses new logins.
+    pub is_active: Option<bool>,
+    /// Replaces the roles; tokens carry them from their next refresh.
+    pub roles: Option<Vec<String>>,
+    /// A new e-mail; `null` clears it.
+    #[serde(default, deserialize_with = "nullable")]
+    #[schema(value_type = Option<String>)]
+    pub email: Option<Option<String>>,
+    /// A new password; every token issued before it stops working.
+    #[schema(value_type = Option<String>, format = Password)]
+    pub password: Option<SecretString>,
+}
+
+/// `GET /v1/admin/tenants/{tenant}/users` query.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct UserQuery {
+    /// Part of a username or e-mail, any case.
+    pub search: Option<String>,
+    /// `next_cursor` of the previous page.
+    pub cursor: Option<String>,
+    /// Page size, 1 to 200 (default 50).
+    pub limit: Option<i64>,
+}
+
+fn check_roles(roles: &[String]) -> Result<()> {
+    if roles.len() > 64 || roles.iter().any(|r| r.is_empty() || r.len() > 64) {
+        return Err(Error::field(
+            "roles",
+            "at most 64 roles of 1 to 64 characters",
+        ));
+    }
+    Ok(())
+}
+
+/// The audit view of a user: what the API shows, never the hash.
+fn audited(u: &User) -> Value {
+    serde_json::to_value(UserView::from(u)).unwrap_or(Value::Null)
+}
+
+impl Hub {
+    /// Creates a user in a tenant the key can see.
+    pub async fn admin_create_user(
+        &self,
+        key: &AdminKey,
+        slug: &str,
+        req: CreateUserRequest,
+    ) -> Result<UserView> {
+        let row = self.visible_tenant(key, slug).await?;
+        check_roles(&req.roles)?;
+        let new = NewUser {
+            username: req.username,
+            password: req.password,
+            email: req.email,
+            roles: req.roles,
+            is_active: req.is_active.unwrap_or(true),
+        };
+        let user = self.new_user(&row.id, row.password_min_length, new).await?;
+        let (actor, view) = (key.id.clone(), UserView::from(&user));
+        self.admin_job(move |c, _| {
+            tessera_store::transaction(c, |c| {
+                user::insert(c, &user)?;
+                let after = Some(audited(&user));
+                let ev = AuditEvent::new(
+                    Some(tref(&row)),
+                    &actor,
+                    "user.create",
+                    &user.id,
+                    None,
+                    after,
+                );
+                audit::record(c, &ev)
+            })
+        })
+        .await?;
+        Ok(view)
+    }
+
+    /// Lists a tenant's users, optionally searching usernames and e-mails.
+    pub async fn list_users(
+        &self,
+        key: &AdminKey,
+        slug: &str,
+        q: UserQuery,
+    ) -> Result<Page<UserView>> {
+        if q.search.as_ref().is_some_and(|s| s.chars().count() > 200) {
+            return Err(Error::field("search", "must be at most 200 characters"));
+        }
+        let limit = page_size(q.limit);
+        let (s, scope) = (slug.to_owned(), key.scope.clone());
+        let rows = self
+            .admin_job(move |c, _| {
+                let row = ctx::visible(c, &s, scope.as_deref())?;
+                let search = q.search.as_deref().filter(|s| !s.is_empty());
+                user::list(c, &row.id, search, q.cursor.as_deref(), limit + 1)
+            })
+            .await?;
+        page(rows, limit, |u| u.id.clone(), |u| Ok(UserView::from(u)))
+    }
+
+    /// Reads one user of a tenant the key can see.
+    pub async fn admin_get_user(
+        &self,
+        key: &AdminKey,
+        slug: &str,
+        user_id: &str,
+    ) -> Result<UserView> {
+        let (s, scope, id) = (slug.to_owned(), key.scope.clone(), user_id.to_owned());
+        let u = self
+            .admin_job(move |c, _| {
+                let row = ctx::visible(c, &s, scope.as_deref())?;
+                user::by_id(c, &row.id, &id)?.ok_or(Error::NotFound("User"))
+            })
+            .await?;
+        Ok(UserView::from(&u))
+    }
+
+    /// Changes a user; deactivation and a new password cut off every token now.
+    pub async fn admin_patch_user(
+        &self,
+        key: &AdminKey,
+        slug: &str,
+        user_id: &str,
+        patch: UserPatch,
+    ) -> Result<UserView> {
+        let row = self.visible_tenant(key, slug).await?;
+        if let Some(r) = &patch.roles {
+            check_roles(r)?;
+        }
+        if let Some(Some(e)) = &patch.email {
+            check_email(e)?;
+        }
+        let hash = match patch.password {
+            Some(p) => {
+                let min = row.password_min_length.max(1) as usize;
+                check_new_password("password", p.expose(), min)?;
+                Some(Hub::send_within(&self.hasher, HashPassword(p), self.hash_timeout).await??)
+            }
+            None => None,
+        };
+        let (actor, id) = (key.id.clone(), user_id.to_owned());
+        let (is_active, roles, email) = (patch.is_active, patch.roles, patch.email);
+        let life = row.settings()?.longest_token_life();
+        let tenant_id = row.id.clone();
+        let (updated, cutoff) = self
+            .admin_job(move |c, _| {
+                let mut u = user::by_id(c, &row.id, &id)?.ok_or(Error::NotFound("User"))?;
+                let before = audited(&u);
+                let t = now();
+                let deactivated = u.is_active && is_active == Some(false);
+                let repassworded = hash.is_some();
+                if let Some(a) = is_active {
+                    u.is_active = a;
+                }
+                if let Some(r) = roles {
+                    u.roles = Value::from(r).to_string();
+                }
+                if let Some(e) = email {
+                    u.email = e;
+                }
+                if let Some(h) = hash {
+                    u.password_hash = h;
+                    u.password_changed_at = t;
+                }
+                tessera_store::transaction(c, |c| {
+                    user::save(c, &u)?;
+                    let cutoff = if deactivated || repassworded {
+                        Some((t, session::revoke_user(c, &row.id, &u.id, t, t + life)?))
+                    } else {
+                        None
+                    };
+                    let mut after = audited(&u);
+                    if repassworded {
+                        after["password"] = json!("changed");
+                    }
+                    let ev = AuditEvent::new(
+                        Some(tref(&row)),
+                        &actor,
+                        "user.update",
+                        &u.id,
+                        Some(before),
+                        Some(after),
+                    );
+                    audit::record(c, &ev)?;
+                    Ok((u, cutoff))
+                })
+            })
+            .await?;
+        if let Some((at, sessions)) = cutoff {
+            let entries = cutoff_entries(&tenant_id, &updated.id, at, at + life, sessions);
+            self.send(&self.blacklist, Revoke(entries)).await??;
+        }
+        Ok(UserView::from(&updated))
+    }
+
+    /// Deletes a user; their tokens stop working at once.
+    pub async fn admin_delete_user(&self, key: &AdminKey, slug: &str, user_id: &str) -> Result<()> {
+        self.cut_off_user(key, slug, user_id, true)
+            .await
+            .map(|_| ())
+    }
+
+    /// Revokes every session and token of a user.
+    pub async fn admin_revoke_user(
+        &self,
+        key: &AdminKey,
+        slug: &str,
+        user_id: &str,
+    ) -> Result<RevokedSessions> {
+        let n = self.cut_off_user(key, slug, user_id, false).await?;
+        Ok(RevokedSessions {
+            revoked_sessions: n,
+        })
+    }
+
+    /// Cuts off every token of a user (and deletes the user with `delete`), in one
+    /// audited transaction, then in Redis. Returns how many live sessions ended.
+    async fn cut_off_user(
+        &self,
+        key: &AdminKey,
+        slug: &str,
+        user_id: &str,
+        delete: bool,
+    ) -> Result<usize> {
+        let row: Tenant = self.visible_tenant(key, slug).await?;
+        let life = row.settings()?.longest_token_life();
+        let (actor, id, tenant_id) = (key.id.clone(), user_id.to_owned(), row.id.clone());
+        let (at, sessions) = self
+            .admin_job(move |c, _| {
+                let u = user::by_id(c, &row.id, &id)?.ok_or(Error::NotFound("User"))?;
+                let t = now();
+                tessera_store::transaction(c, |c| {
+                    let sessions = session::revoke_user(c, &row.id, &u.id, t, t + life)?;
+                    let (action, after) = if delete {
+                        user::delete(c, &row.id, &u.id)?;
+                        ("user.delete", None)
+                    } else {
+                        (
+                            "user.revoke_sessions",
+                            Some(json!({"revoked_sessions": sessions.len()})),
+                        )
+                    };
+                    let ev = AuditEvent::new(
+                        Some(tref(&row)),
+                        &actor,
+                        action,
+                        &u.id,
+                        Some(audited(&u)),
+                        after,
+                    );
+                    audit::record(c, &ev)?;
+                    Ok((t, sessions))
+                })
+            })
+            .await?;
+        let n = sessions.len();
+        let entries = cutoff_entries(&tenant_id, user_id, at, at + life, sessions);
+        self.send(&self.blacklist, Revoke(entries)).await??;
+        Ok(n)
+    }
+}

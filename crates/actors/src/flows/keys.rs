@@ -1,0 +1,148 @@
+//! Key flows: list, rotate, retire and import a tenant's signing keys, and the
+//! scheduled rotation pass every node runs. A change reaches every node's cache
+//! over Redis pub/sub before the answer is sent.
+use serde::Deserialize;
+use tessera_core::{
+    Error, Result, algorithm::SigningAlgorithm, keys::KeyMaterial, secret::SecretString,
+};
+use utoipa::ToSchema;
+
+use crate::{
+    Hub,
+    flows::{
+        AdminKey,
+        admin::{page, page_size},
+    },
+    keys,
+    tenant::{self as ctx},
+    views::{KeyView, Page},
+};
+
+/// `POST /v1/admin/tenants/{tenant}/keys/import` body: an HS secret or a PEM
+/// private key (PKCS#8) of the algorithm.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({"algorithm": "HS256", "secret": "django-insecure-0123456789abcdefghijklmnopqrstuvwxyz"}))]
+pub struct ImportKeyRequest {
+    /// The key's algorithm; the tenant signs with it from now on.
+    #[schema(value_type = String, example = "HS256")]
+    pub algorithm: SigningAlgorithm,
+    /// For HS256/384/512: the shared secret (e.g. simplejwt's `SIGNING_KEY`), at
+    /// least 32 bytes.
+    #[schema(value_type = Option<String>, format = Password)]
+    pub secret: Option<SecretString>,
+    /// For RS256, ES256, ES384, EdDSA: the private key, PKCS#8 PEM.
+    #[schema(value_type = Option<String>, format = Password)]
+    pub private_key: Option<SecretString>,
+}
+
+impl Hub {
+    /// A tenant's keys, newest first, with what each does now.
+    pub async fn list_keys(
+        &self,
+        key: &AdminKey,
+        slug: &str,
+        cursor: Option<String>,
+        limit: Option<i64>,
+    ) -> Result<Page<KeyView>> {
+        let limit = page_size(limit);
+        let (s, scope) = (slug.to_owned(), key.scope.clone());
+        let rows = self
+            .admin_job(move |c, _| {
+                let row = ctx::visible(c, &s, scope.as_deref())?;
+                keys::list(c, &row, cursor.as_deref(), limit + 1)
+            })
+            .await?;
+        page(
+            rows,
+            limit,
+            |(k, _)| k.kid.clone(),
+            |(k, p)| Ok(KeyView::of(k, *p)),
+        )
+    }
+
+    /// Rotates a tenant's signing key now.
+    pub async fn rotate_key(&self, key: &AdminKey, slug: &str) -> Result<KeyView> {
+        let (s, scope, actor) = (slug.to_owned(), key.scope.clone(), key.id.clone());
+        let new = self
+            .admin_job(move |c, master| {
+                let row = ctx::visible(c, &s, scope.as_deref())?;
+                keys::rotate(c, &row, master, &actor)
+            })
+            .await?;
+        self.tenant_changed(slug).await;
+        Ok(KeyView::of(
+            &new,
+            tessera_store::models::signing_key::Phase::Active,
+        ))
+    }
+
+    /// Retires a key at once: out of the JWKS, its tokens refused on every node.
+    pub async fn retire_key(&self, key: &AdminKey, slug: &str, kid: &str) -> Result<()> {
+        let (s, scope, actor, kid) = (
+            slug.to_owned(),
+            key.scope.clone(),
+            key.id.clone(),
+            kid.to_owned(),
+        );
+        self.admin_job(move |c, master| {
+            let row = ctx::visible(c, &s, scope.as_deref())?;
+            keys::retire(c, &row, &kid, master, &actor)
+        })
+        .await?;
+        self.tenant_changed(slug).await;
+        Ok(())
+    }
+
+    /// Imports an operator's key as the tenant's signing key.
+    pub async fn import_key(
+        &self,
+        key: &AdminKey,
+        slug: &str,
+        req: ImportKeyRequest,
+    ) -> Result<KeyView> {
+        let alg = req.algorithm;
+        let bytes = match (alg.is_symmetric(), req.secret, req.private_key) {
+            (true, Some(s), None) => s.expose().as_bytes().to_vec(),
+            (false, None, Some(p)) => p.expose().as_bytes().to_vec(),
+            (true, _, _) => {
+                return Err(Error::field(
+                    "secret",
+                    format!("{alg} takes a secret (and no private_key)"),
+                ));
+            }
+            (false, _, _) => {
+                return Err(Error::field(
+                    "private_key",
+                    format!("{alg} takes a private_key (and no secret)"),
+                ));
+            }
+        };
+        // Checked before the tenant is looked up: bad material is a 400 either way.
+        let material = KeyMaterial::import(alg, bytes)?;
+        let (s, scope, actor) = (slug.to_owned(), key.scope.clone(), key.id.clone());
+        let (new, _) = self
+            .admin_job(move |c, master| {
+                let row = ctx::visible(c, &s, scope.as_deref())?;
+                keys::import(c, &row, &material, master, &actor)
+            })
+            .await?;
+        self.tenant_changed(slug).await;
+        Ok(KeyView::of(
+            &new,
+            tessera_store::models::signing_key::Phase::Active,
+        ))
+    }
+
+    /// One scheduled-rotation pass (run periodically by every node); tells every
+    /// node about the tenants whose keys changed.
+    pub async fn rotation_pass(&self) -> Result<usize> {
+        let changed = self
+            .admin_job(keys::scheduled_rotation)
+            .await?;
+        for slug in &changed {
+            self.tenant_changed(slug).await;
+        }
+        Ok(changed.len())
+    }
+}

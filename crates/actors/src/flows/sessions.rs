@@ -1,0 +1,84 @@
+//! End-user session flows: "where am I logged in" and logging one device out.
+use tessera_core::{Error, Result};
+
+use crate::{
+    Hub,
+    actors::{ListSessions, Revoke, RevokeOwnSession},
+    flows::admin::{page, page_size},
+    views::{Page, SessionView},
+};
+use tessera_core::time::now;
+use tessera_revocation::{Entry, Kind};
+
+/// Parses a sessions cursor: `<created_at>.<sid>`.
+fn parse_cursor(c: &str) -> Result<(i64, String)> {
+    c.split_once('.')
+        .and_then(|(at, sid)| Some((at.parse().ok()?, sid.to_owned())))
+        .filter(|(_, sid)| !sid.is_empty() && sid.len() <= 64)
+        .ok_or_else(|| Error::field("cursor", "is not a cursor this list gave"))
+}
+
+impl Hub {
+    /// `GET /users/me/sessions`: the caller's live sessions, newest first, the one
+    /// of this request's token marked `current`.
+    pub async fn my_sessions(
+        &self,
+        slug: &str,
+        authorization: Option<&str>,
+        cursor: Option<String>,
+        limit: Option<i64>,
+    ) -> Result<Page<SessionView>> {
+        let ctx = self.tenant(slug).await?;
+        let claims = self.authenticate(&ctx, authorization).await?;
+        let after = cursor.as_deref().map(parse_cursor).transpose()?;
+        let limit = page_size(limit);
+        let rows = self
+            .send(
+                &self.tokens,
+                ListSessions {
+                    tenant_id: ctx.id.clone(),
+                    user_id: claims.sub.clone(),
+                    after,
+                    limit: limit + 1,
+                },
+            )
+            .await??;
+        page(
+            rows,
+            limit,
+            |s| format!("{}.{}", s.created_at, s.sid),
+            |s| Ok(SessionView::of(s, &claims.sid)),
+        )
+    }
+
+    /// `DELETE /users/me/sessions/{sid}`: logs one of the caller's devices out; its
+    /// tokens stop working at once. Another user's session is `not_found`.
+    pub async fn end_my_session(
+        &self,
+        slug: &str,
+        authorization: Option<&str>,
+        sid: &str,
+    ) -> Result<()> {
+        let ctx = self.tenant(slug).await?;
+        let claims = self.authenticate(&ctx, authorization).await?;
+        let until = self
+            .send(
+                &self.tokens,
+                RevokeOwnSession {
+                    tenant_id: ctx.id.clone(),
+                    user_id: claims.sub,
+                    sid: sid.to_owned(),
+                },
+            )
+            .await??
+            .ok_or(Error::NotFound("Session"))?;
+        let entry = Entry {
+            tenant_id: ctx.id.clone(),
+            kind: Kind::Session,
+            subject: sid.to_owned(),
+            revoked_at: now(),
+            expires_at: until,
+        };
+        self.send(&self.blacklist, Revoke(vec![entry])).await?
+    }
+}

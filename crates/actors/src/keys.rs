@@ -1,0 +1,221 @@
+//! The life of a tenant's signing keys, over one connection: list, rotate, retire,
+//! import, and the scheduled rotation that publishes the next key ahead of its turn.
+//! Every change is audited in its own transaction. Plain functions, testable
+//! without actix; the admin actor only runs them.
+use diesel::PgConnection;
+use serde_json::json;
+use tessera_core::{Error, Result, keys::KeyMaterial, master_key::MasterKey, time::now};
+use tessera_store::models::{
+    audit::{self, AuditEvent},
+    signing_key::{self, ACTIVE, IMPORTED, NEXT, Phase, RETIRED, SigningKey},
+    tenant::{self, Tenant},
+};
+
+use crate::tenant::tref;
+
+/// The actor of changes Tessera makes by itself (scheduled rotation).
+pub const SYSTEM: &str = "system";
+
+/// One page of a tenant's keys, newest first, with what each does now.
+pub fn list(
+    conn: &mut PgConnection,
+    row: &Tenant,
+    before: Option<&str>,
+    limit: i64,
+) -> Result<Vec<(SigningKey, Phase)>> {
+    let overlap = row.settings()?.key_overlap();
+    let t = now();
+    // Stored statuses first catch up with the clock, so a page needs no other page.
+    signing_key::catch_up(conn, &row.id, t, overlap)?;
+    let keys = signing_key::list(conn, &row.id, before, limit)?;
+    let phases = signing_key::lifecycle(&keys, t, overlap);
+    Ok(keys.into_iter().zip(phases).collect())
+}
+
+/// Rotates now: the published next key, if there is one, starts signing (resource
+/// servers already have it), else a new key of the tenant's algorithm does. The
+/// previous key keeps verifying until every token it signed has expired.
+pub fn rotate(
+    conn: &mut PgConnection,
+    row: &Tenant,
+    master: &MasterKey,
+    actor: &str,
+) -> Result<SigningKey> {
+    let s = row.settings()?;
+    let (t, overlap) = (now(), s.key_overlap());
+    let fresh = SigningKey::generate(&row.id, s.algorithm, master)?;
+    tessera_store::transaction(conn, |c| {
+        signing_key::catch_up(c, &row.id, t, overlap)?;
+        let previous = signing_key::with_status(c, &row.id, ACTIVE)?.map(|k| k.kid);
+        let kid = match signing_key::promote_next(c, &row.id, t, overlap)? {
+            Some(kid) => kid,
+            None => {
+                signing_key::retire_active(c, &row.id, t + overlap)?;
+                signing_key::insert(c, &fresh)?;
+                fresh.kid.clone()
+            }
+        };
+        let before = json!({"active": previous});
+        let after = json!({"active": kid, "previous_verifies_until": t + overlap});
+        audit::record(
+            c,
+            &AuditEvent::new(
+                Some(tref(row)),
+                actor,
+                "key.rotate",
+                &kid,
+                Some(before),
+                Some(after),
+            ),
+        )?;
+        signing_key::by_kid(c, &row.id, &kid)?.ok_or(Error::NotFound("Key"))
+    })
+}
+
+/// Retires a key at once (compromise): it leaves the JWKS and its tokens stop
+/// verifying everywhere. Retiring the signing key hands signing to the published
+/// next key or to a new key. Retiring a retired key changes nothing.
+pub fn retire(
+    conn: &mut PgConnection,
+    row: &Tenant,
+    kid: &str,
+    master: &MasterKey,
+    actor: &str,
+) -> Result<()> {
+    let s = row.settings()?;
+    let (t, overlap) = (now(), s.key_overlap());
+    tessera_store::transaction(conn, |c| {
+        signing_key::catch_up(c, &row.id, t, overlap)?;
+        let key = signing_key::by_kid(c, &row.id, kid)?.ok_or(Error::NotFound("Key"))?;
+        if key.status == RETIRED {
+            return Ok(());
+        }
+        signing_key::retire(c, &row.id, kid, t)?;
+        let mut replaced_by = None;
+        if key.status == ACTIVE {
+            replaced_by = match signing_key::promote_next(c, &row.id, t, overlap)? {
+                Some(next) => Some(next),
+                None => {
+                    let fresh = SigningKey::generate(&row.id, s.algorithm, master)?;
+                    signing_key::insert(c, &fresh)?;
+                    Some(fresh.kid)
+                }
+            };
+        }
+        let before = json!({"status": key.status});
+        let after = json!({"status": RETIRED, "active": replaced_by});
+        audit::record(
+            c,
+            &AuditEvent::new(
+                Some(tref(row)),
+                actor,
+                "key.retire",
+                kid,
+                Some(before),
+                Some(after),
+            ),
+        )
+    })
+}
+
+/// Imports an operator's key (e.g. a Django app's simplejwt `SIGNING_KEY`) as the
+/// tenant's signing key, so resource servers that hold that key keep accepting
+/// every token, old and new. The tenant's algorithm becomes the key's; the previous
+/// key keeps verifying its tokens. Returns the key and the tenant as changed.
+pub fn import(
+    conn: &mut PgConnection,
+    row: &Tenant,
+    material: &KeyMaterial,
+    master: &MasterKey,
+    actor: &str,
+) -> Result<(SigningKey, Tenant)> {
+    let before_settings = row.settings()?;
+    let (t, overlap) = (now(), before_settings.key_overlap());
+    let key = SigningKey::seal(&row.id, material, IMPORTED, master)?;
+    let mut changed = row.clone();
+    let mut settings = before_settings.clone();
+    settings.algorithm = material.algorithm;
+    changed.set_settings(&settings);
+    changed.updated_at = t;
+    tessera_store::transaction(conn, |c| {
+        signing_key::catch_up(c, &row.id, t, overlap)?;
+        if let Some(next) = signing_key::with_status(c, &row.id, NEXT)?
+            && next.algorithm != key.algorithm
+        {
+            signing_key::retire(c, &row.id, &next.kid, t)?;
+        }
+        signing_key::retire_active(c, &row.id, t + overlap)?;
+        signing_key::insert(c, &key)?;
+        tenant::update(c, &changed)?;
+        let before = json!({"algorithm": before_settings.algorithm});
+        let after = json!({"kid": key.kid, "algorithm": key.algorithm, "status": ACTIVE});
+        audit::record(
+            c,
+            &AuditEvent::new(
+                Some(tref(row)),
+                actor,
+                "key.import",
+                &key.kid,
+                Some(before),
+                Some(after),
+            ),
+        )
+    })?;
+    Ok((key, changed))
+}
+
+/// One pass of scheduled rotation over every tenant that has it: stored statuses
+/// catch up with the clock, and a tenant whose active key is due to be replaced
+/// within one rotation lead gets its next key now, published at least one JWKS
+/// cache lifetime before it signs. Safe on every node at once (a second node's
+/// next key violates the one-next-key index and is dropped). Returns the slugs
+/// whose keys changed.
+pub fn scheduled_rotation(conn: &mut PgConnection, master: &MasterKey) -> Result<Vec<String>> {
+    let mut changed = Vec::new();
+    for row in tenant::with_rotation(conn)? {
+        match rotate_if_due(conn, &row, master) {
+            Ok(true) => changed.push(row.slug.clone()),
+            Ok(false) | Err(Error::Conflict(_)) => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(changed)
+}
+
+fn rotate_if_due(conn: &mut PgConnection, row: &Tenant, master: &MasterKey) -> Result<bool> {
+    let s = row.settings()?;
+    let Some(interval) = s.key_rotation_interval else {
+        return Ok(false);
+    };
+    let (t, overlap, lead) = (now(), s.key_overlap(), s.rotation_lead());
+    let mut changed = signing_key::catch_up(conn, &row.id, t, overlap)?;
+    if signing_key::with_status(conn, &row.id, NEXT)?.is_some() {
+        return Ok(changed);
+    }
+    let Some(active) = signing_key::with_status(conn, &row.id, ACTIVE)? else {
+        return Ok(changed);
+    };
+    let due = active.activated_at.unwrap_or(active.created_at) + interval;
+    if t >= due - lead {
+        let mut next = SigningKey::generate(&row.id, s.algorithm, master)?;
+        next.status = NEXT.to_owned();
+        next.activated_at = Some(due.max(t + lead));
+        tessera_store::transaction(conn, |c| {
+            signing_key::insert(c, &next)?;
+            let after = json!({"status": NEXT, "activates_at": next.activated_at});
+            audit::record(
+                c,
+                &AuditEvent::new(
+                    Some(tref(row)),
+                    SYSTEM,
+                    "key.schedule",
+                    &next.kid,
+                    None,
+                    Some(after),
+                ),
+            )
+        })?;
+        changed = true;
+    }
+    Ok(changed)
+}

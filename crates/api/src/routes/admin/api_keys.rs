@@ -1,0 +1,104 @@
+//! `/v1/admin/api-keys…`: admin API keys (platform keys only).
+use actix_web::{
+    HttpRequest, HttpResponse, delete, get, post,
+    web::{self, Data},
+};
+use serde::Deserialize;
+use tessera_actors::{
+    Hub,
+    views::{ApiKeyView, NewApiKey, Page},
+};
+use utoipa::ToSchema;
+
+use super::ListQuery;
+use crate::{
+    error::{ApiResult, Problem},
+    extract::{Json, authorization},
+};
+
+/// `POST /v1/admin/api-keys` body.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({"name": "acme ops", "tenant": "acme"}))]
+pub struct CreateApiKeyRequest {
+    /// A label for people, 1 to 200 characters.
+    pub name: String,
+    /// Scope the key to this tenant's slug; omit for a platform key.
+    pub tenant: Option<String>,
+}
+
+/// Create an admin API key.
+///
+/// Platform keys only. The secret is in this answer and nowhere else: Tessera
+/// keeps only its SHA-256.
+#[utoipa::path(
+    tag = "api keys",
+    security(("admin_key" = [])),
+    request_body = CreateApiKeyRequest,
+    responses(
+        (status = 201, description = "Created; `secret` is shown this once", body = NewApiKey),
+        (status = 400, description = "`validation_error`", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "`not_authenticated`", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "`permission_denied`: a scoped key", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[post("/api-keys")]
+pub async fn create_api_key(
+    hub: Data<Hub>,
+    req: HttpRequest,
+    body: Json<CreateApiKeyRequest>,
+) -> ApiResult<HttpResponse> {
+    let key = hub.admin_key(authorization(&req)).await?;
+    let b = body.0;
+    let created = hub.create_api_key(&key, b.name, b.tenant).await?;
+    Ok(HttpResponse::Created().json(created))
+}
+
+/// List admin API keys.
+///
+/// Platform keys only; oldest first; never a secret.
+#[utoipa::path(
+    tag = "api keys",
+    security(("admin_key" = [])),
+    params(ListQuery),
+    responses(
+        (status = 200, description = "One page of keys", body = Page<ApiKeyView>),
+        (status = 401, description = "`not_authenticated`", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "`permission_denied`: a scoped key", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[get("/api-keys")]
+pub async fn list_api_keys(
+    hub: Data<Hub>,
+    req: HttpRequest,
+    q: web::Query<ListQuery>,
+) -> ApiResult<web::Json<Page<ApiKeyView>>> {
+    let key = hub.admin_key(authorization(&req)).await?;
+    let q = q.into_inner();
+    Ok(web::Json(hub.list_api_keys(&key, q.cursor, q.limit).await?))
+}
+
+/// Delete an admin API key.
+///
+/// Platform keys only; the key is refused from its next request on.
+#[utoipa::path(
+    tag = "api keys",
+    security(("admin_key" = [])),
+    params(("id" = String, Path, description = "Key id", example = "ak_0193a1b2c3d47e8f9a0b1c2d3e4f5a6b")),
+    responses(
+        (status = 204, description = "Deleted"),
+        (status = 401, description = "`not_authenticated`", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "`permission_denied`: a scoped key", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "`not_found`", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[delete("/api-keys/{id}")]
+pub async fn delete_api_key(
+    hub: Data<Hub>,
+    req: HttpRequest,
+    id: web::Path<String>,
+) -> ApiResult<HttpResponse> {
+    let key = hub.admin_key(authorization(&req)).await?;
+    hub.delete_api_key(&key, &id).await?;
+    Ok(HttpResponse::NoContent().finish())
+}
