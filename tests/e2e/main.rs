@@ -5,6 +5,7 @@ mod admin;
 mod algorithms;
 mod compat;
 mod errors;
+mod keys;
 mod migrations;
 mod openapi;
 mod revocation;

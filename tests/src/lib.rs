@@ -42,6 +42,18 @@ impl Res {
 pub struct Builder {
     redis_db: u8,
     settings: Settings,
+    shared: Option<Shared>,
+}
+
+/// What a second node takes from the first: its schema, Redis prefix, master key
+/// and admin key.
+struct Shared {
+    schema: String,
+    db_url: String,
+    prefix: String,
+    redis_url: String,
+    master_key: tessera_core::secret::SecretString,
+    admin_key: String,
 }
 
 impl Builder {
@@ -57,24 +69,57 @@ impl Builder {
         self
     }
 
+    /// Makes this app a second node of `first`: same Postgres schema, Redis prefix,
+    /// master key and admin key (the first node owns the clean-up).
+    pub fn node_of(mut self, first: &TestApp) -> Self {
+        self.shared = Some(Shared {
+            schema: first.schema.clone(),
+            db_url: first.db_url.clone(),
+            prefix: first.prefix.clone(),
+            redis_url: first.redis_url.clone(),
+            master_key: first.settings.keys.master_key.clone().unwrap(),
+            admin_key: first.admin_key.clone(),
+        });
+        self
+    }
+
     /// Starts the app.
     pub async fn start(self) -> TestApp {
-        let schema = format!("t_{}", tessera_core::ids::random_id());
-        let base = database_url();
-        let mut admin = PgConnection::establish(&base).expect("connect to test Postgres");
-        diesel::sql_query(format!("CREATE SCHEMA {schema}"))
-            .execute(&mut admin)
-            .unwrap();
-        let sep = if base.contains('?') { '&' } else { '?' };
-        let db_url = format!("{base}{sep}options=-c%20search_path%3D{schema}");
-        let prefix = format!("{schema}:");
-        let redis_url = format!("{}/{}", redis_base(), self.redis_db);
+        let owner = self.shared.is_none();
+        let shared = match self.shared {
+            Some(s) => s,
+            None => {
+                let schema = format!("t_{}", tessera_core::ids::random_id());
+                let base = database_url();
+                let mut admin = PgConnection::establish(&base).expect("connect to test Postgres");
+                diesel::sql_query(format!("CREATE SCHEMA {schema}"))
+                    .execute(&mut admin)
+                    .unwrap();
+                let sep = if base.contains('?') { '&' } else { '?' };
+                Shared {
+                    db_url: format!("{base}{sep}options=-c%20search_path%3D{schema}"),
+                    prefix: format!("{schema}:"),
+                    redis_url: format!("{}/{}", redis_base(), self.redis_db),
+                    master_key: MasterKey::generate_base64().into(),
+                    admin_key: String::new(),
+                    schema,
+                }
+            }
+        };
+        let Shared {
+            schema,
+            db_url,
+            prefix,
+            redis_url,
+            master_key,
+            admin_key,
+        } = shared;
 
         let mut settings = self.settings;
         settings.database.url = Some(db_url.clone().into());
         settings.redis.url = redis_url.clone().into();
         settings.redis.prefix = prefix.clone();
-        settings.keys.master_key = Some(MasterKey::generate_base64().into());
+        settings.keys.master_key = Some(master_key);
         let listener = TcpListener::bind("127.0.0.1:0").unwrap();
         let port = listener.local_addr().unwrap().port();
         settings.public_url = format!("http://127.0.0.1:{port}");
@@ -83,8 +128,13 @@ impl Builder {
             .expect("server starts");
         let handle = running.server.handle();
         actix_rt::spawn(running.server);
-        let admin_key = tessera_server::commands::create_key(&settings, "tests", None).unwrap();
+        let admin_key = if owner {
+            tessera_server::commands::create_key(&settings, "tests", None).unwrap()
+        } else {
+            admin_key
+        };
         TestApp {
+            owner,
             url: format!("http://127.0.0.1:{port}"),
             admin_key,
             schema,
@@ -102,6 +152,7 @@ impl Builder {
 
 /// The running app and helpers to call it.
 pub struct TestApp {
+    owner: bool,
     pub url: String,
     pub admin_key: String,
     pub schema: String,
@@ -127,6 +178,7 @@ impl TestApp {
         Builder {
             redis_db: 0,
             settings,
+            shared: None,
         }
     }
 
@@ -242,6 +294,36 @@ impl TestApp {
         r.body
     }
 
+    /// Logs in with a User-Agent header; panics unless 200; returns the pair.
+    pub async fn login_as(&self, slug: &str, username: &str, password: &str, agent: &str) -> Value {
+        let body = json!({"username": username, "password": password});
+        let r = self
+            .raw(
+                "POST",
+                &format!("/v1/tenants/{slug}/token"),
+                "application/json",
+                body.to_string().into_bytes(),
+                Some(("User-Agent", agent.to_owned())),
+            )
+            .await;
+        assert_eq!(r.status, 200, "{}", r.text);
+        r.body
+    }
+
+    /// The kids of a tenant's JWKS, in order.
+    pub async fn jwks_kids(&self, slug: &str) -> Vec<String> {
+        let r = self
+            .get(&format!("/v1/tenants/{slug}/.well-known/jwks.json"), None)
+            .await;
+        assert_eq!(r.status, 200, "{}", r.text);
+        r.body["keys"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|k| s(k, "kid"))
+            .collect()
+    }
+
     /// Status of `GET /users/me` with this access token.
     pub async fn me_status(&self, slug: &str, access: &str) -> u16 {
         self.get(&format!("/v1/tenants/{slug}/users/me"), Some(access))
@@ -293,6 +375,9 @@ impl Drop for TestApp {
     fn drop(&mut self) {
         // The stop command is sent at once; its completion need not be awaited.
         drop(self.handle.stop(false));
+        if !self.owner {
+            return;
+        }
         if let Ok(mut c) = PgConnection::establish(&database_url()) {
             let _ = diesel::sql_query(format!("DROP SCHEMA IF EXISTS {} CASCADE", self.schema))
                 .execute(&mut c);
@@ -324,4 +409,21 @@ pub fn s(v: &Value, k: &str) -> String {
     v[k].as_str()
         .unwrap_or_else(|| panic!("no string {k} in {v}"))
         .to_owned()
+}
+
+/// Polls `check` every 100 ms until it holds or `within` passes; returns how long
+/// it took, or panics naming `what`.
+pub async fn eventually<F, Fut>(what: &str, within: Duration, mut check: F) -> Duration
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = bool>,
+{
+    let start = std::time::Instant::now();
+    loop {
+        if check().await {
+            return start.elapsed();
+        }
+        assert!(start.elapsed() < within, "{what}: not within {within:?}");
+        actix_rt::time::sleep(Duration::from_millis(100)).await;
+    }
 }

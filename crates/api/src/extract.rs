@@ -63,16 +63,25 @@ async fn read_body(mut payload: Payload) -> Result<web::BytesMut, Error> {
 
 fn parse<T: DeserializeOwned>(kind: Kind, bytes: &[u8]) -> Result<T, Error> {
     match kind {
-        Kind::Json => serde_json::from_slice(bytes).map_err(|e| {
-            let msg = e.to_string();
-            let field = msg
-                .split('`')
-                .nth(1)
-                .filter(|_| msg.contains("field"))
-                .unwrap_or("body")
-                .to_owned();
-            Error::field(&field, msg)
-        }),
+        Kind::Json => {
+            let de = &mut serde_json::Deserializer::from_slice(bytes);
+            serde_path_to_error::deserialize(de).map_err(|e| {
+                // The field at fault: where the error happened, or for a missing or
+                // unknown field (reported at the object), the field it names.
+                let path = e.path().to_string();
+                let msg = e.inner().to_string();
+                let field = if path != "." {
+                    path
+                } else {
+                    msg.split('`')
+                        .nth(1)
+                        .filter(|_| msg.contains("field"))
+                        .unwrap_or("body")
+                        .to_owned()
+                };
+                Error::field(&field, msg)
+            })
+        }
         Kind::Form => {
             serde_urlencoded::from_bytes(bytes).map_err(|e| Error::field("body", e.to_string()))
         }

@@ -137,9 +137,7 @@ impl Hub {
     /// One scheduled-rotation pass (run periodically by every node); tells every
     /// node about the tenants whose keys changed.
     pub async fn rotation_pass(&self) -> Result<usize> {
-        let changed = self
-            .admin_job(keys::scheduled_rotation)
-            .await?;
+        let changed = self.admin_job(keys::scheduled_rotation).await?;
         for slug in &changed {
             self.tenant_changed(slug).await;
         }
