@@ -2,6 +2,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
 
 mod admin;
+mod admin_users;
 mod algorithms;
 mod compat;
 mod errors;
@@ -9,5 +10,6 @@ mod keys;
 mod migrations;
 mod openapi;
 mod revocation;
+mod sessions;
 mod tokens;
 mod users;
