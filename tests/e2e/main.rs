@@ -4,10 +4,12 @@
 mod admin;
 mod admin_users;
 mod algorithms;
+mod api_keys;
 mod compat;
 mod errors;
 mod keys;
 mod migrations;
+mod nodes;
 mod openapi;
 mod revocation;
 mod sessions;
