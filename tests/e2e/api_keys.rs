@@ -256,6 +256,11 @@ async fn every_admin_change_is_audited_without_secrets() {
     );
     let update = &items[7];
     assert_eq!(
+        update["after"],
+        json!({"access_token_ttl": 300}),
+        "only what changed"
+    );
+    assert_eq!(
         (
             update["before"]["access_token_ttl"].as_i64(),
             update["after"]["access_token_ttl"].as_i64()

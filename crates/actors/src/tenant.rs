@@ -186,16 +186,40 @@ pub fn update(
             signing_key::retire_active(c, &row.id, t + before.key_overlap())?;
             signing_key::insert(c, key)?;
         }
-        let (b, a) = (
-            serde_json::to_value(&before).ok(),
-            serde_json::to_value(&settings).ok(),
+        let (b, a) = changed(&before, &settings);
+        let ev = AuditEvent::new(
+            Some(tref(&row)),
+            actor,
+            "tenant.update",
+            slug,
+            Some(b),
+            Some(a),
         );
-        audit::record(
-            c,
-            &AuditEvent::new(Some(tref(&row)), actor, "tenant.update", slug, b, a),
-        )
+        audit::record(c, &ev)
     })?;
     Ok(row)
+}
+
+/// The settings that differ between `before` and `after`, as two JSON objects.
+fn changed(
+    before: &TenantSettings,
+    after: &TenantSettings,
+) -> (serde_json::Value, serde_json::Value) {
+    use serde_json::{Map, Value};
+    let (Ok(Value::Object(b)), Ok(Value::Object(a))) =
+        (serde_json::to_value(before), serde_json::to_value(after))
+    else {
+        return (Value::Null, Value::Null);
+    };
+    let (mut bd, mut ad) = (Map::new(), Map::new());
+    for (k, av) in a {
+        let bv = b.get(&k).cloned().unwrap_or(Value::Null);
+        if bv != av {
+            bd.insert(k.clone(), bv);
+            ad.insert(k, av);
+        }
+    }
+    (Value::Object(bd), Value::Object(ad))
 }
 
 /// Deletes a tenant visible to `scope` and everything it owns; the audit record of
