@@ -112,8 +112,30 @@ async fn tenants_crud_with_validation_and_pagination() {
         120
     );
 
+    // acme owns a user, a session, refresh tokens, a revocation and keys; then it goes.
+    let pair = app.login("acme", "alice", "correct horse").await;
+    app.post(
+        "/v1/tenants/acme/token/revoke",
+        None,
+        json!({"token": s(&pair, "refresh")}),
+    )
+    .await;
+    for t in [
+        "users",
+        "sessions",
+        "refresh_tokens",
+        "revocations",
+        "signing_keys",
+    ] {
+        let q = format!(
+            "SELECT count(*) AS n FROM {t} WHERE tenant_id = (SELECT id FROM tenants WHERE slug = 'acme')"
+        );
+        assert!(app.count(&q) > 0, "{t}");
+    }
     let r = app.admin("DELETE", "/tenants/acme", None).await;
     assert_eq!(r.status, 204);
+    let left = "SELECT (SELECT count(*) FROM users) + (SELECT count(*) FROM sessions) + (SELECT count(*) FROM refresh_tokens) + (SELECT count(*) FROM revocations) AS n";
+    assert_eq!(app.count(left), 0, "everything acme owned is gone");
     assert_eq!(
         app.admin("GET", "/tenants/acme", None).await.code(),
         "tenant_not_found"

@@ -365,6 +365,19 @@ impl TestApp {
             .unwrap()
     }
 
+    /// The `n` column of one row of `sql` run in this test's schema.
+    pub fn count(&self, sql: &str) -> i64 {
+        #[derive(diesel::QueryableByName)]
+        struct N {
+            #[diesel(sql_type = diesel::sql_types::BigInt)]
+            n: i64,
+        }
+        diesel::sql_query(sql)
+            .get_result::<N>(&mut self.pg())
+            .unwrap()
+            .n
+    }
+
     /// A direct Postgres connection to this test's schema.
     pub fn pg(&self) -> PgConnection {
         PgConnection::establish(&self.db_url).unwrap()
