@@ -105,6 +105,15 @@ async fn tenants_crud_with_validation_and_pagination() {
         ),
         (Some(120), Some("api"))
     );
+    // null clears a nullable setting, for good.
+    let r = app
+        .admin("PATCH", "/tenants/acme", Some(json!({"audience": null})))
+        .await;
+    assert!(r.body["audience"].is_null(), "{}", r.text);
+    assert!(
+        app.admin("GET", "/tenants/acme", None).await.body["audience"].is_null(),
+        "stored as null"
+    );
     // The change reaches tokens on the next request.
     app.user("acme", "alice", "correct horse", json!({})).await;
     assert_eq!(

@@ -289,3 +289,40 @@ async fn importing_a_django_secret_or_a_pem_key_makes_it_the_signer() {
         "nothing changed"
     );
 }
+
+#[actix_rt::test]
+async fn turning_scheduled_rotation_off_drops_the_published_next_key() {
+    let app = TestApp::start().await;
+    let mut settings = short();
+    settings["key_rotation_interval"] = json!(6);
+    app.tenant("acme", settings).await;
+    let first = app.jwks_kids("acme").await.remove(0);
+    eventually(
+        "the next key is published",
+        Duration::from_secs(8),
+        || async { app.jwks_kids("acme").await.len() == 2 },
+    )
+    .await;
+    let r = app
+        .admin(
+            "PATCH",
+            "/tenants/acme",
+            Some(json!({"key_rotation_interval": null})),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    assert_eq!(app.jwks_kids("acme").await, vec![first.clone()]);
+    let statuses: Vec<(String, String)> = keys(&app, "acme")
+        .await
+        .iter()
+        .map(|k| (s(k, "kid"), s(k, "status")))
+        .collect();
+    assert_eq!(statuses[0].1, "retired");
+    assert_eq!(statuses[1], (first.clone(), "active".into()));
+    actix_rt::time::sleep(Duration::from_secs(5)).await;
+    assert_eq!(
+        app.jwks_kids("acme").await,
+        vec![first],
+        "no rotation happens any more"
+    );
+}

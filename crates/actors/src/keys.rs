@@ -167,13 +167,13 @@ pub fn import(
 /// One pass of scheduled rotation over every tenant that has it: stored statuses
 /// catch up with the clock, and a tenant whose active key is due to be replaced
 /// within one rotation lead gets its next key now, published at least one JWKS
-/// cache lifetime before it signs. Safe on every node at once (a second node's
-/// next key violates the one-next-key index and is dropped). Returns the slugs
-/// whose keys changed.
+/// cache lifetime before it signs. Safe on every node at once: each tenant is
+/// handled under its row lock (and the one-next-key index would refuse a second
+/// next key anyway). Returns the slugs whose keys changed.
 pub fn scheduled_rotation(conn: &mut PgConnection, master: &MasterKey) -> Result<Vec<String>> {
     let mut changed = Vec::new();
     for row in tenant::with_rotation(conn)? {
-        match rotate_if_due(conn, &row, master) {
+        match rotate_if_due(conn, &row.id, master) {
             Ok(true) => changed.push(row.slug.clone()),
             Ok(false) | Err(Error::Conflict(_)) => {}
             Err(e) => return Err(e),
@@ -182,40 +182,44 @@ pub fn scheduled_rotation(conn: &mut PgConnection, master: &MasterKey) -> Result
     Ok(changed)
 }
 
-fn rotate_if_due(conn: &mut PgConnection, row: &Tenant, master: &MasterKey) -> Result<bool> {
-    let s = row.settings()?;
-    let Some(interval) = s.key_rotation_interval else {
-        return Ok(false);
-    };
-    let (t, overlap, lead) = (now(), s.key_overlap(), s.rotation_lead());
-    let mut changed = signing_key::catch_up(conn, &row.id, t, overlap)?;
-    if signing_key::with_status(conn, &row.id, NEXT)?.is_some() {
-        return Ok(changed);
-    }
-    let Some(active) = signing_key::with_status(conn, &row.id, ACTIVE)? else {
-        return Ok(changed);
-    };
-    let due = active.activated_at.unwrap_or(active.created_at) + interval;
-    if t >= due - lead {
-        let mut next = SigningKey::generate(&row.id, s.algorithm, master)?;
+fn rotate_if_due(conn: &mut PgConnection, id: &str, master: &MasterKey) -> Result<bool> {
+    tessera_store::transaction(conn, |c| {
+        // Under the tenant's row lock, read afresh: a settings change made since the
+        // list was read (rotation turned off, another interval) is honoured.
+        if !tenant::lock_if_rotating(c, id)? {
+            return Ok(false);
+        }
+        let row = tenant::by_id(c, id)?.ok_or(Error::TenantNotFound)?;
+        let s = row.settings()?;
+        let Some(interval) = s.key_rotation_interval else {
+            return Ok(false);
+        };
+        let (t, overlap, lead) = (now(), s.key_overlap(), s.rotation_lead());
+        let changed = signing_key::catch_up(c, id, t, overlap)?;
+        if signing_key::with_status(c, id, NEXT)?.is_some() {
+            return Ok(changed);
+        }
+        let Some(active) = signing_key::with_status(c, id, ACTIVE)? else {
+            return Ok(changed);
+        };
+        let due = active.activated_at.unwrap_or(active.created_at) + interval;
+        if t < due - lead {
+            return Ok(changed);
+        }
+        let mut next = SigningKey::generate(id, s.algorithm, master)?;
         next.status = NEXT.to_owned();
         next.activated_at = Some(due.max(t + lead));
-        tessera_store::transaction(conn, |c| {
-            signing_key::insert(c, &next)?;
-            let after = json!({"status": NEXT, "activates_at": next.activated_at});
-            audit::record(
-                c,
-                &AuditEvent::new(
-                    Some(tref(row)),
-                    SYSTEM,
-                    "key.schedule",
-                    &next.kid,
-                    None,
-                    Some(after),
-                ),
-            )
-        })?;
-        changed = true;
-    }
-    Ok(changed)
+        signing_key::insert(c, &next)?;
+        let after = json!({"status": NEXT, "activates_at": next.activated_at});
+        let ev = AuditEvent::new(
+            Some(tref(&row)),
+            SYSTEM,
+            "key.schedule",
+            &next.kid,
+            None,
+            Some(after),
+        );
+        audit::record(c, &ev)?;
+        Ok(true)
+    })
 }

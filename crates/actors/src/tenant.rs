@@ -157,7 +157,8 @@ pub fn tref(row: &Tenant) -> TenantRef<'_> {
 /// Applies a settings patch to a tenant visible to `scope`, audited with the
 /// settings before and after. A change of algorithm rotates to a new key of that
 /// algorithm (a pending next key of the old one is dropped); the old key keeps
-/// verifying until every token it signed has expired.
+/// verifying until every token it signed has expired. Turning scheduled rotation
+/// off drops its pending next key.
 pub fn update(
     conn: &mut PgConnection,
     slug: &str,
@@ -177,12 +178,16 @@ pub fn update(
         .transpose()?;
     tessera_store::transaction(conn, |c| {
         tenant::update(c, &row)?;
+        let t = now();
+        signing_key::catch_up(c, &row.id, t, before.key_overlap())?;
+        // A pending next key never signs when the algorithm changes or scheduled
+        // rotation is turned off.
+        let drop_next = new_key.is_some()
+            || (settings.key_rotation_interval.is_none() && before.key_rotation_interval.is_some());
+        if drop_next && let Some(next) = signing_key::with_status(c, &row.id, signing_key::NEXT)? {
+            signing_key::retire(c, &row.id, &next.kid, t)?;
+        }
         if let Some(key) = &new_key {
-            let t = now();
-            signing_key::catch_up(c, &row.id, t, before.key_overlap())?;
-            if let Some(next) = signing_key::with_status(c, &row.id, signing_key::NEXT)? {
-                signing_key::retire(c, &row.id, &next.kid, t)?;
-            }
             signing_key::retire_active(c, &row.id, t + before.key_overlap())?;
             signing_key::insert(c, key)?;
         }

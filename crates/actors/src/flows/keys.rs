@@ -25,7 +25,6 @@ use crate::{
 #[schema(example = json!({"algorithm": "HS256", "secret": "django-insecure-0123456789abcdefghijklmnopqrstuvwxyz"}))]
 pub struct ImportKeyRequest {
     /// The key's algorithm; the tenant signs with it from now on.
-    #[schema(value_type = String, example = "HS256")]
     pub algorithm: SigningAlgorithm,
     /// For HS256/384/512: the shared secret (e.g. simplejwt's `SIGNING_KEY`), at
     /// least 32 bytes.

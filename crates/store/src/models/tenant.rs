@@ -8,6 +8,8 @@ use crate::{DbResultExt, schema::tenants};
 /// A tenant row.
 #[derive(Debug, Clone, Queryable, Selectable, Insertable, AsChangeset)]
 #[diesel(table_name = tenants)]
+// A setting cleared to null must be written as NULL, not skipped.
+#[diesel(treat_none_as_null = true)]
 pub struct Tenant {
     /// Internal id (`ten_…`); every tenant-owned row refers to it.
     pub id: String,
@@ -209,4 +211,20 @@ pub fn with_rotation(conn: &mut PgConnection) -> Result<Vec<Tenant>> {
         .select(Tenant::as_select())
         .load(conn)
         .db()
+}
+
+/// Locks the tenant's row for the rest of the transaction if it still has
+/// scheduled rotation; returns whether it does. A concurrent settings change waits
+/// for the lock, or, when it came first, is seen here.
+pub fn lock_if_rotating(conn: &mut PgConnection, id: &str) -> Result<bool> {
+    let n = diesel::update(
+        tenants::table
+            .filter(tenants::id.eq(id))
+            .filter(tenants::key_rotation_interval.is_not_null())
+            .filter(tenants::disabled.eq(false)),
+    )
+    .set(tenants::updated_at.eq(tenants::updated_at))
+    .execute(conn)
+    .db()?;
+    Ok(n > 0)
 }
