@@ -144,6 +144,37 @@ async fn a_scoped_key_gets_404_for_another_tenant_on_every_route_and_403_on_plat
     let secret = s(&r.body, "secret");
     let k = Some(secret.as_str());
 
+    // Without a valid key, every admin route is 401 before anything else.
+    let platform_routes = vec![
+        (
+            "POST",
+            "/v1/admin/tenants".to_owned(),
+            Some(json!({"slug": "mine"})),
+        ),
+        ("GET", "/v1/admin/tenants".to_owned(), None),
+        ("GET", "/v1/admin/api-keys".to_owned(), None),
+        (
+            "POST",
+            "/v1/admin/api-keys".to_owned(),
+            Some(json!({"name": "escalate"})),
+        ),
+        ("DELETE", "/v1/admin/api-keys/ak_x".to_owned(), None),
+        ("GET", "/v1/admin/audit".to_owned(), None),
+    ];
+    let everything = tenant_routes("globex", &kid, &victim)
+        .into_iter()
+        .chain(platform_routes.clone());
+    for (method, path, body) in everything {
+        for bad in [None, Some("tsk_forged")] {
+            let r = app.call(method, &path, bad, body.clone()).await;
+            assert_eq!(
+                (r.status.as_u16(), r.code()),
+                (401, "not_authenticated"),
+                "{method} {path}"
+            );
+        }
+    }
+
     let missing = app.call("GET", "/v1/admin/tenants/nosuch", k, None).await;
     for (method, path, body) in tenant_routes("globex", &kid, &victim) {
         let r = app.call(method, &path, k, body).await;
@@ -153,18 +184,11 @@ async fn a_scoped_key_gets_404_for_another_tenant_on_every_route_and_403_on_plat
             "{method} {path}: another tenant looks like no tenant"
         );
     }
-    for (method, path, body) in [
-        ("POST", "/v1/admin/tenants", Some(json!({"slug": "mine"}))),
-        ("GET", "/v1/admin/api-keys", None),
-        (
-            "POST",
-            "/v1/admin/api-keys",
-            Some(json!({"name": "escalate"})),
-        ),
-        ("DELETE", "/v1/admin/api-keys/ak_x", None),
-        ("GET", "/v1/admin/audit", None),
-    ] {
-        let r = app.call(method, path, k, body).await;
+    for (method, path, body) in platform_routes {
+        if (method, path.as_str()) == ("GET", "/v1/admin/tenants") {
+            continue; // a scoped key lists its own tenant
+        }
+        let r = app.call(method, &path, k, body).await;
         assert_eq!(
             (r.status.as_u16(), r.code()),
             (403, "permission_denied"),
