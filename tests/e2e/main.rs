@@ -7,6 +7,8 @@ mod algorithms;
 mod api_keys;
 mod compat;
 mod errors;
+mod forgery;
+mod hardening;
 mod keys;
 mod migrations;
 mod nodes;

@@ -63,6 +63,12 @@ impl Builder {
         self
     }
 
+    /// Sizes the Postgres pool (and the DB-bound actors' threads).
+    pub fn pool_size(mut self, n: u32) -> Self {
+        self.settings.database.pool_size = n;
+        self
+    }
+
     /// Uses the production argon2 costs instead of the cheap test costs.
     pub fn real_argon2(mut self) -> Self {
         self.settings.argon2 = Default::default();
@@ -208,6 +214,27 @@ impl TestApp {
         Self::read(res.expect("request sent")).await
     }
 
+    /// Sends a JSON body (or none) with extra headers.
+    pub async fn send(
+        &self,
+        method: &str,
+        path: &str,
+        headers: Vec<(&str, String)>,
+        body: Option<Value>,
+    ) -> Res {
+        let mut req = self
+            .client
+            .request(method.parse().unwrap(), format!("{}{path}", self.url));
+        for h in headers {
+            req = req.insert_header(h);
+        }
+        let res = match body {
+            Some(b) => req.send_json(&b).await,
+            None => req.send().await,
+        };
+        Self::read(res.expect("request sent")).await
+    }
+
     /// Sends raw bytes with a content type and optional extra header.
     pub async fn raw(
         &self,
@@ -257,9 +284,10 @@ impl TestApp {
         .await
     }
 
-    /// Creates a tenant with extra settings; panics unless 201.
+    /// Creates a tenant with extra settings; panics unless 201. Tests log in often
+    /// from one address, so `login_rate_limit` is 1000 unless a test sets it.
     pub async fn tenant(&self, slug: &str, settings: Value) -> Value {
-        let mut body = json!({"slug": slug, "display_name": slug});
+        let mut body = json!({"slug": slug, "display_name": slug, "login_rate_limit": 1000});
         body.as_object_mut()
             .unwrap()
             .extend(settings.as_object().cloned().unwrap_or_default());

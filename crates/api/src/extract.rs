@@ -61,8 +61,45 @@ async fn read_body(mut payload: Payload) -> Result<web::BytesMut, Error> {
     Ok(body)
 }
 
+/// Deepest nesting of arrays and objects accepted in a JSON body (no request of
+/// the API needs more than a few levels).
+pub const MAX_JSON_DEPTH: usize = 32;
+
+/// Whether `bytes` nest arrays/objects deeper than [`MAX_JSON_DEPTH`], scanned
+/// before parsing so no deep document reaches the parser's recursion.
+fn too_deep(bytes: &[u8]) -> bool {
+    let (mut depth, mut in_string, mut escaped) = (0usize, false, false);
+    for &b in bytes {
+        if in_string {
+            match (escaped, b) {
+                (true, _) => escaped = false,
+                (false, b'\\') => escaped = true,
+                (false, b'"') => in_string = false,
+                _ => {}
+            }
+            continue;
+        }
+        match b {
+            b'"' => in_string = true,
+            b'{' | b'[' => {
+                depth += 1;
+                if depth > MAX_JSON_DEPTH {
+                    return true;
+                }
+            }
+            b'}' | b']' => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+    }
+    false
+}
+
 fn parse<T: DeserializeOwned>(kind: Kind, bytes: &[u8]) -> Result<T, Error> {
     match kind {
+        Kind::Json if too_deep(bytes) => Err(Error::field(
+            "body",
+            format!("nests arrays or objects deeper than {MAX_JSON_DEPTH} levels"),
+        )),
         Kind::Json => {
             let de = &mut serde_json::Deserializer::from_slice(bytes);
             serde_path_to_error::deserialize(de).map_err(|e| {
@@ -155,4 +192,19 @@ pub fn query_config() -> web::QueryConfig {
 /// Path errors as problem+json.
 pub fn path_config() -> web::PathConfig {
     web::PathConfig::default().error_handler(|_, _| ApiError(Error::NotFound("Resource")).into())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn depth_is_counted_outside_strings_only() {
+        let deep = format!("{}{}", "[".repeat(33), "]".repeat(33));
+        assert!(too_deep(deep.as_bytes()));
+        let ok = format!("{}{}", "[".repeat(32), "]".repeat(32));
+        assert!(!too_deep(ok.as_bytes()));
+        let quoted = format!("{{\"a\": \"{}\\\"{}\"}}", "[".repeat(100), "{".repeat(100));
+        assert!(!too_deep(quoted.as_bytes()), "{quoted}");
+    }
 }

@@ -3,6 +3,7 @@
 //! parse, call one flow of the [`Hub`], and map the reply.
 #![forbid(unsafe_code)]
 
+pub mod cookies;
 pub mod error;
 pub mod extract;
 pub mod openapi;

@@ -183,6 +183,20 @@ pub fn check_username(username: &str) -> Result<()> {
     Ok(())
 }
 
+/// A username as it is stored and shown: NFKC-normalized, so look-alike encodings
+/// of the same characters ("ｊｏｅ", "e" + combining accent) are one name.
+pub fn normalize_username(username: &str) -> String {
+    use unicode_normalization::UnicodeNormalization;
+    username.nfkc().collect()
+}
+
+/// The key a username is unique and found by within a tenant: normalized and
+/// lower-cased, so "Alice" and "alice" are the same user.
+pub fn username_key(username: &str) -> String {
+    use unicode_normalization::UnicodeNormalization;
+    normalize_username(username).to_lowercase().nfkc().collect()
+}
+
 /// Checks an optional e-mail address (a light shape check; delivery is not Tessera's).
 pub fn check_email(email: &str) -> Result<()> {
     let ok = email.len() <= 254
@@ -194,6 +208,21 @@ pub fn check_email(email: &str) -> Result<()> {
         Ok(())
     } else {
         Err(Error::field("email", "must be a valid e-mail address"))
+    }
+}
+
+#[cfg(test)]
+mod username_tests {
+    use super::*;
+
+    #[test]
+    fn usernames_are_nfkc_and_case_insensitive() {
+        assert_eq!(normalize_username("ｊｏｅ"), "joe");
+        assert_eq!(normalize_username("e\u{301}mile"), "\u{e9}mile");
+        assert_eq!(username_key("Alice"), username_key("aLiCe"));
+        assert_eq!(username_key("ＡＬＩＣＥ"), "alice");
+        assert_eq!(username_key("E\u{301}MILE"), username_key("\u{e9}mile"));
+        assert_ne!(username_key("alice"), username_key("alice2"));
     }
 }
 

@@ -45,6 +45,10 @@ impl Keys {
         format!("{}rv:{}:{}:{}", self.prefix, tenant_id, kind.tag(), subject)
     }
 
+    pub(crate) fn prefix(&self) -> &str {
+        &self.prefix
+    }
+
     pub(crate) fn filled(&self) -> String {
         format!("{}rv:filled", self.prefix)
     }

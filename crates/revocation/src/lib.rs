@@ -6,6 +6,7 @@
 
 mod keys;
 pub mod notify;
+pub mod rate;
 
 use redis::{AsyncCommands, SetExpiry, SetOptions, aio::ConnectionManager};
 use tessera_core::{Error, Result, settings::MAX_LEEWAY, time::now};
@@ -138,6 +139,12 @@ impl RevocationStore {
             )
             .ignore();
         }
+    }
+
+    /// Counts a login attempt against the tenant's limits; `Some(seconds)` is how long
+    /// to wait when one is exceeded.
+    pub async fn login_attempt(&self, a: rate::Attempt<'_>) -> Result<Option<i64>> {
+        rate::hit(&self.conn, self.keys.prefix(), a).await
     }
 
     /// Answers whether Redis is reachable.

@@ -55,6 +55,7 @@ diesel::table! {
         date_joined -> BigInt,
         last_login -> Nullable<BigInt>,
         password_changed_at -> BigInt,
+        username_key -> Text,
     }
 }
 

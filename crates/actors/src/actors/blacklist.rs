@@ -3,7 +3,7 @@
 //! never a serialization point (no `AtomicResponse`).
 use actix::prelude::*;
 use tessera_core::Result;
-use tessera_revocation::{Entry, RevocationStore, Status, TokenRef};
+use tessera_revocation::{Entry, RevocationStore, Status, TokenRef, rate::Attempt};
 
 /// Answers and records revocations in Redis.
 pub struct BlacklistActor(pub RevocationStore);
@@ -39,6 +39,21 @@ pub struct Revoke(pub Vec<Entry>);
 #[derive(Message)]
 #[rtype(result = "Result<()>")]
 pub struct Refill(pub Vec<Entry>);
+
+/// Count a login attempt against the tenant's rate limits; replies with the
+/// seconds to wait when one is exceeded.
+#[derive(Message)]
+#[rtype(result = "Result<Option<i64>>")]
+pub struct LoginAttempt {
+    /// Tenant id.
+    pub tenant_id: String,
+    /// The username tried, as its unique key.
+    pub username_key: String,
+    /// The client's address.
+    pub ip: Option<String>,
+    /// The tenant's `login_rate_limit`.
+    pub limit: i64,
+}
 
 /// Is Redis reachable?
 #[derive(Message)]
@@ -81,6 +96,23 @@ impl Handler<Refill> for BlacklistActor {
     fn handle(&mut self, m: Refill, _: &mut Context<Self>) -> Self::Result {
         let store = self.0.clone();
         Box::pin(async move { store.refill(&m.0).await })
+    }
+}
+
+impl Handler<LoginAttempt> for BlacklistActor {
+    type Result = ResponseFuture<Result<Option<i64>>>;
+    fn handle(&mut self, m: LoginAttempt, _: &mut Context<Self>) -> Self::Result {
+        let store = self.0.clone();
+        Box::pin(async move {
+            store
+                .login_attempt(Attempt {
+                    tenant_id: &m.tenant_id,
+                    username: &m.username_key,
+                    ip: m.ip.as_deref(),
+                    limit: m.limit,
+                })
+                .await
+        })
     }
 }
 

@@ -2,7 +2,7 @@
 use serde::Deserialize;
 use tessera_core::{
     Error, Result,
-    password::{check_email, check_new_password, check_username},
+    password::{check_email, check_new_password, check_username, normalize_username},
     secret::SecretString,
 };
 use tessera_store::models::user::User;
@@ -76,7 +76,7 @@ impl Hub {
         min_len: i32,
         new: NewUser,
     ) -> Result<User> {
-        check_username(&new.username)?;
+        check_username(&normalize_username(&new.username))?;
         if let Some(e) = &new.email {
             check_email(e)?;
         }

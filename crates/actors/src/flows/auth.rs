@@ -4,7 +4,7 @@ use std::sync::Arc;
 use tessera_core::{
     Error, Result,
     claims::{TokenType, VerifiedClaims},
-    password::{MAX_PASSWORD_BYTES, check_username},
+    password::{MAX_PASSWORD_BYTES, check_username, username_key},
     secret::SecretString,
     time::now,
     token::from_authorization,
@@ -15,8 +15,8 @@ use crate::{
     Hub,
     actors::{
         CheckRevoked, ClientInfo, ExchangeRefresh, FindUserByName, IssuePair, IssuedTokens,
-        LiveRevocations, Refill, RefreshReply, Revoke, RevokeSessionRecord, RevokeUserRecord,
-        VerifyPassword, VerifyToken,
+        LiveRevocations, LoginAttempt, Refill, RefreshReply, Revoke, RevokeSessionRecord,
+        RevokeUserRecord, VerifyPassword, VerifyToken,
     },
     tenant::TenantCtx,
     views::{TokenPair, Verified},
@@ -45,6 +45,19 @@ impl Hub {
         client: ClientInfo,
     ) -> Result<TokenPair> {
         let ctx = self.tenant(slug).await?;
+        // Rate limits first (per username and per client address), so a flood of
+        // guesses never reaches the password hasher.
+        let attempt = LoginAttempt {
+            tenant_id: ctx.id.clone(),
+            username_key: username_key(username),
+            ip: client.ip.clone(),
+            limit: ctx.settings.login_rate_limit.into(),
+        };
+        if let Some(retry_after) = self.send(&self.blacklist, attempt).await?? {
+            return Err(Error::RateLimited {
+                retry_after: retry_after.max(1) as u64,
+            });
+        }
         // A username no user can have is not looked up (the hash below still runs).
         let user = if check_username(username).is_err() {
             None

@@ -12,6 +12,7 @@ use tessera_core::secret::SecretString;
 use utoipa::ToSchema;
 
 use crate::{
+    cookies::{cleared_response, pair_response, token_of},
     error::{ApiResult, Problem},
     extract::{JsonOrForm, authorization, client_info},
 };
@@ -31,11 +32,28 @@ pub struct LoginRequest {
 #[derive(Deserialize, ToSchema)]
 #[schema(example = json!({"refresh": "eyJhbGciOiJFUzI1NiIsImtpZCI6ImtleV8wMTkzIiwidHlwIjoiSldUIn0.eyJ…"}))]
 pub struct RefreshRequest {
-    /// A refresh token.
-    pub refresh: String,
+    /// A refresh token; in browser mode it may come from the `tessera_refresh`
+    /// cookie instead (with the `X-CSRF-Token` header).
+    #[serde(default)]
+    pub refresh: Option<String>,
 }
 
-/// `POST /token/verify` and `/token/revoke` body.
+/// `POST /token/revoke` body.
+#[derive(Deserialize, ToSchema)]
+#[schema(example = json!({"token": "eyJhbGciOiJFUzI1NiIsImtpZCI6ImtleV8wMTkzIiwidHlwIjoiYXQrand0In0.eyJ…"}))]
+pub struct RevokeRequest {
+    /// An access or refresh token; in browser mode the `tessera_refresh` cookie may
+    /// stand in (with the `X-CSRF-Token` header).
+    #[serde(default)]
+    pub token: Option<String>,
+}
+
+/// Whether the tenant runs in browser mode (refresh token in a cookie).
+async fn browser(hub: &Hub, slug: &str) -> ApiResult<bool> {
+    Ok(hub.tenant(slug).await?.settings.refresh_cookie)
+}
+
+/// `POST /token/verify` body.
 #[derive(Deserialize, ToSchema)]
 #[schema(example = json!({"token": "eyJhbGciOiJFUzI1NiIsImtpZCI6ImtleV8wMTkzIiwidHlwIjoiYXQrand0In0.eyJ…"}))]
 pub struct TokenRequest {
@@ -47,6 +65,10 @@ pub struct TokenRequest {
 ///
 /// Exchanges a username and password for an access and a refresh token. Unknown
 /// user, wrong password and inactive user answer identically, in the same time.
+/// In browser mode the refresh token is set as the `tessera_refresh` cookie
+/// (HttpOnly, Secure, SameSite=Strict, path `…/token`) with a `tessera_csrf`
+/// cookie, and left out of the body. Too many attempts for one username or from one
+/// address within a minute (the tenant's `login_rate_limit`) answer 429.
 #[utoipa::path(
     tag = "tokens",
     params(("tenant" = String, Path, description = "Tenant slug", example = "acme")),
@@ -60,6 +82,7 @@ pub struct TokenRequest {
         (status = 401, description = "`invalid_credentials`", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "`tenant_not_found`", body = Problem, content_type = "application/problem+json"),
         (status = 415, description = "`unsupported_media_type`", body = Problem, content_type = "application/problem+json"),
+        (status = 429, description = "`rate_limited`, with `Retry-After`", body = Problem, content_type = "application/problem+json"),
         (status = 503, description = "`service_unavailable`", body = Problem, content_type = "application/problem+json"),
     )
 )]
@@ -69,19 +92,21 @@ pub async fn obtain(
     tenant: web::Path<String>,
     req: HttpRequest,
     body: JsonOrForm<LoginRequest>,
-) -> ApiResult<web::Json<TokenPair>> {
+) -> ApiResult<HttpResponse> {
     let b = body.0;
-    Ok(web::Json(
-        hub.login(&tenant, &b.username, b.password, client_info(&req))
-            .await?,
-    ))
+    let pair = hub
+        .login(&tenant, &b.username, b.password, client_info(&req))
+        .await?;
+    Ok(pair_response(&tenant, pair, browser(&hub, &tenant).await?))
 }
 
 /// Refresh the access token.
 ///
 /// Returns a new access token, and a new refresh token when the tenant rotates
 /// them. A rotated-out refresh token presented again is reuse: 401, and its whole
-/// session is revoked.
+/// session is revoked. In browser mode the token may come from the
+/// `tessera_refresh` cookie, which needs `X-CSRF-Token` equal to the `tessera_csrf`
+/// cookie (else 403), and a rotated token goes back into the cookie.
 #[utoipa::path(
     tag = "tokens",
     params(("tenant" = String, Path, description = "Tenant slug", example = "acme")),
@@ -91,7 +116,9 @@ pub async fn obtain(
     )),
     responses(
         (status = 200, description = "New tokens", body = TokenPair),
+        (status = 400, description = "`validation_error`: no refresh token", body = Problem, content_type = "application/problem+json"),
         (status = 401, description = "`token_not_valid`", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "`permission_denied`: cookie without a matching CSRF header", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "`tenant_not_found`", body = Problem, content_type = "application/problem+json"),
     )
 )]
@@ -99,9 +126,13 @@ pub async fn obtain(
 pub async fn refresh(
     hub: Data<Hub>,
     tenant: web::Path<String>,
+    req: HttpRequest,
     body: JsonOrForm<RefreshRequest>,
-) -> ApiResult<web::Json<TokenPair>> {
-    Ok(web::Json(hub.refresh(&tenant, body.0.refresh).await?))
+) -> ApiResult<HttpResponse> {
+    let browser = browser(&hub, &tenant).await?;
+    let token = token_of(&req, body.0.refresh, "refresh", browser)?;
+    let pair = hub.refresh(&tenant, token).await?;
+    Ok(pair_response(&tenant, pair, browser))
 }
 
 /// Verify a token.
@@ -132,17 +163,21 @@ pub async fn verify(
 /// Revoke a token's session.
 ///
 /// Revokes the whole session of a refresh or access token: its refresh token and
-/// every access token carrying its `sid`, at once.
+/// every access token carrying its `sid`, at once. In browser mode the token may
+/// come from the `tessera_refresh` cookie (with the CSRF header), and both cookies
+/// are cleared.
 #[utoipa::path(
     tag = "tokens",
     params(("tenant" = String, Path, description = "Tenant slug", example = "acme")),
     request_body(content(
-        (TokenRequest = "application/json"),
-        (TokenRequest = "application/x-www-form-urlencoded"),
+        (RevokeRequest = "application/json"),
+        (RevokeRequest = "application/x-www-form-urlencoded"),
     )),
     responses(
         (status = 200, description = "Revoked", body = Object, example = json!({})),
+        (status = 400, description = "`validation_error`: no token", body = Problem, content_type = "application/problem+json"),
         (status = 401, description = "`token_not_valid`", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "`permission_denied`: cookie without a matching CSRF header", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "`tenant_not_found`", body = Problem, content_type = "application/problem+json"),
     )
 )]
@@ -150,10 +185,13 @@ pub async fn verify(
 pub async fn revoke(
     hub: Data<Hub>,
     tenant: web::Path<String>,
-    body: JsonOrForm<TokenRequest>,
+    req: HttpRequest,
+    body: JsonOrForm<RevokeRequest>,
 ) -> ApiResult<HttpResponse> {
-    hub.revoke(&tenant, body.0.token).await?;
-    Ok(HttpResponse::Ok().json(serde_json::json!({})))
+    let browser = browser(&hub, &tenant).await?;
+    let token = token_of(&req, body.0.token, "token", browser)?;
+    hub.revoke(&tenant, token).await?;
+    Ok(cleared_response(&tenant, browser))
 }
 
 /// Log out everywhere.

@@ -77,7 +77,8 @@ pub async fn me(
 
 /// Change the caller's password.
 ///
-/// Every token issued before the change stops working; a fresh pair is returned.
+/// Every token issued before the change stops working; a fresh pair is returned
+/// (in browser mode its refresh token in the `tessera_refresh` cookie).
 #[utoipa::path(
     tag = "users",
     params(("tenant" = String, Path, description = "Tenant slug", example = "acme")),
@@ -95,16 +96,17 @@ pub async fn change_password(
     tenant: web::Path<String>,
     req: HttpRequest,
     body: Json<PasswordChange>,
-) -> ApiResult<web::Json<TokenPair>> {
+) -> ApiResult<actix_web::HttpResponse> {
     let b = body.0;
-    Ok(web::Json(
-        hub.change_password(
+    let pair = hub
+        .change_password(
             &tenant,
             authorization(&req),
             b.old_password,
             b.new_password,
             client_info(&req),
         )
-        .await?,
-    ))
+        .await?;
+    let browser = hub.tenant(&tenant).await?.settings.refresh_cookie;
+    Ok(crate::cookies::pair_response(&tenant, pair, browser))
 }

@@ -1,6 +1,10 @@
 //! `users`: a tenant's end users. Every query is scoped by tenant id.
 use diesel::prelude::*;
-use tessera_core::{Error, Result, time::now};
+use tessera_core::{
+    Error, Result,
+    password::{normalize_username, username_key},
+    time::now,
+};
 
 use crate::{DbResultExt, schema::users};
 
@@ -28,6 +32,8 @@ pub struct User {
     pub last_login: Option<i64>,
     /// Unix seconds of the last password change.
     pub password_changed_at: i64,
+    /// What the username is unique and found by: NFKC, lower-cased.
+    pub username_key: String,
 }
 
 impl User {
@@ -43,7 +49,8 @@ impl User {
         Self {
             id: tessera_core::ids::user_id(),
             tenant_id: tenant_id.to_owned(),
-            username: username.to_owned(),
+            username: normalize_username(username),
+            username_key: username_key(username),
             email,
             password_hash,
             is_active: true,
@@ -75,7 +82,7 @@ pub fn insert(conn: &mut PgConnection, row: &User) -> Result<()> {
     Ok(())
 }
 
-/// The tenant's user with this username.
+/// The tenant's user with this username, in any case or Unicode form.
 pub fn by_username(
     conn: &mut PgConnection,
     tenant_id: &str,
@@ -83,7 +90,7 @@ pub fn by_username(
 ) -> Result<Option<User>> {
     users::table
         .filter(users::tenant_id.eq(tenant_id))
-        .filter(users::username.eq(username))
+        .filter(users::username_key.eq(username_key(username)))
         .select(User::as_select())
         .first(conn)
         .optional()
@@ -146,8 +153,7 @@ pub fn list(
         q = q.filter(users::id.gt(a.to_owned()));
     }
     if let Some(s) = search {
-        let escaped: String = s
-            .to_lowercase()
+        let escaped: String = username_key(s)
             .chars()
             .flat_map(|c| match c {
                 '%' | '_' | '\\' => vec!['\\', c],
@@ -156,7 +162,8 @@ pub fn list(
             .collect();
         let pattern = format!("%{escaped}%");
         q = q.filter(
-            lower(users::username.nullable())
+            users::username_key
+                .nullable()
                 .like(pattern.clone())
                 .escape('\\')
                 .or(lower(users::email).like(pattern).escape('\\')),

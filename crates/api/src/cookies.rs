@@ -1,0 +1,114 @@
+//! Browser mode (tenant setting `refresh_cookie`): the refresh token travels in an
+//! HttpOnly, Secure, SameSite=Strict cookie scoped to the token routes instead of a
+//! body, and a request that brings it must pass a CSRF double-submit check: the
+//! script-readable `tessera_csrf` cookie and the `X-CSRF-Token` header agree.
+use actix_web::{
+    HttpRequest, HttpResponse,
+    cookie::{Cookie, SameSite, time::Duration},
+};
+use subtle::ConstantTimeEq;
+use tessera_actors::views::TokenPair;
+use tessera_core::{Error, ids::random_id};
+
+/// The cookie carrying the refresh token (HttpOnly).
+pub const REFRESH_COOKIE: &str = "tessera_refresh";
+/// The CSRF double-submit cookie (readable by the page's script).
+pub const CSRF_COOKIE: &str = "tessera_csrf";
+/// The header that must repeat the CSRF cookie.
+pub const CSRF_HEADER: &str = "X-CSRF-Token";
+
+fn cookie(
+    name: &'static str,
+    value: String,
+    path: String,
+    max_age: i64,
+    http_only: bool,
+) -> Cookie<'static> {
+    Cookie::build(name, value)
+        .path(path)
+        .secure(true)
+        .http_only(http_only)
+        .same_site(SameSite::Strict)
+        .max_age(Duration::seconds(max_age.max(0)))
+        .finish()
+}
+
+fn token_path(slug: &str) -> String {
+    format!("/v1/tenants/{slug}/token")
+}
+
+/// A 200 answer carrying a token pair: all in the body, or, in browser mode, the
+/// refresh token in its cookie (with a fresh CSRF cookie) and out of the body.
+pub fn pair_response(slug: &str, mut pair: TokenPair, browser: bool) -> HttpResponse {
+    let mut res = HttpResponse::Ok();
+    if browser && let Some(refresh) = pair.refresh.take() {
+        let max_age = pair.refresh_expires_in.unwrap_or(0);
+        res.cookie(cookie(
+            REFRESH_COOKIE,
+            refresh,
+            token_path(slug),
+            max_age,
+            true,
+        ));
+        let csrf_path = format!("/v1/tenants/{slug}");
+        res.cookie(cookie(CSRF_COOKIE, random_id(), csrf_path, max_age, false));
+    }
+    res.json(pair)
+}
+
+/// A 200 `{}` that, in browser mode, also clears both cookies (after a revoke).
+pub fn cleared_response(slug: &str, browser: bool) -> HttpResponse {
+    let mut res = HttpResponse::Ok();
+    if browser {
+        res.cookie(cookie(
+            REFRESH_COOKIE,
+            String::new(),
+            token_path(slug),
+            0,
+            true,
+        ));
+        res.cookie(cookie(
+            CSRF_COOKIE,
+            String::new(),
+            format!("/v1/tenants/{slug}"),
+            0,
+            false,
+        ));
+    }
+    res.json(serde_json::json!({}))
+}
+
+/// The refresh token of a request: the body's (`field` names it), or in browser mode
+/// the cookie's, which only counts with a matching CSRF header.
+pub fn token_of(
+    req: &HttpRequest,
+    body: Option<String>,
+    field: &str,
+    browser: bool,
+) -> Result<String, Error> {
+    if let Some(t) = body.filter(|t| !t.is_empty()) {
+        return Ok(t);
+    }
+    let from_cookie = browser
+        .then(|| req.cookie(REFRESH_COOKIE))
+        .flatten()
+        .map(|c| c.value().to_owned())
+        .filter(|v| !v.is_empty());
+    let Some(token) = from_cookie else {
+        return Err(Error::field(field, "This field is required."));
+    };
+    let cookie = req.cookie(CSRF_COOKIE).map(|c| c.value().to_owned());
+    let header = req
+        .headers()
+        .get(CSRF_HEADER)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned);
+    match (cookie, header) {
+        (Some(c), Some(h)) if !c.is_empty() && bool::from(c.as_bytes().ct_eq(h.as_bytes())) => {
+            Ok(token)
+        }
+        _ => Err(Error::PermissionDenied(
+            "CSRF check failed: send the tessera_csrf cookie's value in X-CSRF-Token.",
+        )),
+    }
+}
