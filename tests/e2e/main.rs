@@ -14,6 +14,7 @@ mod migrations;
 mod nodes;
 mod openapi;
 mod revocation;
+mod secrets;
 mod sessions;
 mod tokens;
 mod users;

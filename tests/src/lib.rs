@@ -141,6 +141,7 @@ impl Builder {
         };
         TestApp {
             owner,
+            transcript: Default::default(),
             url: format!("http://127.0.0.1:{port}"),
             admin_key,
             schema,
@@ -159,6 +160,8 @@ impl Builder {
 /// The running app and helpers to call it.
 pub struct TestApp {
     owner: bool,
+    /// Every response this app's client received: headers and body.
+    pub transcript: std::sync::Mutex<Vec<String>>,
     pub url: String,
     pub admin_key: String,
     pub schema: String,
@@ -211,7 +214,7 @@ impl TestApp {
             Some(b) => req.send_json(&b).await,
             None => req.send().await,
         };
-        Self::read(res.expect("request sent")).await
+        self.read(res.expect("request sent")).await
     }
 
     /// Sends a JSON body (or none) with extra headers.
@@ -232,7 +235,7 @@ impl TestApp {
             Some(b) => req.send_json(&b).await,
             None => req.send().await,
         };
-        Self::read(res.expect("request sent")).await
+        self.read(res.expect("request sent")).await
     }
 
     /// Sends raw bytes with a content type and optional extra header.
@@ -251,12 +254,16 @@ impl TestApp {
         if let Some(h) = header {
             req = req.insert_header(h);
         }
-        Self::read(req.send_body(body).await.expect("request sent")).await
+        self.read(req.send_body(body).await.expect("request sent"))
+            .await
     }
 
-    async fn read(mut res: awc::ClientResponse) -> Res {
+    async fn read(&self, mut res: awc::ClientResponse) -> Res {
         let bytes = res.body().limit(4 << 20).await.unwrap();
         let text = String::from_utf8_lossy(&bytes).into_owned();
+        if let Ok(mut t) = self.transcript.lock() {
+            t.push(format!("{:?}\n{text}", res.headers()));
+        }
         Res {
             status: res.status(),
             body: serde_json::from_slice(&bytes).unwrap_or(Value::Null),
@@ -466,5 +473,38 @@ where
         }
         assert!(start.elapsed() < within, "{what}: not within {within:?}");
         actix_rt::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+/// Every log line of this test process from the first call on (all tests' servers
+/// share the process), at debug level: for tests that look for leaked secrets.
+pub fn captured_logs() -> std::sync::Arc<std::sync::Mutex<Vec<u8>>> {
+    use std::sync::{Arc, Mutex, OnceLock};
+    static LOGS: OnceLock<Arc<Mutex<Vec<u8>>>> = OnceLock::new();
+    LOGS.get_or_init(|| {
+        let buf = Arc::new(Mutex::new(Vec::new()));
+        let sink = buf.clone();
+        let subscriber = tracing_subscriber::fmt()
+            .with_env_filter("debug")
+            .with_ansi(false)
+            .with_writer(move || LogSink(sink.clone()))
+            .finish();
+        tracing::subscriber::set_global_default(subscriber).expect("no other subscriber");
+        buf
+    })
+    .clone()
+}
+
+struct LogSink(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
+
+impl std::io::Write for LogSink {
+    fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
+        if let Ok(mut v) = self.0.lock() {
+            v.extend_from_slice(b);
+        }
+        Ok(b.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
     }
 }

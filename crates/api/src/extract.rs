@@ -208,3 +208,49 @@ mod tests {
         assert!(!too_deep(quoted.as_bytes()), "{quoted}");
     }
 }
+
+#[cfg(test)]
+mod fuzz {
+    //! Every request body type parsed from arbitrary bytes, as JSON and as a form:
+    //! an error or a value, never a panic. Run longer with
+    //! `PROPTEST_CASES=20000 cargo test --release -p tessera-api fuzz_`.
+    use super::*;
+    use proptest::prelude::*;
+    use serde_json::Value;
+
+    fn all_bodies(kind: fn() -> Kind, bytes: &[u8]) {
+        let _ = parse::<crate::routes::tokens::LoginRequest>(kind(), bytes);
+        let _ = parse::<crate::routes::tokens::RefreshRequest>(kind(), bytes);
+        let _ = parse::<crate::routes::tokens::RevokeRequest>(kind(), bytes);
+        let _ = parse::<crate::routes::users::PasswordChange>(kind(), bytes);
+        let _ = parse::<tessera_actors::flows::SignupRequest>(kind(), bytes);
+        let _ = parse::<tessera_actors::flows::CreateUserRequest>(kind(), bytes);
+        let _ = parse::<tessera_actors::flows::UserPatch>(kind(), bytes);
+        let _ = parse::<tessera_actors::flows::ImportKeyRequest>(kind(), bytes);
+        let _ = parse::<crate::routes::admin::api_keys::CreateApiKeyRequest>(kind(), bytes);
+        if let Ok(v) = parse::<Value>(kind(), bytes) {
+            let _ = tessera_core::settings::SettingsPatch::from_json(v);
+        }
+    }
+
+    proptest! {
+        #[test]
+        fn fuzz_bodies_from_arbitrary_bytes(bytes in prop::collection::vec(any::<u8>(), 0..512)) {
+            all_bodies(|| Kind::Json, &bytes);
+            all_bodies(|| Kind::Form, &bytes);
+        }
+
+        #[test]
+        fn fuzz_bodies_from_json_like_text(text in "[\\[\\]{}\":,a-z0-9 \\\\]{0,300}") {
+            all_bodies(|| Kind::Json, text.as_bytes());
+        }
+
+        #[test]
+        fn fuzz_depth_counts_brackets_outside_strings(depth in 0usize..48, inner in "[\\[\\]{}\"\\\\a]{0,12}") {
+            let quoted = serde_json::to_string(&inner).unwrap_or_default();
+            let doc = format!("{}{quoted}{}", "[".repeat(depth), "]".repeat(depth));
+            prop_assert_eq!(too_deep(doc.as_bytes()), depth > MAX_JSON_DEPTH);
+            all_bodies(|| Kind::Json, doc.as_bytes());
+        }
+    }
+}

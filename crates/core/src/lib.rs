@@ -17,3 +17,6 @@ pub mod time;
 pub mod token;
 
 pub use error::{Error, Result};
+
+#[cfg(test)]
+mod fuzz;
