@@ -10,7 +10,7 @@ use tessera_revocation::RevocationStore;
 use tessera_store::DbPool;
 
 use crate::{
-    actors::{AdminActor, BlacklistActor, PasswordHasher, TokenActor, UserActor},
+    actors::{AdminActor, BlacklistActor, HashPriority, PasswordHasher, TokenActor, UserActor},
     tenant::TenantCache,
 };
 
@@ -24,6 +24,8 @@ pub struct HubConfig {
     pub hash_threads: usize,
     /// argon2id costs.
     pub hashing: HashParams,
+    /// Scheduling priority of the hasher threads.
+    pub hash_priority: HashPriority,
     /// Decrypts signing keys.
     pub master: Arc<MasterKey>,
     /// Base URL of default issuers and discovery documents.
@@ -76,8 +78,9 @@ impl Hub {
                 public_url: u.clone(),
             })
         };
+        let priority = cfg.hash_priority;
         let hasher = SyncArbiter::start(cfg.hash_threads.max(1), move || {
-            PasswordHasher::new(hashing.clone())
+            PasswordHasher::new(hashing.clone(), priority)
         });
         let store = cfg.revocations.clone();
         let blacklist = Supervisor::start_in_arbiter(&Arbiter::new().handle(), move |_| {

@@ -7,11 +7,13 @@
 //! `TESSERA__KEYS__ROTATION_CHECK_SECS`,
 //! `TESSERA__ARGON2__MEMORY_KIB`, `TESSERA__ARGON2__ITERATIONS`,
 //! `TESSERA__ARGON2__PARALLELISM`, `TESSERA__ARGON2__MAX_CONCURRENCY`,
+//! `TESSERA__ARGON2__PRIORITY`,
 //! `TESSERA__TIMEOUTS__SEND_MS`, `TESSERA__TIMEOUTS__HASH_MS`, `TESSERA__LOG__FORMAT`.
 //! A missing or malformed setting stops start-up with one line naming it; no secret
 //! value is ever printed.
 use serde::Deserialize;
 use std::{fmt, path::Path, sync::Arc, time::Duration};
+use tessera_actors::actors::HashPriority;
 use tessera_core::{master_key::MasterKey, password::HashParams, secret::SecretString};
 
 /// Every setting, with defaults filled in.
@@ -122,6 +124,10 @@ pub struct Argon2 {
     /// Hashes at once (hasher threads); 0 means one per core.
     #[serde(default)]
     pub max_concurrency: usize,
+    /// Scheduling of the hasher threads: `normal`, `low` (niceness about +10) or
+    /// `idle` (SCHED_IDLE).
+    #[serde(default = "default_hash_priority")]
+    pub priority: String,
 }
 
 /// `[timeouts]`
@@ -182,6 +188,11 @@ fn default_t() -> u32 {
 fn default_p() -> u32 {
     HashParams::default().parallelism
 }
+fn default_hash_priority() -> String {
+    // Measured (tests/bench/flood.sh): "normal" keeps the best /users/me p99 and the
+    // most logins under a flood; "idle" keeps other routes' throughput instead.
+    "normal".into()
+}
 fn default_send_ms() -> u64 {
     5_000
 }
@@ -237,6 +248,7 @@ impl Default for Argon2 {
             iterations: default_t(),
             parallelism: default_p(),
             max_concurrency: 0,
+            priority: default_hash_priority(),
         }
     }
 }
@@ -387,6 +399,16 @@ impl Settings {
                     env_name("keys.master_key")
                 ))
             })
+    }
+
+    /// The hasher threads' scheduling priority, or the error naming the setting.
+    pub fn hash_priority(&self) -> Result<HashPriority, ConfigError> {
+        self.argon2.priority.parse().map_err(|why| {
+            ConfigError(format!(
+                "argon2.priority: {why} ({})",
+                env_name("argon2.priority")
+            ))
+        })
     }
 
     /// argon2id costs.

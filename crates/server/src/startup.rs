@@ -61,6 +61,7 @@ pub async fn start(settings: &Settings, listener: Option<TcpListener>) -> Comman
         db_threads: settings.database.pool_size as usize,
         hash_threads,
         hashing: settings.hash_params(),
+        hash_priority: settings.hash_priority()?,
         master,
         public_url: settings.public_url.trim_end_matches('/').to_owned(),
         revocations,

@@ -12,20 +12,77 @@ use tessera_core::{
 pub struct PasswordHasher {
     hashing: Arc<PasswordHashing>,
     scratch: HashScratch,
+    priority: HashPriority,
 }
 
 impl PasswordHasher {
-    /// An instance with its own work area.
-    pub fn new(hashing: Arc<PasswordHashing>) -> Self {
+    /// An instance with its own work area, scheduled at `priority`.
+    pub fn new(hashing: Arc<PasswordHashing>, priority: HashPriority) -> Self {
         Self {
             scratch: hashing.scratch(),
             hashing,
+            priority,
+        }
+    }
+}
+
+/// How the hasher threads are scheduled beside the threads that serve requests.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum HashPriority {
+    /// Like every other thread.
+    Normal,
+    /// Niceness about +10: a ninth of a request thread's CPU share under contention.
+    Low,
+    /// `SCHED_IDLE`: only cycles nothing else wants.
+    Idle,
+}
+
+impl std::str::FromStr for HashPriority {
+    type Err = String;
+    fn from_str(s: &str) -> std::result::Result<Self, String> {
+        match s {
+            "normal" => Ok(Self::Normal),
+            "low" => Ok(Self::Low),
+            "idle" => Ok(Self::Idle),
+            other => Err(format!("{other:?} is not normal, low or idle")),
+        }
+    }
+}
+
+impl HashPriority {
+    /// Applies this priority to the calling thread.
+    fn apply(self) -> std::result::Result<(), String> {
+        use thread_priority::{
+            NormalThreadSchedulePolicy, ThreadPriority, ThreadPriorityValue, ThreadSchedulePolicy,
+            set_current_thread_priority, set_thread_priority_and_policy, thread_native_id,
+        };
+        match self {
+            HashPriority::Normal => Ok(()),
+            HashPriority::Low => ThreadPriorityValue::try_from(25u8)
+                .map_err(|e| e.to_string())
+                .and_then(|v| {
+                    set_current_thread_priority(ThreadPriority::Crossplatform(v))
+                        .map_err(|e| format!("{e:?}"))
+                }),
+            HashPriority::Idle => set_thread_priority_and_policy(
+                thread_native_id(),
+                ThreadPriority::Min,
+                ThreadSchedulePolicy::Normal(NormalThreadSchedulePolicy::Idle),
+            )
+            .map_err(|e| format!("{e:?}")),
         }
     }
 }
 
 impl Actor for PasswordHasher {
     type Context = SyncContext<Self>;
+
+    /// Sets this thread's scheduling priority (see [`HashPriority`]).
+    fn started(&mut self, _: &mut SyncContext<Self>) {
+        if let Err(e) = self.priority.apply() {
+            tracing::warn!(error = %e, priority = ?self.priority, "hasher thread keeps the normal priority");
+        }
+    }
 }
 
 /// Hash a new password.

@@ -1,0 +1,86 @@
+#!/usr/bin/env bash
+# Does a login flood starve other routes? Three Tessera nodes share one Postgres and
+# Redis, differing only in the hasher threads' scheduling (argon2.priority = normal,
+# low, idle). Each round, for each node: GET /users/me at a light load (8
+# connections) alone, then again while 64 connections flood POST /token (argon2id) on
+# the same node. Prints medians over the rounds: /users/me req/s and p99 quiet and
+# during the flood, and the logins/s the flood got through.
+#   tests/bench/flood.sh [SECONDS_PER_RUN=8] [ROUNDS=3]
+set -euo pipefail
+DUR=${1:-8}
+ROUNDS=${2:-3}
+source "$(dirname "$0")/lib.sh"
+DB=tessera_flood
+psql -h 127.0.0.1 -U root -d postgres -qc "DROP DATABASE IF EXISTS $DB" -c "CREATE DATABASE $DB" 2>/dev/null
+WORK=$(mktemp -d)
+export TESSERA__DATABASE__URL="postgres://root@127.0.0.1:5432/$DB"
+export TESSERA__REDIS__URL="redis://127.0.0.1:6379"
+export TESSERA__REDIS__PREFIX="flood-$$:"
+export TESSERA__KEYS__MASTER_KEY="$(head -c 32 /dev/urandom | base64)"
+export TESSERA__LOG__LEVEL="warn"
+target/release/tessera migrate 2>/dev/null
+KEY=$(target/release/tessera admin create-key --name bench)
+PRIORITIES=(normal low idle)
+PIDS=()
+for i in 0 1 2; do
+  port=$((18191 + i))
+  # One public URL for all nodes, as behind a load balancer: tokens name one issuer.
+  TESSERA__HTTP__BIND="127.0.0.1:$port" TESSERA__PUBLIC_URL="http://127.0.0.1:18191" \
+    TESSERA__ARGON2__PRIORITY="${PRIORITIES[$i]}" target/release/tessera serve 2>"$WORK/node$i.log" &
+  PIDS+=($!)
+done
+cleanup() {
+  kill "${PIDS[@]}" 2>/dev/null || true
+  wait 2>/dev/null || true
+  rm -rf "$WORK"
+  redis-cli -h 127.0.0.1 --scan --pattern "${TESSERA__REDIS__PREFIX}*" | xargs -r redis-cli -h 127.0.0.1 del >/dev/null
+}
+trap cleanup EXIT
+for port in 18191 18192 18193; do
+  for _ in $(seq 1 100); do curl -sf "http://127.0.0.1:$port/healthz" >/dev/null && break; sleep 0.1; done
+done
+N=http://127.0.0.1:18191
+post "$N" /v1/admin/tenants '{"slug":"bench","access_token_ttl":3600,"login_rate_limit":100000}' >/dev/null
+post "$N" /v1/admin/tenants/bench/users '{"username":"alice","password":"correct horse battery"}' >/dev/null
+ACCESS=$(curl -sf -X POST "$N/v1/tenants/bench/token" -H 'Content-Type: application/json' \
+  -d '{"username":"alice","password":"correct horse battery"}' | field access)
+lua me GET "" "Bearer $ACCESS"
+lua login POST '{"username":"alice","password":"correct horse battery"}'
+
+for r in $(seq 1 "$ROUNDS"); do
+  echo "round $r/$ROUNDS" >&2
+  for i in 0 1 2; do
+    url="http://127.0.0.1:$((18191 + i))"
+    p=${PRIORITIES[$i]}
+    # Let any backlog of the previous flood drain first (queued hashes outlive wrk).
+    sleep 3
+    run "quiet_$p" "$url/v1/tenants/bench/users/me" me 8
+    wrk -t1 -c64 -d"$((DUR + 2))s" -s "$WORK/login.lua" "$url/v1/tenants/bench/token" >"$WORK/flood.out" 2>&1 &
+    flood=$!
+    sleep 1
+    run "flood_$p" "$url/v1/tenants/bench/users/me" me 8
+    wait "$flood"
+    # Logins answered 200 per second (timeouts under the flood answer 503).
+    python3 - "$WORK/flood.out" "$((DUR + 2))" >>"$WORK/logins_$p" <<'PY'
+import re, sys
+o = open(sys.argv[1]).read()
+total = int(re.search(r"(\d+) requests in", o).group(1))
+bad = re.search(r"Non-2xx or 3xx responses: (\d+)", o)
+print((total - (int(bad.group(1)) if bad else 0)) / float(sys.argv[2]))
+PY
+  done
+done
+
+python3 - "$WORK" <<'PY'
+import statistics, sys
+work = sys.argv[1]
+def med(name):
+    rows = [tuple(map(float, l.split())) for l in open(f"{work}/{name}")]
+    return statistics.median(r[0] for r in rows), statistics.median(r[1] for r in rows)
+print("| argon2.priority | /users/me quiet req/s | quiet p99 ms | during flood req/s | flood p99 ms | p99 flood / quiet | logins/s (200) during flood |")
+print("|---|---:|---:|---:|---:|---:|---:|")
+for p in ["normal", "low", "idle"]:
+    (qr, qp), (fr, fp) = med(f"quiet_{p}"), med(f"flood_{p}")
+    logins = statistics.median(float(l) for l in open(f"{work}/logins_{p}"))
+    print(f"| {p} | {qr:.0f} | {qp:.2f} | {fr:.0f} | {fp:.2f} | {fp / qp:.1f}× | {logins:.0f} |")
+PY
