@@ -86,3 +86,25 @@ fn debug_never_prints_secrets() {
     let d = format!("{s:?}");
     assert!(!d.contains("pw-secret") && !d.contains("mk-secret"), "{d}");
 }
+
+#[test]
+fn hasher_priority_is_read_and_checked() {
+    let (p, _rm) = file("");
+    let s = Settings::load(Some(&p)).unwrap();
+    assert_eq!(s.hash_priority().unwrap(), HashPriority::Normal);
+    assert_eq!(s.rotation_check(), Some(Duration::from_secs(10)));
+    let (p, _rm) = file("[argon2]\npriority = \"idle\"\n[keys]\nrotation_check_secs = 0\n");
+    let s = Settings::load(Some(&p)).unwrap();
+    assert_eq!(s.hash_priority().unwrap(), HashPriority::Idle);
+    assert_eq!(s.rotation_check(), None);
+    let (p, _rm) = file("[argon2]\npriority = \"urgent\"\n");
+    let e = Settings::load(Some(&p))
+        .unwrap()
+        .hash_priority()
+        .unwrap_err()
+        .to_string();
+    assert!(
+        e.contains("TESSERA__ARGON2__PRIORITY") && e.contains("urgent"),
+        "{e}"
+    );
+}
