@@ -12,10 +12,14 @@ use std::{net::TcpListener, time::Duration};
 use tessera_core::master_key::MasterKey;
 use tessera_server::{settings::Settings, startup};
 
-/// Postgres to test against (`TEST_DATABASE_URL`, default the machine's `test` db).
+/// Postgres to test against (`TEST_DATABASE_URL`, default the machine's `test` db
+/// over loopback without TLS: libpq then never touches OpenSSL, whose exit-time
+/// cleanup otherwise races the pools of servers still running when the test
+/// process ends — a segfault in libcrypto seen once in six runs).
 pub fn database_url() -> String {
-    std::env::var("TEST_DATABASE_URL")
-        .unwrap_or_else(|_| "postgres://root@127.0.0.1:5432/test".into())
+    std::env::var("TEST_DATABASE_URL").unwrap_or_else(|_| {
+        "postgres://root@127.0.0.1:5432/test?sslmode=disable&gssencmode=disable".into()
+    })
 }
 
 /// Redis to test against (`TEST_REDIS_URL`), without a database index.
