@@ -10,6 +10,7 @@ mod errors;
 mod forgery;
 mod hardening;
 mod keys;
+mod maintenance;
 mod migrations;
 mod nodes;
 mod openapi;

@@ -40,6 +40,8 @@ pub struct HubConfig {
     pub hash_timeout: Duration,
     /// How often this node runs a scheduled key rotation pass (`None`: never).
     pub rotation_check: Option<Duration>,
+    /// How often this node deletes expired sessions, tokens and revocations.
+    pub prune_every: Option<Duration>,
 }
 
 /// Addresses of every actor plus the tenant cache: what handlers hold.
@@ -106,6 +108,30 @@ impl Hub {
             timeout: cfg.send_timeout,
             hash_timeout: cfg.hash_timeout,
         };
+        if let Some(every) = cfg.prune_every {
+            let h = hub.clone();
+            actix::spawn(async move {
+                let mut tick = actix::clock::interval(every);
+                tick.tick().await; // the first tick is immediate: start after one period
+                loop {
+                    tick.tick().await;
+                    let pruned = h
+                        .admin_job(|c, _| {
+                            tessera_store::prune::flush_expired(c, tessera_core::time::now())
+                        })
+                        .await;
+                    match pruned {
+                        Ok(f) => tracing::info!(
+                            sessions = f.sessions,
+                            refresh_tokens = f.refresh_tokens,
+                            revocations = f.revocations,
+                            "expired rows pruned"
+                        ),
+                        Err(e) => tracing::warn!(error = %e.log_cause(), "pruning failed"),
+                    }
+                }
+            });
+        }
         if let Some(every) = cfg.rotation_check {
             let h = hub.clone();
             actix::spawn(async move {

@@ -128,8 +128,8 @@ impl RevocationStore {
 
     fn add_entries(&self, pipe: &mut redis::Pipeline, entries: &[Entry]) {
         let t = now();
-        for e in entries.iter().filter(|e| e.expires_at > t) {
-            // Outlive the tokens by the largest leeway any tenant may allow.
+        // Outlive the tokens by the largest leeway any tenant may allow.
+        for e in entries.iter().filter(|e| e.expires_at + MAX_LEEWAY > t) {
             let until = (e.expires_at + MAX_LEEWAY) as u64;
             let opts = SetOptions::default().with_expiration(SetExpiry::EXAT(until));
             pipe.set_options(

@@ -25,6 +25,9 @@ pub enum Command {
     Migrate,
     /// Print the OpenAPI document (JSON) and exit; needs no configuration.
     Openapi,
+    /// Delete sessions, refresh tokens and revocations whose tokens have all expired
+    /// (serve also does this every database.prune_interval_secs) and print how many.
+    FlushExpired,
     /// Operator tasks.
     #[command(subcommand)]
     Admin(AdminCommand),
@@ -42,4 +45,24 @@ pub enum AdminCommand {
         #[arg(long)]
         tenant: Option<String>,
     },
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn every_command_parses_and_has_help() {
+        let cli = Cli::try_parse_from(["tessera", "flush-expired"]);
+        assert!(matches!(cli.map(|c| c.command), Ok(Command::FlushExpired)));
+        let mut help = Vec::new();
+        Cli::command()
+            .write_long_help(&mut help)
+            .unwrap_or_default();
+        let help = String::from_utf8_lossy(&help);
+        for cmd in ["serve", "migrate", "flush-expired", "openapi", "admin"] {
+            assert!(help.contains(cmd), "{cmd} missing from --help: {help}");
+        }
+    }
 }

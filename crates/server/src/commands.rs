@@ -1,4 +1,4 @@
-//! The one-shot commands: migrate, openapi, admin create-key.
+//! The one-shot commands: migrate, flush-expired, admin create-key.
 use std::time::Duration;
 use tessera_core::Error;
 use tessera_store::pool::{conn, connect};
@@ -25,6 +25,13 @@ pub fn migrate(settings: &Settings) -> CommandResult<usize> {
     let pool = db(settings)?;
     let mut c = conn(&pool).map_err(plain)?;
     tessera_store::migrate(&mut c).map_err(plain)
+}
+
+/// Deletes everything that expired (see [`tessera_store::prune`]).
+pub fn flush_expired(settings: &Settings) -> CommandResult<tessera_store::prune::Flushed> {
+    let pool = db(settings)?;
+    let mut c = conn(&pool).map_err(plain)?;
+    tessera_store::prune::flush_expired(&mut c, tessera_core::time::now()).map_err(plain)
 }
 
 /// Creates an admin API key (scoped to `tenant` when given); returns its secret.

@@ -32,6 +32,14 @@ fn run(cli: Cli) -> commands::CommandResult<()> {
             eprintln!("tessera: {n} migration(s) applied");
             Ok(())
         }
+        Command::FlushExpired => {
+            let f = commands::flush_expired(&settings)?;
+            println!(
+                "flushed {} sessions, {} refresh tokens, {} revocations",
+                f.sessions, f.refresh_tokens, f.revocations
+            );
+            Ok(())
+        }
         Command::Admin(AdminCommand::CreateKey { name, tenant }) => {
             println!(
                 "{}",

@@ -2,7 +2,8 @@
 //! environment `TESSERA__SECTION__KEY`. Variables:
 //! `TESSERA__PUBLIC_URL`, `TESSERA__HTTP__BIND`, `TESSERA__HTTP__WORKERS`,
 //! `TESSERA__DATABASE__URL`, `TESSERA__DATABASE__POOL_SIZE`,
-//! `TESSERA__DATABASE__MIGRATE_ON_START`, `TESSERA__REDIS__URL`,
+//! `TESSERA__DATABASE__MIGRATE_ON_START`, `TESSERA__DATABASE__PRUNE_INTERVAL_SECS`,
+//! `TESSERA__REDIS__URL`,
 //! `TESSERA__REDIS__PREFIX`, `TESSERA__KEYS__MASTER_KEY`,
 //! `TESSERA__KEYS__ROTATION_CHECK_SECS`,
 //! `TESSERA__ARGON2__MEMORY_KIB`, `TESSERA__ARGON2__ITERATIONS`,
@@ -70,6 +71,10 @@ pub struct Database {
     /// Apply pending migrations when `serve` starts.
     #[serde(default = "yes")]
     pub migrate_on_start: bool,
+    /// Seconds between deletions of expired sessions, tokens and revocations by
+    /// `serve`; 0 turns them off (then run `tessera flush-expired`).
+    #[serde(default = "default_prune")]
+    pub prune_interval_secs: u64,
 }
 
 /// `[redis]`
@@ -165,7 +170,11 @@ fn default_database() -> Database {
         url: None,
         pool_size: default_pool(),
         migrate_on_start: true,
+        prune_interval_secs: default_prune(),
     }
+}
+fn default_prune() -> u64 {
+    3600
 }
 fn default_pool() -> u32 {
     16
@@ -211,11 +220,7 @@ impl Default for Settings {
         Self {
             public_url: default_public_url(),
             http: Http::default(),
-            database: Database {
-                url: None,
-                pool_size: default_pool(),
-                migrate_on_start: true,
-            },
+            database: default_database(),
             redis: Redis::default(),
             keys: Keys::default(),
             argon2: Argon2::default(),
@@ -428,6 +433,12 @@ impl Settings {
     /// The password hash/verify timeout.
     pub fn hash_timeout(&self) -> Duration {
         Duration::from_millis(self.timeouts.hash_ms.max(1))
+    }
+
+    /// How often `serve` prunes expired rows (`None`: off).
+    pub fn prune_every(&self) -> Option<Duration> {
+        (self.database.prune_interval_secs > 0)
+            .then(|| Duration::from_secs(self.database.prune_interval_secs))
     }
 
     /// How often scheduled key rotation runs on this node (`None`: off).

@@ -69,6 +69,7 @@ pub async fn start(settings: &Settings, listener: Option<TcpListener>) -> Comman
         send_timeout: settings.send_timeout(),
         hash_timeout: settings.hash_timeout(),
         rotation_check: settings.rotation_check(),
+        prune_every: settings.prune_every(),
     })
     .map_err(|e| e.log_cause())?;
     let listener = match listener {

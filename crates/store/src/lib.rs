@@ -5,6 +5,7 @@
 
 pub mod models;
 pub mod pool;
+pub mod prune;
 pub mod schema;
 
 pub use pool::{DbConn, DbPool, connect, migrate};

@@ -61,18 +61,12 @@ pub fn upsert(
     Ok(())
 }
 
-/// Every revocation still in force at `now` (to refill Redis).
+/// Every revocation still in force at `now`, counting the widest leeway a tenant
+/// may allow (to refill Redis, whose keys last that long too).
 pub fn live(conn: &mut PgConnection, now: i64) -> Result<Vec<Revocation>> {
     revocations::table
-        .filter(revocations::expires_at.gt(now))
+        .filter(revocations::expires_at.gt(now - tessera_core::settings::MAX_LEEWAY))
         .select(Revocation::as_select())
         .load(conn)
-        .db()
-}
-
-/// Deletes revocations that no longer cover any token; returns how many.
-pub fn prune(conn: &mut PgConnection, now: i64) -> Result<usize> {
-    diesel::delete(revocations::table.filter(revocations::expires_at.le(now)))
-        .execute(conn)
         .db()
 }
