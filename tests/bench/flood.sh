@@ -10,16 +10,7 @@ set -euo pipefail
 DUR=${1:-8}
 ROUNDS=${2:-3}
 source "$(dirname "$0")/lib.sh"
-DB=tessera_flood
-psql -h 127.0.0.1 -U root -d postgres -qc "DROP DATABASE IF EXISTS $DB" -c "CREATE DATABASE $DB" 2>/dev/null
-WORK=$(mktemp -d)
-export TESSERA__DATABASE__URL="postgres://root@127.0.0.1:5432/$DB"
-export TESSERA__REDIS__URL="redis://127.0.0.1:6379"
-export TESSERA__REDIS__PREFIX="flood-$$:"
-export TESSERA__KEYS__MASTER_KEY="$(head -c 32 /dev/urandom | base64)"
-export TESSERA__LOG__LEVEL="warn"
-target/release/tessera migrate 2>/dev/null
-KEY=$(target/release/tessera admin create-key --name bench)
+bench_env tessera_flood
 PRIORITIES=(normal low idle)
 PIDS=()
 for i in 0 1 2; do

@@ -34,3 +34,18 @@ v, u = re.search(r"99%\s+([\d.]+)(us|ms|s)", o).groups()
 print(rps, float(v) * {"us": 0.001, "ms": 1, "s": 1000}[u])
 PY
 }
+
+# bench_env NAME: a fresh database NAME, a scratch folder (WORK), the TESSERA__*
+# variables every node of the run shares (own Redis prefix, new master key), the
+# schema migrated and an admin key (KEY).
+bench_env() {
+  psql -h 127.0.0.1 -U root -d postgres -qc "DROP DATABASE IF EXISTS $1" -c "CREATE DATABASE $1" 2>/dev/null
+  WORK=$(mktemp -d)
+  export TESSERA__DATABASE__URL="postgres://root@127.0.0.1:5432/$1"
+  export TESSERA__REDIS__URL="redis://127.0.0.1:6379"
+  export TESSERA__REDIS__PREFIX="$1-$$:"
+  export TESSERA__KEYS__MASTER_KEY="$(head -c 32 /dev/urandom | base64)"
+  export TESSERA__LOG__LEVEL="warn"
+  target/release/tessera migrate 2>/dev/null
+  KEY=$(target/release/tessera admin create-key --name bench)
+}

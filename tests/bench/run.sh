@@ -9,23 +9,12 @@ DUR=${1:-8}
 ROUNDS=${2:-3}
 CONNS=${CONNS:-64}
 source "$(dirname "$0")/lib.sh"
-
-
-
 DB=tessera_bench
-psql -h 127.0.0.1 -U root -d postgres -qc "DROP DATABASE IF EXISTS $DB" -c "CREATE DATABASE $DB" 2>/dev/null
-WORK=$(mktemp -d)
-export TESSERA__DATABASE__URL="postgres://root@127.0.0.1:5432/$DB"
-export TESSERA__REDIS__URL="redis://127.0.0.1:6379"
-export TESSERA__REDIS__PREFIX="bench-$$:"
-export TESSERA__KEYS__MASTER_KEY="$(head -c 32 /dev/urandom | base64)"
+bench_env "$DB"
 export TESSERA__HTTP__BIND="127.0.0.1:18181"
 export TESSERA__PUBLIC_URL="http://127.0.0.1:18181"
-export TESSERA__LOG__LEVEL="warn"
 T=http://127.0.0.1:18181
 B=http://127.0.0.1:18182
-target/release/tessera migrate 2>/dev/null
-KEY=$(target/release/tessera admin create-key --name bench)
 target/release/tessera serve 2>"$WORK/tessera.log" &
 PIDS=($!)
 cleanup() {

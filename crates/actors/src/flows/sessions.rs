@@ -4,11 +4,13 @@ use tessera_core::{Error, Result};
 use crate::{
     Hub,
     actors::{ListSessions, Revoke, RevokeOwnSession},
-    flows::admin::{page, page_size},
+    flows::{
+        admin::{page, page_size},
+        auth::session_entry,
+    },
     views::{Page, SessionView},
 };
 use tessera_core::time::now;
-use tessera_revocation::{Entry, Kind};
 
 /// Parses a sessions cursor: `<created_at>.<sid>`.
 fn parse_cursor(c: &str) -> Result<(i64, String)> {
@@ -72,13 +74,7 @@ impl Hub {
             )
             .await??
             .ok_or(Error::NotFound("Session"))?;
-        let entry = Entry {
-            tenant_id: ctx.id.clone(),
-            kind: Kind::Session,
-            subject: sid.to_owned(),
-            revoked_at: now(),
-            expires_at: until,
-        };
+        let entry = session_entry(&ctx.id, sid, now(), until);
         self.send(&self.blacklist, Revoke(vec![entry])).await?
     }
 }
