@@ -27,6 +27,10 @@ pub struct TokenPair {
     /// Seconds until the refresh token expires, when one is returned.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub refresh_expires_in: Option<i64>,
+    /// Browser mode: the HTTP layer moves the refresh token into a cookie.
+    #[serde(skip)]
+    #[schema(ignore)]
+    pub browser: bool,
 }
 
 /// What `/token/verify` says about a valid token.

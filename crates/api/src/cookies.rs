@@ -39,9 +39,11 @@ fn token_path(slug: &str) -> String {
 
 /// A 200 answer carrying a token pair: all in the body, or, in browser mode, the
 /// refresh token in its cookie (with a fresh CSRF cookie) and out of the body.
-pub fn pair_response(slug: &str, mut pair: TokenPair, browser: bool) -> HttpResponse {
+pub fn pair_response(slug: &str, mut pair: TokenPair) -> HttpResponse {
     let mut res = HttpResponse::Ok();
-    if browser && let Some(refresh) = pair.refresh.take() {
+    if pair.browser
+        && let Some(refresh) = pair.refresh.take()
+    {
         let max_age = pair.refresh_expires_in.unwrap_or(0);
         res.cookie(cookie(
             REFRESH_COOKIE,
@@ -78,24 +80,28 @@ pub fn cleared_response(slug: &str, browser: bool) -> HttpResponse {
     res.json(serde_json::json!({}))
 }
 
-/// The refresh token of a request: the body's (`field` names it), or in browser mode
-/// the cookie's, which only counts with a matching CSRF header.
-pub fn token_of(
+/// The token of a request: the body's (`field` names it) when it has one; else, only
+/// when `browser()` says the tenant is in browser mode (asked only then), the refresh
+/// cookie's, which counts only with a matching CSRF header.
+pub async fn token_of<F>(
     req: &HttpRequest,
     body: Option<String>,
     field: &str,
-    browser: bool,
-) -> Result<String, Error> {
+    browser: impl FnOnce() -> F,
+) -> Result<String, Error>
+where
+    F: std::future::Future<Output = Result<bool, Error>>,
+{
     if let Some(t) = body.filter(|t| !t.is_empty()) {
         return Ok(t);
     }
-    let from_cookie = browser
-        .then(|| req.cookie(REFRESH_COOKIE))
-        .flatten()
+    let from_cookie = req
+        .cookie(REFRESH_COOKIE)
         .map(|c| c.value().to_owned())
         .filter(|v| !v.is_empty());
-    let Some(token) = from_cookie else {
-        return Err(Error::field(field, "This field is required."));
+    let token = match from_cookie {
+        Some(t) if browser().await? => t,
+        _ => return Err(Error::field(field, "This field is required.")),
     };
     let cookie = req.cookie(CSRF_COOKIE).map(|c| c.value().to_owned());
     let header = req

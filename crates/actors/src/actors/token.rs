@@ -47,6 +47,8 @@ pub struct IssuedTokens {
     pub refresh: Option<String>,
     /// Its lifetime, seconds.
     pub refresh_expires_in: Option<i64>,
+    /// Whether the tenant wants the refresh token in a cookie (browser mode).
+    pub browser: bool,
 }
 
 /// Verify a token of this tenant.
@@ -193,6 +195,7 @@ impl Handler<IssuePair> for TokenActor {
         };
         session::start(&mut *conn(&self.0)?, &session, &first)?;
         Ok(IssuedTokens {
+            browser: m.ctx.settings.refresh_cookie,
             access,
             access_expires_in: access_exp - t,
             refresh: Some(refresh),
@@ -253,6 +256,7 @@ impl Handler<ExchangeRefresh> for TokenActor {
             _ => return Err(Error::Internal("rotation recorded without expiry".into())),
         };
         Ok(RefreshReply::Issued(IssuedTokens {
+            browser: s.refresh_cookie,
             access,
             access_expires_in: access_exp - t,
             refresh_expires_in: refresh.as_ref().map(|r| r.1),

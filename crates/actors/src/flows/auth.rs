@@ -30,6 +30,7 @@ impl From<IssuedTokens> for TokenPair {
             token_type: "Bearer",
             expires_in: t.access_expires_in,
             refresh_expires_in: t.refresh_expires_in,
+            browser: t.browser,
         }
     }
 }
@@ -171,8 +172,9 @@ impl Hub {
             .await
     }
 
-    /// `POST /token/revoke`: revokes the token's whole session at once.
-    pub async fn revoke(&self, slug: &str, token: String) -> Result<()> {
+    /// `POST /token/revoke`: revokes the token's whole session at once. Answers
+    /// whether the tenant is in browser mode (its cookies are to be cleared).
+    pub async fn revoke(&self, slug: &str, token: String) -> Result<bool> {
         let ctx = self.tenant(slug).await?;
         let c = self
             .send(
@@ -184,7 +186,8 @@ impl Hub {
                 },
             )
             .await??;
-        self.revoke_session(&ctx, &c.sid, c.exp).await
+        self.revoke_session(&ctx, &c.sid, c.exp).await?;
+        Ok(ctx.settings.refresh_cookie)
     }
 
     /// `POST /token/revoke-all`: every token of the caller issued before now.
@@ -210,13 +213,7 @@ impl Hub {
             .send(&self.tokens, record)
             .await??
             .unwrap_or(fallback_until);
-        let entry = Entry {
-            tenant_id: ctx.id.clone(),
-            kind: Kind::Session,
-            subject: sid.to_owned(),
-            revoked_at: now(),
-            expires_at: until,
-        };
+        let entry = session_entry(&ctx.id, sid, now(), until);
         self.send(&self.blacklist, Revoke(vec![entry])).await?
     }
 
@@ -295,6 +292,17 @@ impl Hub {
     }
 }
 
+/// The Redis entry of a session revoked at `at`, lasting until the session's end.
+pub(crate) fn session_entry(tenant_id: &str, sid: &str, at: i64, until: i64) -> Entry {
+    Entry {
+        tenant_id: tenant_id.to_owned(),
+        kind: Kind::Session,
+        subject: sid.to_owned(),
+        revoked_at: at,
+        expires_at: until,
+    }
+}
+
 /// The Redis entries of a user's cut-off at `at` (lasting until `lasts_until`) and of
 /// the sessions it revoked (each lasting until its end).
 pub(crate) fn cutoff_entries(
@@ -305,14 +313,8 @@ pub(crate) fn cutoff_entries(
     sessions: Vec<(String, i64)>,
 ) -> Vec<Entry> {
     let mut entries: Vec<Entry> = sessions
-        .into_iter()
-        .map(|(sid, until)| Entry {
-            tenant_id: tenant_id.to_owned(),
-            kind: Kind::Session,
-            subject: sid,
-            revoked_at: at,
-            expires_at: until,
-        })
+        .iter()
+        .map(|(sid, until)| session_entry(tenant_id, sid, at, *until))
         .collect();
     entries.push(Entry {
         tenant_id: tenant_id.to_owned(),

@@ -48,11 +48,11 @@ pub struct RevokeRequest {
     pub token: Option<String>,
 }
 
-/// Whether the tenant runs in browser mode (refresh token in a cookie).
-async fn browser(hub: &Hub, slug: &str) -> ApiResult<bool> {
+/// Whether the tenant runs in browser mode (refresh token in a cookie); asked only
+/// when a request brings no token in its body.
+async fn browser(hub: &Hub, slug: &str) -> Result<bool, tessera_core::Error> {
     Ok(hub.tenant(slug).await?.settings.refresh_cookie)
 }
-
 /// `POST /token/verify` body.
 #[derive(Deserialize, ToSchema)]
 #[schema(example = json!({"token": "eyJhbGciOiJFUzI1NiIsImtpZCI6ImtleV8wMTkzIiwidHlwIjoiYXQrand0In0.eyJ…"}))]
@@ -97,7 +97,7 @@ pub async fn obtain(
     let pair = hub
         .login(&tenant, &b.username, b.password, client_info(&req))
         .await?;
-    Ok(pair_response(&tenant, pair, browser(&hub, &tenant).await?))
+    Ok(pair_response(&tenant, pair))
 }
 
 /// Refresh the access token.
@@ -129,10 +129,9 @@ pub async fn refresh(
     req: HttpRequest,
     body: JsonOrForm<RefreshRequest>,
 ) -> ApiResult<HttpResponse> {
-    let browser = browser(&hub, &tenant).await?;
-    let token = token_of(&req, body.0.refresh, "refresh", browser)?;
+    let token = token_of(&req, body.0.refresh, "refresh", || browser(&hub, &tenant)).await?;
     let pair = hub.refresh(&tenant, token).await?;
-    Ok(pair_response(&tenant, pair, browser))
+    Ok(pair_response(&tenant, pair))
 }
 
 /// Verify a token.
@@ -188,9 +187,8 @@ pub async fn revoke(
     req: HttpRequest,
     body: JsonOrForm<RevokeRequest>,
 ) -> ApiResult<HttpResponse> {
-    let browser = browser(&hub, &tenant).await?;
-    let token = token_of(&req, body.0.token, "token", browser)?;
-    hub.revoke(&tenant, token).await?;
+    let token = token_of(&req, body.0.token, "token", || browser(&hub, &tenant)).await?;
+    let browser = hub.revoke(&tenant, token).await?;
     Ok(cleared_response(&tenant, browser))
 }
 

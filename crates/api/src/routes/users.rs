@@ -107,6 +107,5 @@ pub async fn change_password(
             client_info(&req),
         )
         .await?;
-    let browser = hub.tenant(&tenant).await?.settings.refresh_cookie;
-    Ok(crate::cookies::pair_response(&tenant, pair, browser))
+    Ok(crate::cookies::pair_response(&tenant, pair))
 }

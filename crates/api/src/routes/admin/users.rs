@@ -9,10 +9,25 @@ use tessera_actors::{
     views::{Page, RevokedSessions, UserView},
 };
 
+use serde::Deserialize;
+use utoipa::IntoParams;
+
 use crate::{
     error::{ApiResult, Problem},
     extract::{Json, authorization},
 };
+
+/// One user of a tenant, in the path.
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Path)]
+pub struct UserPath {
+    /// Tenant slug.
+    #[param(example = "acme")]
+    pub tenant: String,
+    /// User id.
+    #[param(example = "usr_0193a1b2c3d47e8f9a0b1c2d3e4f5a6b")]
+    pub user_id: String,
+}
 
 /// List a tenant's users.
 ///
@@ -71,10 +86,7 @@ pub async fn create_user(
 #[utoipa::path(
     tag = "admin users",
     security(("admin_key" = [])),
-    params(
-        ("tenant" = String, Path, description = "Tenant slug", example = "acme"),
-        ("user_id" = String, Path, description = "User id", example = "usr_0193a1b2c3d47e8f9a0b1c2d3e4f5a6b"),
-    ),
+    params(UserPath),
     responses(
         (status = 200, description = "The user", body = UserView),
         (status = 401, description = "`not_authenticated`", body = Problem, content_type = "application/problem+json"),
@@ -85,11 +97,13 @@ pub async fn create_user(
 pub async fn get_user(
     hub: Data<Hub>,
     req: HttpRequest,
-    path: web::Path<(String, String)>,
+    path: web::Path<UserPath>,
 ) -> ApiResult<web::Json<UserView>> {
     let key = hub.admin_key(authorization(&req)).await?;
-    let (tenant, id) = path.into_inner();
-    Ok(web::Json(hub.admin_get_user(&key, &tenant, &id).await?))
+    let UserPath { tenant, user_id } = path.into_inner();
+    Ok(web::Json(
+        hub.admin_get_user(&key, &tenant, &user_id).await?,
+    ))
 }
 
 /// Change a user.
@@ -99,10 +113,7 @@ pub async fn get_user(
 #[utoipa::path(
     tag = "admin users",
     security(("admin_key" = [])),
-    params(
-        ("tenant" = String, Path, description = "Tenant slug", example = "acme"),
-        ("user_id" = String, Path, description = "User id", example = "usr_0193a1b2c3d47e8f9a0b1c2d3e4f5a6b"),
-    ),
+    params(UserPath),
     request_body = UserPatch,
     responses(
         (status = 200, description = "The changed user", body = UserView),
@@ -115,13 +126,14 @@ pub async fn get_user(
 pub async fn patch_user(
     hub: Data<Hub>,
     req: HttpRequest,
-    path: web::Path<(String, String)>,
+    path: web::Path<UserPath>,
     body: Json<UserPatch>,
 ) -> ApiResult<web::Json<UserView>> {
     let key = hub.admin_key(authorization(&req)).await?;
-    let (tenant, id) = path.into_inner();
+    let UserPath { tenant, user_id } = path.into_inner();
     Ok(web::Json(
-        hub.admin_patch_user(&key, &tenant, &id, body.0).await?,
+        hub.admin_patch_user(&key, &tenant, &user_id, body.0)
+            .await?,
     ))
 }
 
@@ -131,10 +143,7 @@ pub async fn patch_user(
 #[utoipa::path(
     tag = "admin users",
     security(("admin_key" = [])),
-    params(
-        ("tenant" = String, Path, description = "Tenant slug", example = "acme"),
-        ("user_id" = String, Path, description = "User id", example = "usr_0193a1b2c3d47e8f9a0b1c2d3e4f5a6b"),
-    ),
+    params(UserPath),
     responses(
         (status = 204, description = "Deleted"),
         (status = 401, description = "`not_authenticated`", body = Problem, content_type = "application/problem+json"),
@@ -145,11 +154,11 @@ pub async fn patch_user(
 pub async fn delete_user(
     hub: Data<Hub>,
     req: HttpRequest,
-    path: web::Path<(String, String)>,
+    path: web::Path<UserPath>,
 ) -> ApiResult<HttpResponse> {
     let key = hub.admin_key(authorization(&req)).await?;
-    let (tenant, id) = path.into_inner();
-    hub.admin_delete_user(&key, &tenant, &id).await?;
+    let UserPath { tenant, user_id } = path.into_inner();
+    hub.admin_delete_user(&key, &tenant, &user_id).await?;
     Ok(HttpResponse::NoContent().finish())
 }
 
@@ -160,10 +169,7 @@ pub async fn delete_user(
 #[utoipa::path(
     tag = "admin users",
     security(("admin_key" = [])),
-    params(
-        ("tenant" = String, Path, description = "Tenant slug", example = "acme"),
-        ("user_id" = String, Path, description = "User id", example = "usr_0193a1b2c3d47e8f9a0b1c2d3e4f5a6b"),
-    ),
+    params(UserPath),
     responses(
         (status = 200, description = "Revoked", body = RevokedSessions),
         (status = 401, description = "`not_authenticated`", body = Problem, content_type = "application/problem+json"),
@@ -174,9 +180,11 @@ pub async fn delete_user(
 pub async fn revoke_user_sessions(
     hub: Data<Hub>,
     req: HttpRequest,
-    path: web::Path<(String, String)>,
+    path: web::Path<UserPath>,
 ) -> ApiResult<web::Json<RevokedSessions>> {
     let key = hub.admin_key(authorization(&req)).await?;
-    let (tenant, id) = path.into_inner();
-    Ok(web::Json(hub.admin_revoke_user(&key, &tenant, &id).await?))
+    let UserPath { tenant, user_id } = path.into_inner();
+    Ok(web::Json(
+        hub.admin_revoke_user(&key, &tenant, &user_id).await?,
+    ))
 }
