@@ -417,6 +417,30 @@ impl TestApp {
             .n
     }
 
+    /// The environment that points a `tessera` process at this app's Postgres schema,
+    /// Redis prefix and master key (cheap argon2 as in the app).
+    pub fn env(&self) -> Vec<(&'static str, String)> {
+        let st = &self.settings;
+        vec![
+            ("TESSERA__DATABASE__URL", self.db_url.clone()),
+            ("TESSERA__REDIS__URL", self.redis_url.clone()),
+            ("TESSERA__REDIS__PREFIX", self.prefix.clone()),
+            (
+                "TESSERA__KEYS__MASTER_KEY",
+                st.keys.master_key.as_ref().unwrap().expose().to_owned(),
+            ),
+            (
+                "TESSERA__ARGON2__MEMORY_KIB",
+                st.argon2.memory_kib.to_string(),
+            ),
+            (
+                "TESSERA__ARGON2__ITERATIONS",
+                st.argon2.iterations.to_string(),
+            ),
+            ("TESSERA__LOG__LEVEL", "warn".into()),
+        ]
+    }
+
     /// A direct Postgres connection to this test's schema.
     pub fn pg(&self) -> PgConnection {
         PgConnection::establish(&self.db_url).unwrap()

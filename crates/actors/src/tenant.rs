@@ -124,6 +124,27 @@ pub fn load(
     build(&row, &keys, master, public_url).map(Some)
 }
 
+/// Reads a new tenant's body `{"slug", "display_name"?, …settings}`: the checked slug
+/// and the settings (defaults, then the body's; `display_name` defaults to the slug).
+pub fn parse_new(body: serde_json::Value) -> Result<(String, TenantSettings)> {
+    use serde_json::Value;
+    let Value::Object(mut map) = body else {
+        return Err(Error::field("body", "must be a JSON object"));
+    };
+    let slug = match map.remove("slug") {
+        Some(Value::String(s)) => s,
+        _ => return Err(Error::field("slug", "is required")),
+    };
+    tessera_core::ids::validate_slug(&slug)?;
+    let display_name = match map.get("display_name") {
+        Some(Value::String(s)) => s.clone(),
+        _ => slug.clone(),
+    };
+    let mut settings = TenantSettings::new(display_name);
+    settings.apply(SettingsPatch::from_json(Value::Object(map))?)?;
+    Ok((slug, settings))
+}
+
 /// Creates a tenant and its first signing key in one transaction, audited.
 pub fn create(
     conn: &mut PgConnection,

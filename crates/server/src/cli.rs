@@ -28,9 +28,39 @@ pub enum Command {
     /// Delete sessions, refresh tokens and revocations whose tokens have all expired
     /// (serve also does this every database.prune_interval_secs) and print how many.
     FlushExpired,
+    /// Read and check the configuration (file and environment) without starting
+    /// anything; print the effective settings, secrets hidden. Exit status 1 and one
+    /// line naming the setting when something is wrong.
+    CheckConfig {
+        /// Also connect to Postgres and Redis and check that they answer.
+        #[arg(long)]
+        connect: bool,
+    },
+    /// Tenants, straight in the database (audited as actor `cli`).
+    #[command(subcommand)]
+    Tenant(TenantCommand),
     /// Operator tasks.
     #[command(subcommand)]
     Admin(AdminCommand),
+}
+
+/// `tessera tenant …`
+#[derive(Debug, Subcommand)]
+pub enum TenantCommand {
+    /// Create a tenant with its first signing key and print it as JSON.
+    Create {
+        /// Lowercase `[a-z0-9-]`, 3 to 63 characters.
+        slug: String,
+        /// Shown to people (default: the slug).
+        #[arg(long)]
+        display_name: Option<String>,
+        /// More settings as a JSON object, as the admin API takes them, e.g.
+        /// '{"allow_signup": true, "algorithm": "RS256"}'.
+        #[arg(long, value_name = "JSON")]
+        settings: Option<String>,
+    },
+    /// List every tenant: slug, algorithm, state, display name.
+    List,
 }
 
 /// `tessera admin …`
@@ -56,12 +86,30 @@ mod tests {
     fn every_command_parses_and_has_help() {
         let cli = Cli::try_parse_from(["tessera", "flush-expired"]);
         assert!(matches!(cli.map(|c| c.command), Ok(Command::FlushExpired)));
+        let cli = Cli::try_parse_from(["tessera", "tenant", "create", "acme", "--settings", "{}"]);
+        assert!(matches!(
+            cli.map(|c| c.command),
+            Ok(Command::Tenant(TenantCommand::Create { slug, .. })) if slug == "acme"
+        ));
+        let cli = Cli::try_parse_from(["tessera", "check-config", "--connect"]);
+        assert!(matches!(
+            cli.map(|c| c.command),
+            Ok(Command::CheckConfig { connect: true })
+        ));
         let mut help = Vec::new();
         Cli::command()
             .write_long_help(&mut help)
             .unwrap_or_default();
         let help = String::from_utf8_lossy(&help);
-        for cmd in ["serve", "migrate", "flush-expired", "openapi", "admin"] {
+        for cmd in [
+            "serve",
+            "migrate",
+            "flush-expired",
+            "openapi",
+            "admin",
+            "check-config",
+            "tenant",
+        ] {
             assert!(help.contains(cmd), "{cmd} missing from --help: {help}");
         }
     }

@@ -4,5 +4,6 @@
 
 pub mod cli;
 pub mod commands;
+pub mod entry;
 pub mod settings;
 pub mod startup;

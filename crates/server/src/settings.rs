@@ -373,6 +373,46 @@ impl Settings {
         Ok(())
     }
 
+    /// Every effective setting as `name = value` lines, secrets shown only as `<set>`.
+    pub fn summary(&self) -> String {
+        let hidden = |set: bool| if set { "<set>" } else { "<not set>" };
+        let lines = [
+            format!("public_url = {:?}", self.public_url),
+            format!("http.bind = {:?}", self.http.bind),
+            format!("http.workers = {}", self.http.workers),
+            format!("database.url = {}", hidden(self.database.url.is_some())),
+            format!("database.pool_size = {}", self.database.pool_size),
+            format!(
+                "database.migrate_on_start = {}",
+                self.database.migrate_on_start
+            ),
+            format!(
+                "database.prune_interval_secs = {}",
+                self.database.prune_interval_secs
+            ),
+            "redis.url = <set>".to_owned(),
+            format!("redis.prefix = {:?}", self.redis.prefix),
+            format!(
+                "keys.master_key = {}",
+                hidden(self.keys.master_key.is_some())
+            ),
+            format!(
+                "keys.rotation_check_secs = {}",
+                self.keys.rotation_check_secs
+            ),
+            format!("argon2.memory_kib = {}", self.argon2.memory_kib),
+            format!("argon2.iterations = {}", self.argon2.iterations),
+            format!("argon2.parallelism = {}", self.argon2.parallelism),
+            format!("argon2.max_concurrency = {}", self.argon2.max_concurrency),
+            format!("argon2.priority = {:?}", self.argon2.priority),
+            format!("timeouts.send_ms = {}", self.timeouts.send_ms),
+            format!("timeouts.hash_ms = {}", self.timeouts.hash_ms),
+            format!("log.format = {:?}", self.log.format),
+            format!("log.level = {:?}", self.log.level),
+        ];
+        lines.iter().fold(String::new(), |acc, l| acc + l + "\n")
+    }
+
     /// The database URL, or the error naming it.
     pub fn database_url(&self) -> Result<&str, ConfigError> {
         self.database

@@ -8,7 +8,7 @@ pub mod pool;
 pub mod prune;
 pub mod schema;
 
-pub use pool::{DbConn, DbPool, connect, migrate};
+pub use pool::{DbConn, DbPool, connect, migrate, pending_migrations};
 
 use tessera_core::Error;
 

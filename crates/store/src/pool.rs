@@ -39,6 +39,13 @@ pub fn migrate(conn: &mut PgConnection) -> Result<usize, Error> {
         .map_err(|e| Error::Internal(format!("migrations: {e}")))
 }
 
+/// How many migrations have not been applied yet.
+pub fn pending_migrations(conn: &mut PgConnection) -> Result<usize, Error> {
+    conn.pending_migrations(MIGRATIONS)
+        .map(|v| v.len())
+        .map_err(|e| Error::Unavailable(format!("migrations: {e}")))
+}
+
 /// Reverts every applied migration (for the up → down → up test).
 pub fn revert_all(conn: &mut PgConnection) -> Result<usize, Error> {
     conn.revert_all_migrations(MIGRATIONS)

@@ -4,11 +4,7 @@
 use diesel::PgConnection;
 use serde_json::Value;
 use tessera_core::{
-    Error, Result,
-    admin_key::hash_secret,
-    ids::validate_slug,
-    master_key::MasterKey,
-    settings::{SettingsPatch, TenantSettings},
+    Error, Result, admin_key::hash_secret, master_key::MasterKey, settings::SettingsPatch,
     time::now,
 };
 use tessera_store::models::{api_key, audit, tenant::Tenant};
@@ -108,20 +104,7 @@ impl Hub {
     /// Creates a tenant (platform keys only) with a first signing key.
     pub async fn create_tenant(&self, key: &AdminKey, body: Value) -> Result<TenantView> {
         key.platform("A tenant-scoped key cannot create tenants.")?;
-        let Value::Object(mut map) = body else {
-            return Err(Error::field("body", "must be a JSON object"));
-        };
-        let slug = match map.remove("slug") {
-            Some(Value::String(s)) => s,
-            _ => return Err(Error::field("slug", "is required")),
-        };
-        validate_slug(&slug)?;
-        let display_name = match map.get("display_name") {
-            Some(Value::String(s)) => s.clone(),
-            _ => slug.clone(),
-        };
-        let mut settings = TenantSettings::new(display_name);
-        settings.apply(SettingsPatch::from_json(Value::Object(map))?)?;
+        let (slug, settings) = ctx::parse_new(body)?;
         let (s, actor) = (slug.clone(), key.id.clone());
         let row = self
             .admin_job(move |c, master| ctx::create(c, &s, &settings, master, &actor))
