@@ -8,6 +8,7 @@ mod api_keys;
 mod cli;
 mod compat;
 mod errors;
+mod faults;
 mod forgery;
 mod hardening;
 mod keys;

@@ -12,6 +12,8 @@ use std::{net::TcpListener, time::Duration};
 use tessera_core::master_key::MasterKey;
 use tessera_server::{settings::Settings, startup};
 
+pub mod services;
+
 /// Postgres to test against (`TEST_DATABASE_URL`, default the machine's `test` db
 /// over loopback without TLS: libpq then never touches OpenSSL, whose exit-time
 /// cleanup otherwise races the pools of servers still running when the test
@@ -45,6 +47,8 @@ impl Res {
 /// Builder for a [`TestApp`].
 pub struct Builder {
     redis_db: u8,
+    database_base: Option<String>,
+    redis_base: Option<String>,
     settings: Settings,
     shared: Option<Shared>,
 }
@@ -52,6 +56,7 @@ pub struct Builder {
 /// What a second node takes from the first: its schema, Redis prefix, master key
 /// and admin key.
 struct Shared {
+    base: String,
     schema: String,
     db_url: String,
     prefix: String,
@@ -64,6 +69,19 @@ impl Builder {
     /// Uses a Redis database of its own (for tests that FLUSHDB).
     pub fn redis_db(mut self, db: u8) -> Self {
         self.redis_db = db;
+        self
+    }
+
+    /// Uses this Postgres (e.g. a private instance a fault test stops) instead of
+    /// `TEST_DATABASE_URL`.
+    pub fn database(mut self, base: &str) -> Self {
+        self.database_base = Some(base.to_owned());
+        self
+    }
+
+    /// Uses this Redis (`redis://host:port`) instead of `TEST_REDIS_URL`.
+    pub fn redis(mut self, base: &str) -> Self {
+        self.redis_base = Some(base.to_owned());
         self
     }
 
@@ -83,6 +101,7 @@ impl Builder {
     /// master key and admin key (the first node owns the clean-up).
     pub fn node_of(mut self, first: &TestApp) -> Self {
         self.shared = Some(Shared {
+            base: first.db_base.clone(),
             schema: first.schema.clone(),
             db_url: first.db_url.clone(),
             prefix: first.prefix.clone(),
@@ -100,7 +119,7 @@ impl Builder {
             Some(s) => s,
             None => {
                 let schema = format!("t_{}", tessera_core::ids::random_id());
-                let base = database_url();
+                let base = self.database_base.clone().unwrap_or_else(database_url);
                 let mut admin = PgConnection::establish(&base).expect("connect to test Postgres");
                 diesel::sql_query(format!("CREATE SCHEMA {schema}"))
                     .execute(&mut admin)
@@ -109,14 +128,20 @@ impl Builder {
                 Shared {
                     db_url: format!("{base}{sep}options=-c%20search_path%3D{schema}"),
                     prefix: format!("{schema}:"),
-                    redis_url: format!("{}/{}", redis_base(), self.redis_db),
+                    redis_url: format!(
+                        "{}/{}",
+                        self.redis_base.clone().unwrap_or_else(redis_base),
+                        self.redis_db
+                    ),
                     master_key: MasterKey::generate_base64().into(),
                     admin_key: String::new(),
                     schema,
+                    base,
                 }
             }
         };
         let Shared {
+            base,
             schema,
             db_url,
             prefix,
@@ -150,6 +175,7 @@ impl Builder {
             admin_key,
             schema,
             prefix,
+            db_base: base,
             db_url,
             redis_url,
             settings,
@@ -170,6 +196,8 @@ pub struct TestApp {
     pub admin_key: String,
     pub schema: String,
     pub prefix: String,
+    /// The Postgres database URL without the schema option.
+    pub db_base: String,
     pub db_url: String,
     pub redis_url: String,
     pub settings: Settings,
@@ -190,6 +218,8 @@ impl TestApp {
         settings.keys.rotation_check_secs = 1;
         Builder {
             redis_db: 0,
+            database_base: None,
+            redis_base: None,
             settings,
             shared: None,
         }
@@ -454,7 +484,7 @@ impl Drop for TestApp {
         if !self.owner {
             return;
         }
-        if let Ok(mut c) = PgConnection::establish(&database_url()) {
+        if let Ok(mut c) = PgConnection::establish(&self.db_base) {
             let _ = diesel::sql_query(format!("DROP SCHEMA IF EXISTS {} CASCADE", self.schema))
                 .execute(&mut c);
         }

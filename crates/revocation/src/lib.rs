@@ -8,7 +8,11 @@ mod keys;
 pub mod notify;
 pub mod rate;
 
-use redis::{AsyncCommands, SetExpiry, SetOptions, aio::ConnectionManager};
+use redis::{
+    AsyncCommands, SetExpiry, SetOptions,
+    aio::{ConnectionManager, ConnectionManagerConfig},
+};
+use std::time::Duration;
 use tessera_core::{Error, Result, settings::MAX_LEEWAY, time::now};
 
 pub use keys::Kind;
@@ -68,10 +72,17 @@ pub(crate) fn unavailable(e: redis::RedisError) -> Error {
 }
 
 impl RevocationStore {
-    /// Connects to `url`; keys are prefixed with `prefix`.
+    /// Prepares a connection to `url` (keys prefixed with `prefix`) without waiting
+    /// for Redis: while it is unreachable every call fails fast with 503, and the
+    /// manager reconnects by itself when it is back. Only a malformed URL fails here.
     pub async fn connect(url: &str, prefix: &str) -> Result<Self> {
         let client = redis::Client::open(url).map_err(unavailable)?;
-        let conn = ConnectionManager::new(client).await.map_err(unavailable)?;
+        let config = ConnectionManagerConfig::new()
+            .set_number_of_retries(1)
+            .set_max_delay(Duration::from_millis(200))
+            .set_connection_timeout(Some(Duration::from_secs(1)))
+            .set_response_timeout(Some(Duration::from_secs(2)));
+        let conn = ConnectionManager::new_lazy_with_config(client, config).map_err(unavailable)?;
         Ok(Self {
             conn,
             keys: keys::Keys::new(prefix),

@@ -3,6 +3,7 @@
 //! `TESSERA__PUBLIC_URL`, `TESSERA__HTTP__BIND`, `TESSERA__HTTP__WORKERS`,
 //! `TESSERA__DATABASE__URL`, `TESSERA__DATABASE__POOL_SIZE`,
 //! `TESSERA__DATABASE__MIGRATE_ON_START`, `TESSERA__DATABASE__PRUNE_INTERVAL_SECS`,
+//! `TESSERA__DATABASE__CHECKOUT_TIMEOUT_MS`,
 //! `TESSERA__REDIS__URL`,
 //! `TESSERA__REDIS__PREFIX`, `TESSERA__KEYS__MASTER_KEY`,
 //! `TESSERA__KEYS__ROTATION_CHECK_SECS`,
@@ -71,6 +72,11 @@ pub struct Database {
     /// Apply pending migrations when `serve` starts.
     #[serde(default = "yes")]
     pub migrate_on_start: bool,
+    /// Longest wait for a pooled connection, ms. Each DB thread holds at most one
+    /// connection, so waiting only happens while Postgres is unreachable: keep it short
+    /// so that requests get their 503 quickly.
+    #[serde(default = "default_checkout_ms")]
+    pub checkout_timeout_ms: u64,
     /// Seconds between deletions of expired sessions, tokens and revocations by
     /// `serve`; 0 turns them off (then run `tessera flush-expired`).
     #[serde(default = "default_prune")]
@@ -171,7 +177,11 @@ fn default_database() -> Database {
         pool_size: default_pool(),
         migrate_on_start: true,
         prune_interval_secs: default_prune(),
+        checkout_timeout_ms: default_checkout_ms(),
     }
+}
+fn default_checkout_ms() -> u64 {
+    1_000
 }
 fn default_prune() -> u64 {
     3600
@@ -390,6 +400,10 @@ impl Settings {
                 "database.prune_interval_secs = {}",
                 self.database.prune_interval_secs
             ),
+            format!(
+                "database.checkout_timeout_ms = {}",
+                self.database.checkout_timeout_ms
+            ),
             "redis.url = <set>".to_owned(),
             format!("redis.prefix = {:?}", self.redis.prefix),
             format!(
@@ -468,6 +482,11 @@ impl Settings {
     /// The per-message actor timeout.
     pub fn send_timeout(&self) -> Duration {
         Duration::from_millis(self.timeouts.send_ms.max(1))
+    }
+
+    /// The longest wait for a pooled Postgres connection.
+    pub fn checkout_timeout(&self) -> Duration {
+        Duration::from_millis(self.database.checkout_timeout_ms.max(1))
     }
 
     /// The password hash/verify timeout.

@@ -1,9 +1,6 @@
 //! Start-up: logging, pool, migrations, Redis, actors, and the HTTP server.
 use actix_web::{HttpServer, dev::Server};
-use std::{
-    net::{SocketAddr, TcpListener},
-    time::Duration,
-};
+use std::net::{SocketAddr, TcpListener};
 use tessera_actors::{Hub, HubConfig};
 use tessera_revocation::RevocationStore;
 use tessera_store::pool::{conn, connect};
@@ -41,7 +38,11 @@ fn cores() -> usize {
 pub async fn start(settings: &Settings, listener: Option<TcpListener>) -> CommandResult<Running> {
     let url = settings.database_url()?.to_owned();
     let master = settings.master_key()?;
-    let pool = connect(&url, settings.database.pool_size, Duration::from_secs(5));
+    let pool = connect(
+        &url,
+        settings.database.pool_size,
+        settings.checkout_timeout(),
+    );
     if settings.database.migrate_on_start {
         let n = tessera_store::migrate(&mut *conn(&pool).map_err(|e| e.log_cause())?)
             .map_err(|e| e.log_cause())?;
@@ -51,7 +52,11 @@ pub async fn start(settings: &Settings, listener: Option<TcpListener>) -> Comman
     }
     let revocations = RevocationStore::connect(settings.redis.url.expose(), &settings.redis.prefix)
         .await
-        .map_err(|e| format!("redis.url: cannot connect ({})", e.log_cause()))?;
+        .map_err(|e| format!("redis.url: {}", e.log_cause()))?;
+    if let Err(e) = revocations.ping().await {
+        // Not fatal: routes that need Redis answer 503 and /readyz fails until it is back.
+        tracing::warn!(error = %e.log_cause(), "redis is unreachable; serving 503 where it is needed until it answers");
+    }
     let hash_threads = match settings.argon2.max_concurrency {
         0 => cores(),
         n => n,

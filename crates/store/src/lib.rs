@@ -26,9 +26,10 @@ impl<T> DbResultExt<T> for Result<T, diesel::result::Error> {
             D::DatabaseError(DatabaseErrorKind::UniqueViolation, _) => {
                 Error::Conflict("already exists".into())
             }
-            D::DatabaseError(DatabaseErrorKind::ClosedConnection, info) => {
-                Error::Unavailable(format!("database connection closed: {}", info.message()))
-            }
+            D::DatabaseError(
+                DatabaseErrorKind::ClosedConnection | DatabaseErrorKind::UnableToSendCommand,
+                info,
+            ) => Error::Unavailable(format!("database connection closed: {}", info.message())),
             other => Error::Internal(format!("database: {other}")),
         })
     }

@@ -1,0 +1,264 @@
+//! Faults, against private Postgres and Redis servers the tests stop and restart:
+//! whatever needs the lost service answers 503 `service_unavailable` (a token whose
+//! revocation cannot be checked is never accepted), /readyz fails, and everything
+//! recovers by itself when the service is back.
+use serde_json::json;
+use std::time::{Duration, Instant};
+use tessera_tests::{
+    TestApp, eventually, s,
+    services::{PrivatePostgres, PrivateRedis},
+};
+
+const RECOVERY: Duration = Duration::from_secs(10);
+
+#[actix_rt::test]
+async fn redis_down_means_503_never_an_unchecked_token_and_recovery_after() {
+    let mut redis = PrivateRedis::start();
+    let app = TestApp::builder().redis(&redis.url()).start().await;
+    app.tenant("acme", json!({})).await;
+    app.user("acme", "alice", "correct horse", json!({})).await;
+    let pair = app.login("acme", "alice", "correct horse").await;
+    let revoked = app.login("acme", "alice", "correct horse").await;
+    let r = app
+        .post(
+            "/v1/tenants/acme/token/revoke",
+            None,
+            json!({"token": s(&revoked, "refresh")}),
+        )
+        .await;
+    assert_eq!(r.status, 200);
+    let access = s(&pair, "access");
+    assert_eq!(app.verify_status("acme", &access).await, 200);
+
+    redis.stop();
+    let started = Instant::now();
+    let checks = [
+        (
+            "POST",
+            "/v1/tenants/acme/token/verify",
+            json!({"token": access}),
+        ),
+        (
+            "POST",
+            "/v1/tenants/acme/token/verify",
+            json!({"token": s(&revoked, "access")}),
+        ),
+        (
+            "POST",
+            "/v1/tenants/acme/token/refresh",
+            json!({"refresh": s(&pair, "refresh")}),
+        ),
+        (
+            "POST",
+            "/v1/tenants/acme/token",
+            json!({"username": "alice", "password": "correct horse"}),
+        ),
+    ];
+    for (method, path, body) in checks {
+        let r = app.call(method, path, None, Some(body)).await;
+        assert_eq!(
+            (r.status.as_u16(), r.code()),
+            (503, "service_unavailable"),
+            "{path}: {}",
+            r.text
+        );
+        assert!(
+            !r.text.contains("redis") && !r.text.contains("127.0.0.1"),
+            "leaks: {}",
+            r.text
+        );
+    }
+    let r = app.get("/v1/tenants/acme/users/me", Some(&access)).await;
+    assert_eq!((r.status.as_u16(), r.code()), (503, "service_unavailable"));
+    assert_eq!(app.get("/readyz", None).await.status, 503);
+    assert_eq!(app.get("/healthz", None).await.status, 200);
+    // Offline verification material needs no Redis.
+    assert_eq!(
+        app.get("/v1/tenants/acme/.well-known/jwks.json", None)
+            .await
+            .status,
+        200
+    );
+    assert!(
+        started.elapsed() < Duration::from_secs(10),
+        "503s were slow: {:?}",
+        started.elapsed()
+    );
+
+    // Redis comes back empty: it is refilled from Postgres, so the revoked session
+    // stays revoked, and the rest works again.
+    redis.resume();
+    let took = eventually("ready again", RECOVERY, || async {
+        app.get("/readyz", None).await.status == 200
+    })
+    .await;
+    eprintln!("redis recovery seen after {took:?}");
+    assert_eq!(app.verify_status("acme", &access).await, 200);
+    assert_eq!(app.verify_status("acme", &s(&revoked, "access")).await, 401);
+    assert_eq!(
+        app.refresh_status("acme", &s(&revoked, "refresh")).await,
+        401
+    );
+    assert_eq!(app.refresh_status("acme", &s(&pair, "refresh")).await, 200);
+    app.login("acme", "alice", "correct horse").await;
+}
+
+#[actix_rt::test]
+async fn postgres_down_means_503_and_recovery_after() {
+    let mut pg = PrivatePostgres::start();
+    let app = TestApp::builder().database(&pg.url()).start().await;
+    app.tenant("acme", json!({})).await;
+    app.user("acme", "alice", "correct horse", json!({})).await;
+    let pair = app.login("acme", "alice", "correct horse").await;
+    let access = s(&pair, "access");
+
+    pg.stop();
+    let started = Instant::now();
+    let r = app
+        .post(
+            "/v1/tenants/acme/token",
+            None,
+            json!({"username": "alice", "password": "correct horse"}),
+        )
+        .await;
+    assert_eq!(
+        (r.status.as_u16(), r.code()),
+        (503, "service_unavailable"),
+        "{}",
+        r.text
+    );
+    assert!(
+        !r.text.contains("5432") && !r.text.contains("connection"),
+        "leaks: {}",
+        r.text
+    );
+    let r = app
+        .post(
+            "/v1/tenants/acme/token/refresh",
+            None,
+            json!({"refresh": s(&pair, "refresh")}),
+        )
+        .await;
+    assert_eq!(
+        (r.status.as_u16(), r.code()),
+        (503, "service_unavailable"),
+        "{}",
+        r.text
+    );
+    let r = app.get("/v1/tenants/acme/users/me", Some(&access)).await;
+    assert_eq!(
+        (r.status.as_u16(), r.code()),
+        (503, "service_unavailable"),
+        "{}",
+        r.text
+    );
+    let r = app.admin("GET", "/tenants", None).await;
+    assert_eq!(
+        (r.status.as_u16(), r.code()),
+        (503, "service_unavailable"),
+        "{}",
+        r.text
+    );
+    assert_eq!(app.get("/readyz", None).await.status, 503);
+    assert_eq!(app.get("/healthz", None).await.status, 200);
+    eprintln!(
+        "five requests against a stopped Postgres took {:?}",
+        started.elapsed()
+    );
+
+    pg.resume();
+    let took = eventually("ready again", RECOVERY, || async {
+        app.get("/readyz", None).await.status == 200
+    })
+    .await;
+    eprintln!("postgres recovery seen after {took:?}");
+    assert_eq!(app.me_status("acme", &access).await, 200);
+    assert_eq!(app.refresh_status("acme", &s(&pair, "refresh")).await, 200);
+    app.login("acme", "alice", "correct horse").await;
+}
+
+#[actix_rt::test]
+async fn sigterm_drains_in_flight_requests_then_exits_cleanly() {
+    let app = TestApp::start().await;
+    app.tenant("acme", json!({"allow_signup": true})).await;
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let url = format!("http://127.0.0.1:{port}");
+    // Costly hashing, so that a sign-up is still in flight when the signal comes.
+    let mut env = app.env();
+    env.retain(|(k, _)| !k.starts_with("TESSERA__ARGON2"));
+    env.extend([
+        ("TESSERA__HTTP__BIND", format!("127.0.0.1:{port}")),
+        ("TESSERA__PUBLIC_URL", url.clone()),
+        ("TESSERA__ARGON2__MEMORY_KIB", "131072".into()),
+        ("TESSERA__ARGON2__ITERATIONS", "6".into()),
+    ]);
+    let mut child = std::process::Command::new(crate::TESSERA)
+        .arg("serve")
+        .envs(env.iter().map(|(k, v)| (k, v)))
+        .current_dir(std::env::temp_dir())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let client = awc::Client::builder()
+        .timeout(Duration::from_secs(30))
+        .finish();
+    eventually("the process serves", Duration::from_secs(20), || async {
+        client
+            .get(format!("{url}/healthz"))
+            .send()
+            .await
+            .is_ok_and(|r| r.status() == 200)
+    })
+    .await;
+
+    let signup = client
+        .post(format!("{url}/v1/tenants/acme/users"))
+        .send_json(&json!({"username": "late", "password": "correct horse"}));
+    let signal = async {
+        actix_rt::time::sleep(Duration::from_millis(300)).await;
+        let sent = Instant::now();
+        let ok = std::process::Command::new("kill")
+            .args(["-TERM", &child.id().to_string()])
+            .status()
+            .unwrap()
+            .success();
+        assert!(ok);
+        sent
+    };
+    let (res, sent) = futures_util::future::join(signup, signal).await;
+    let res = res.expect("the in-flight request is answered");
+    assert_eq!(res.status(), 201, "the in-flight sign-up completes");
+    eprintln!(
+        "in-flight request answered {:?} after SIGTERM",
+        sent.elapsed()
+    );
+
+    let status = {
+        let start = Instant::now();
+        loop {
+            if let Some(s) = child.try_wait().unwrap() {
+                break s;
+            }
+            assert!(
+                start.elapsed() < Duration::from_secs(35),
+                "did not exit after SIGTERM"
+            );
+            actix_rt::time::sleep(Duration::from_millis(50)).await;
+        }
+    };
+    eprintln!("process exited {:?} after SIGTERM", sent.elapsed());
+    assert!(status.success(), "exit status {status:?}");
+    assert!(
+        std::net::TcpStream::connect(("127.0.0.1", port)).is_err(),
+        "still listening"
+    );
+    // The drained sign-up was stored.
+    assert_eq!(
+        app.count("SELECT count(*) AS n FROM users WHERE username = 'late'"),
+        1
+    );
+}

@@ -1,0 +1,206 @@
+//! Private Postgres and Redis servers that fault tests start, stop and restart on
+//! ports of their own — never the shared ones other tests use.
+use std::{
+    net::{TcpListener, TcpStream},
+    os::unix::fs::MetadataExt,
+    path::PathBuf,
+    process::{Child, Command, Stdio},
+    time::{Duration, Instant},
+};
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+fn wait_port(port: u16, open: bool) {
+    let start = Instant::now();
+    while TcpStream::connect(("127.0.0.1", port)).is_ok() != open {
+        assert!(
+            start.elapsed() < Duration::from_secs(20),
+            "port {port} never became {}",
+            if open { "open" } else { "closed" }
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+fn run(cmd: &mut Command) {
+    let out = cmd.output().unwrap();
+    assert!(
+        out.status.success(),
+        "{cmd:?}: {}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// A `redis-server` of the test's own, keeping nothing on disk.
+pub struct PrivateRedis {
+    port: u16,
+    child: Option<Child>,
+}
+
+impl PrivateRedis {
+    /// Starts one on a free port.
+    pub fn start() -> Self {
+        let mut r = Self {
+            port: free_port(),
+            child: None,
+        };
+        r.resume();
+        r
+    }
+
+    /// `redis://127.0.0.1:PORT`
+    pub fn url(&self) -> String {
+        format!("redis://127.0.0.1:{}", self.port)
+    }
+
+    /// Kills it (its contents are lost, as in a crash).
+    pub fn stop(&mut self) {
+        if let Some(mut c) = self.child.take() {
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+        wait_port(self.port, false);
+    }
+
+    /// Starts it again, empty, on the same port.
+    pub fn resume(&mut self) {
+        let port = self.port.to_string();
+        let child = Command::new("redis-server")
+            .args([
+                "--port",
+                &port,
+                "--bind",
+                "127.0.0.1",
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+            ])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("redis-server runs");
+        self.child = Some(child);
+        wait_port(self.port, true);
+    }
+}
+
+impl Drop for PrivateRedis {
+    fn drop(&mut self) {
+        if let Some(mut c) = self.child.take() {
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+    }
+}
+
+/// A PostgreSQL cluster of the test's own in a temporary folder (run as the
+/// `postgres` user when the tests run as root, since Postgres refuses root).
+pub struct PrivatePostgres {
+    port: u16,
+    dir: PathBuf,
+}
+
+fn pg_bin(name: &str) -> PathBuf {
+    let mut versions: Vec<PathBuf> = std::fs::read_dir("/usr/lib/postgresql")
+        .expect("PostgreSQL server binaries under /usr/lib/postgresql")
+        .filter_map(|e| e.ok().map(|e| e.path().join("bin").join(name)))
+        .filter(|p| p.exists())
+        .collect();
+    versions.sort();
+    versions
+        .pop()
+        .expect("a PostgreSQL version with its binaries")
+}
+
+fn as_root() -> bool {
+    std::fs::metadata("/proc/self").is_ok_and(|m| m.uid() == 0)
+}
+
+fn pg_command(name: &str) -> Command {
+    if as_root() {
+        let mut c = Command::new("runuser");
+        c.args(["-u", "postgres", "--"]).arg(pg_bin(name));
+        c
+    } else {
+        Command::new(pg_bin(name))
+    }
+}
+
+impl PrivatePostgres {
+    /// Creates and starts one on a free port (superuser `root`, trust auth).
+    pub fn start() -> Self {
+        let dir =
+            std::env::temp_dir().join(format!("tessera-pg-{}", tessera_core::ids::random_id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        if as_root() {
+            run(Command::new("chown").arg("postgres").arg(&dir));
+        }
+        run(pg_command("initdb").arg("-D").arg(dir.join("data")).args([
+            "-A",
+            "trust",
+            "-U",
+            "root",
+            "--no-sync",
+            "-E",
+            "UTF8",
+        ]));
+        let mut pg = Self {
+            port: free_port(),
+            dir,
+        };
+        pg.resume();
+        pg
+    }
+
+    /// The `postgres` database's URL (no TLS, as the other tests).
+    pub fn url(&self) -> String {
+        format!(
+            "postgres://root@127.0.0.1:{}/postgres?sslmode=disable&gssencmode=disable",
+            self.port
+        )
+    }
+
+    /// Stops it at once, as a crash would (`pg_ctl stop -m immediate`).
+    pub fn stop(&mut self) {
+        run(pg_command("pg_ctl")
+            .arg("-D")
+            .arg(self.dir.join("data"))
+            .args(["-m", "immediate", "-w", "stop"]));
+        wait_port(self.port, false);
+    }
+
+    /// Starts it again on the same port.
+    pub fn resume(&mut self) {
+        let opts = format!(
+            "-p {} -k {} -c listen_addresses=127.0.0.1 -c fsync=off",
+            self.port,
+            self.dir.display()
+        );
+        run(pg_command("pg_ctl")
+            .arg("-D")
+            .arg(self.dir.join("data"))
+            .args(["-o", &opts, "-l"])
+            .arg(self.dir.join("log"))
+            .args(["-w", "start"]));
+        wait_port(self.port, true);
+    }
+}
+
+impl Drop for PrivatePostgres {
+    fn drop(&mut self) {
+        let _ = pg_command("pg_ctl")
+            .arg("-D")
+            .arg(self.dir.join("data"))
+            .args(["-m", "immediate", "-w", "stop"])
+            .output();
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
