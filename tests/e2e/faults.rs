@@ -181,40 +181,19 @@ async fn postgres_down_means_503_and_recovery_after() {
 async fn sigterm_drains_in_flight_requests_then_exits_cleanly() {
     let app = TestApp::start().await;
     app.tenant("acme", json!({"allow_signup": true})).await;
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let url = format!("http://127.0.0.1:{port}");
     // Costly hashing, so that a sign-up is still in flight when the signal comes.
-    let mut env = app.env();
-    env.retain(|(k, _)| !k.starts_with("TESSERA__ARGON2"));
-    env.extend([
-        ("TESSERA__HTTP__BIND", format!("127.0.0.1:{port}")),
-        ("TESSERA__PUBLIC_URL", url.clone()),
-        ("TESSERA__ARGON2__MEMORY_KIB", "131072".into()),
-        ("TESSERA__ARGON2__ITERATIONS", "6".into()),
-    ]);
-    let mut child = std::process::Command::new(crate::TESSERA)
-        .arg("serve")
-        .envs(env.iter().map(|(k, v)| (k, v)))
-        .current_dir(std::env::temp_dir())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
+    let (mut child, url) = crate::spawn_server(
+        &app,
+        &[
+            ("TESSERA__ARGON2__MEMORY_KIB", "131072"),
+            ("TESSERA__ARGON2__ITERATIONS", "6"),
+        ],
+    )
+    .await;
+    let port: u16 = url.rsplit(':').next().unwrap().parse().unwrap();
     let client = awc::Client::builder()
         .timeout(Duration::from_secs(30))
         .finish();
-    eventually("the process serves", Duration::from_secs(20), || async {
-        client
-            .get(format!("{url}/healthz"))
-            .send()
-            .await
-            .is_ok_and(|r| r.status() == 200)
-    })
-    .await;
-
     let signup = client
         .post(format!("{url}/v1/tenants/acme/users"))
         .send_json(&json!({"username": "late", "password": "correct horse"}));

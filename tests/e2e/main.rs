@@ -15,6 +15,7 @@ mod keys;
 mod maintenance;
 mod migrations;
 mod nodes;
+mod observability;
 mod openapi;
 mod revocation;
 mod secrets;
@@ -43,4 +44,47 @@ pub fn tessera(args: &[&str], env: &[(&str, String)]) -> (bool, String, String) 
         String::from_utf8_lossy(&out.stdout).into_owned(),
         String::from_utf8_lossy(&out.stderr).into_owned(),
     )
+}
+
+/// Starts `tessera serve` as a process of its own on a free port, configured like
+/// `app` (same schema, Redis prefix and master key) with `extra` settings on top;
+/// returns it with its base URL once it answers /healthz. Its stderr is piped.
+pub async fn spawn_server(
+    app: &tessera_tests::TestApp,
+    extra: &[(&'static str, &str)],
+) -> (std::process::Child, String) {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let url = format!("http://127.0.0.1:{port}");
+    let mut env = app.env();
+    env.retain(|(k, _)| !extra.iter().any(|(e, _)| e == k));
+    env.extend(extra.iter().map(|(k, v)| (*k, (*v).to_owned())));
+    env.extend([
+        ("TESSERA__HTTP__BIND", format!("127.0.0.1:{port}")),
+        ("TESSERA__PUBLIC_URL", url.clone()),
+    ]);
+    let child = std::process::Command::new(TESSERA)
+        .arg("serve")
+        .envs(env.iter().map(|(k, v)| (k, v)))
+        .current_dir(std::env::temp_dir())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let client = awc::Client::default();
+    tessera_tests::eventually(
+        "the process serves",
+        std::time::Duration::from_secs(20),
+        || async {
+            client
+                .get(format!("{url}/healthz"))
+                .send()
+                .await
+                .is_ok_and(|r| r.status() == 200)
+        },
+    )
+    .await;
+    (child, url)
 }

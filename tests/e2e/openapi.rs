@@ -98,7 +98,7 @@ fn resolve<'a>(spec: &'a Value, schema: &'a Value) -> &'a Value {
 /// its schema, or (for a list page) on the schema of its items.
 fn has_example(spec: &Value, content: &Value) -> bool {
     let schema = resolve(spec, &content["schema"]);
-    content["example"].is_object()
+    !content["example"].is_null()
         || content["examples"].is_object()
         || !schema["example"].is_null()
         || resolve(spec, &schema["properties"]["items"]["items"])["example"].is_object()

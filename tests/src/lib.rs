@@ -85,6 +85,12 @@ impl Builder {
         self
     }
 
+    /// Changes any setting before start.
+    pub fn configure(mut self, f: impl FnOnce(&mut Settings)) -> Self {
+        f(&mut self.settings);
+        self
+    }
+
     /// Sizes the Postgres pool (and the DB-bound actors' threads).
     pub fn pool_size(mut self, n: u32) -> Self {
         self.settings.database.pool_size = n;

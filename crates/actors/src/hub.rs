@@ -11,6 +11,7 @@ use tessera_store::DbPool;
 
 use crate::{
     actors::{AdminActor, BlacklistActor, HashPriority, PasswordHasher, TokenActor, UserActor},
+    metrics::Metrics,
     tenant::TenantCache,
 };
 
@@ -56,6 +57,7 @@ pub struct Hub {
     pub(crate) public_url: Arc<str>,
     pub(crate) timeout: Duration,
     pub(crate) hash_timeout: Duration,
+    pub(crate) metrics: Arc<Metrics>,
 }
 
 impl Hub {
@@ -107,6 +109,7 @@ impl Hub {
             public_url: cfg.public_url.into(),
             timeout: cfg.send_timeout,
             hash_timeout: cfg.hash_timeout,
+            metrics: Arc::default(),
         };
         if let Some(every) = cfg.prune_every {
             let h = hub.clone();
@@ -148,8 +151,9 @@ impl Hub {
     }
 
     /// Sends `msg` to `addr` and waits at most `timeout`: a full mailbox, a dead
-    /// actor or a timeout are all 503.
+    /// actor or a timeout are all 503 (a timeout is also counted in the metrics).
     pub(crate) async fn send_within<A, M>(
+        &self,
         addr: &Addr<A>,
         msg: M,
         timeout: Duration,
@@ -161,7 +165,14 @@ impl Hub {
         M::Result: Send,
     {
         addr.send(msg).timeout(timeout).await.map_err(|e| match e {
-            MailboxError::Timeout => Error::Unavailable("actor reply timed out".into()),
+            MailboxError::Timeout => {
+                let actor = std::any::type_name::<A>()
+                    .rsplit("::")
+                    .next()
+                    .unwrap_or("actor");
+                self.metrics.timed_out(actor);
+                Error::Unavailable("actor reply timed out".into())
+            }
             MailboxError::Closed => Error::Unavailable("actor mailbox closed".into()),
         })
     }
@@ -174,7 +185,12 @@ impl Hub {
         M: Message + Send + 'static,
         M::Result: Send,
     {
-        Self::send_within(addr, msg, self.timeout).await
+        self.send_within(addr, msg, self.timeout).await
+    }
+
+    /// This node's metrics.
+    pub fn metrics(&self) -> &Metrics {
+        &self.metrics
     }
 
     /// The public base URL.

@@ -17,6 +17,7 @@ pub mod api_keys;
 pub mod flows;
 mod hub;
 pub mod keys;
+pub mod metrics;
 pub mod tenant;
 pub mod views;
 

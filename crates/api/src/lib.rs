@@ -6,6 +6,7 @@
 pub mod cookies;
 pub mod error;
 pub mod extract;
+pub mod observe;
 pub mod openapi;
 pub mod routes;
 
@@ -44,6 +45,7 @@ pub fn app(
         .service(web::redirect("/docs", "/docs/"))
         .service(SwaggerUi::new("/docs/{_:.*}").url("/openapi.json", spec))
         .default_service(web::to(not_found))
+        .wrap(actix_web::middleware::from_fn(observe::observe))
 }
 
 async fn not_found() -> HttpResponse {

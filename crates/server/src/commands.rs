@@ -99,11 +99,11 @@ pub async fn check_config(settings: &Settings, connect: bool) -> CommandResult<S
             &settings.redis.prefix,
         )
         .await
-        .map_err(|e| format!("redis.url: cannot connect ({})", e.log_cause()))?;
+        .map_err(|e| format!("redis.url: {}", e.log_cause()))?;
         store
             .ping()
             .await
-            .map_err(|e| format!("redis.url: no answer ({})", e.log_cause()))?;
+            .map_err(|e| format!("redis.url: cannot connect ({})", e.log_cause()))?;
         out.push_str("redis: reachable\n");
     }
     Ok(out)

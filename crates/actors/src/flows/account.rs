@@ -81,7 +81,8 @@ impl Hub {
             check_email(e)?;
         }
         check_new_password("password", new.password.expose(), min_len.max(1) as usize)?;
-        let hash = Self::send_within(&self.hasher, HashPassword(new.password), self.hash_timeout)
+        let hash = self
+            .send_within(&self.hasher, HashPassword(new.password), self.hash_timeout)
             .await??;
         let mut row = User::new(tenant_id, &new.username, new.email, hash, &new.roles);
         row.is_active = new.is_active;
@@ -132,13 +133,18 @@ impl Hub {
             hash: Some(user.password_hash.clone()),
             password: old,
         };
-        if !Self::send_within(&self.hasher, verify, self.hash_timeout).await? {
+        if !self
+            .send_within(&self.hasher, verify, self.hash_timeout)
+            .await?
+        {
             return Err(Error::field(
                 "old_password",
                 "Your old password was entered incorrectly.",
             ));
         }
-        let hash = Self::send_within(&self.hasher, HashPassword(new), self.hash_timeout).await??;
+        let hash = self
+            .send_within(&self.hasher, HashPassword(new), self.hash_timeout)
+            .await??;
         let set = SetPassword {
             tenant_id: ctx.id.clone(),
             user_id: user.id.clone(),

@@ -20,7 +20,7 @@ use utoipa::{IntoParams, ToSchema};
 
 use crate::{
     Hub,
-    actors::{HashPassword, Revoke},
+    actors::HashPassword,
     flows::{
         AdminKey,
         account::NewUser,
@@ -192,7 +192,10 @@ impl Hub {
             Some(p) => {
                 let min = row.password_min_length.max(1) as usize;
                 check_new_password("password", p.expose(), min)?;
-                Some(Hub::send_within(&self.hasher, HashPassword(p), self.hash_timeout).await??)
+                Some(
+                    self.send_within(&self.hasher, HashPassword(p), self.hash_timeout)
+                        .await??,
+                )
             }
             None => None,
         };
@@ -246,7 +249,7 @@ impl Hub {
             .await?;
         if let Some((at, sessions)) = cutoff {
             let entries = cutoff_entries(&tenant_id, &updated.id, at, at + life, sessions);
-            self.send(&self.blacklist, Revoke(entries)).await??;
+            self.revoke_entries(slug, entries).await?;
         }
         Ok(UserView::from(&updated))
     }
@@ -313,7 +316,7 @@ impl Hub {
             .await?;
         let n = sessions.len();
         let entries = cutoff_entries(&tenant_id, user_id, at, at + life, sessions);
-        self.send(&self.blacklist, Revoke(entries)).await??;
+        self.revoke_entries(slug, entries).await?;
         Ok(n)
     }
 }

@@ -15,9 +15,10 @@ use crate::{
     Hub,
     actors::{
         CheckRevoked, ClientInfo, ExchangeRefresh, FindUserByName, IssuePair, IssuedTokens,
-        LiveRevocations, LoginAttempt, Refill, RefreshReply, Revoke, RevokeSessionRecord,
-        RevokeUserRecord, VerifyPassword, VerifyToken,
+        LiveRevocations, LoginAttempt, Refill, RefreshReply, RevokeSessionRecord, RevokeUserRecord,
+        VerifyPassword, VerifyToken,
     },
+    metrics::LoginOutcome,
     tenant::TenantCtx,
     views::{TokenPair, Verified},
 };
@@ -55,6 +56,7 @@ impl Hub {
             limit: ctx.settings.login_rate_limit.into(),
         };
         if let Some(retry_after) = self.send(&self.blacklist, attempt).await?? {
+            self.metrics.login(&ctx.slug, LoginOutcome::RateLimited);
             return Err(Error::RateLimited {
                 retry_after: retry_after.max(1) as u64,
             });
@@ -78,11 +80,17 @@ impl Hub {
             hash: user.as_ref().map(|u| u.password_hash.clone()),
             password,
         };
-        let ok = Self::send_within(&self.hasher, verify, self.hash_timeout).await?;
+        let ok = self
+            .send_within(&self.hasher, verify, self.hash_timeout)
+            .await?;
         let user = match user {
             Some(u) if ok && u.is_active => u,
-            _ => return Err(Error::InvalidCredentials),
+            _ => {
+                self.metrics.login(&ctx.slug, LoginOutcome::Failed);
+                return Err(Error::InvalidCredentials);
+            }
         };
+        self.metrics.login(&ctx.slug, LoginOutcome::Succeeded);
         let issue = IssuePair {
             ctx,
             user_id: user.id.clone(),
@@ -135,6 +143,7 @@ impl Hub {
             RefreshReply::Rejected => Err(Error::TokenNotValid("Token is invalid or expired")),
             RefreshReply::Reused { sid } => {
                 tracing::warn!(tenant = %ctx.slug, %sid, "refresh token reuse detected: session revoked");
+                self.metrics.reuse(&ctx.slug);
                 self.revoke_session(&ctx, &sid, now() + ctx.longest_token_life())
                     .await?;
                 Err(Error::TokenNotValid("Token has already been used"))
@@ -214,7 +223,7 @@ impl Hub {
             .await??
             .unwrap_or(fallback_until);
         let entry = session_entry(&ctx.id, sid, now(), until);
-        self.send(&self.blacklist, Revoke(vec![entry])).await?
+        self.revoke_entries(&ctx.slug, vec![entry]).await
     }
 
     /// Cuts off every token of a user issued before now, and revokes their sessions.
@@ -229,7 +238,7 @@ impl Hub {
         };
         let sessions = self.send(&self.tokens, record).await??;
         let entries = cutoff_entries(&ctx.id, user_id, at, lasts_until, sessions);
-        self.send(&self.blacklist, Revoke(entries)).await?
+        self.revoke_entries(&ctx.slug, entries).await
     }
 
     /// Verifies a token (TokenActor) and checks revocation (BlacklistActor, one

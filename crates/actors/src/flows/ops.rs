@@ -1,9 +1,11 @@
-//! Operational flows: readiness.
-use tessera_core::Result;
+//! Operational flows: readiness, metrics, and writing revocations (counted).
+use tessera_core::{Result, time::now};
+use tessera_revocation::Entry;
+use tessera_store::models::signing_key;
 
 use crate::{
     Hub,
-    actors::{Ping, PingDb},
+    actors::{Ping, PingDb, Revoke},
 };
 
 impl Hub {
@@ -11,5 +13,35 @@ impl Hub {
     pub async fn ready(&self) -> Result<()> {
         self.send(&self.admin, PingDb).await??;
         self.send(&self.blacklist, Ping).await?
+    }
+
+    /// The metrics text, with signing-key ages read now (left out, not failed, when
+    /// Postgres cannot answer: a scrape must not fail because of what it observes).
+    pub async fn render_metrics(&self) -> String {
+        match self
+            .admin_job(|c, _| signing_key::active_everywhere(c))
+            .await
+        {
+            Ok(keys) => {
+                let t = now();
+                let ages: Vec<_> = keys
+                    .into_iter()
+                    .map(|(slug, kid, since)| (slug, kid, (t - since).max(0)))
+                    .collect();
+                self.metrics.set_key_ages(&ages);
+            }
+            Err(e) => {
+                tracing::warn!(error = %e.log_cause(), "metrics: signing-key ages unavailable")
+            }
+        }
+        self.metrics.render()
+    }
+
+    /// Writes revocations of the tenant `slug` to Redis, counting them.
+    pub(crate) async fn revoke_entries(&self, slug: &str, entries: Vec<Entry>) -> Result<()> {
+        for e in &entries {
+            self.metrics.revoked(slug, e.kind);
+        }
+        self.send(&self.blacklist, Revoke(entries)).await?
     }
 }

@@ -3,7 +3,7 @@ use tessera_core::{Error, Result};
 
 use crate::{
     Hub,
-    actors::{ListSessions, Revoke, RevokeOwnSession},
+    actors::{ListSessions, RevokeOwnSession},
     flows::{
         admin::{page, page_size},
         auth::session_entry,
@@ -75,6 +75,6 @@ impl Hub {
             .await??
             .ok_or(Error::NotFound("Session"))?;
         let entry = session_entry(&ctx.id, sid, now(), until);
-        self.send(&self.blacklist, Revoke(vec![entry])).await?
+        self.revoke_entries(&ctx.slug, vec![entry]).await
     }
 }

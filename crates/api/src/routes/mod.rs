@@ -49,5 +49,6 @@ pub fn configure(cfg: &mut ServiceConfig) {
             .service(admin::api_keys::delete_api_key),
     )
     .service(ops::healthz)
-    .service(ops::readyz);
+    .service(ops::readyz)
+    .service(ops::metrics);
 }

@@ -1,4 +1,4 @@
-//! `/healthz` and `/readyz`.
+//! `/healthz`, `/readyz` and `/metrics`.
 use actix_web::{HttpResponse, get, web::Data};
 use tessera_actors::Hub;
 
@@ -23,4 +23,22 @@ pub async fn healthz() -> HttpResponse {
 pub async fn readyz(hub: Data<Hub>) -> ApiResult<HttpResponse> {
     hub.ready().await?;
     Ok(HttpResponse::Ok().json(serde_json::json!({"status": "ready"})))
+}
+
+/// The OpenMetrics content type Prometheus asks for.
+pub const OPENMETRICS: &str = "application/openmetrics-text; version=1.0.0; charset=utf-8";
+
+/// Prometheus metrics of this node (OpenMetrics text): per-route request counts and
+/// latency histograms, logins per tenant and outcome, refresh-token reuse detections,
+/// revocations, the age of each tenant's active signing key, actor send timeouts.
+#[utoipa::path(
+    tag = "operations",
+    responses((status = 200, description = "OpenMetrics text", body = String, content_type = "application/openmetrics-text",
+        example = json!("# HELP tessera_logins Login attempts by tenant and outcome\n# TYPE tessera_logins counter\ntessera_logins_total{tenant=\"acme\",what=\"succeeded\"} 12\n# EOF\n")))
+)]
+#[get("/metrics")]
+pub async fn metrics(hub: Data<Hub>) -> HttpResponse {
+    HttpResponse::Ok()
+        .content_type(OPENMETRICS)
+        .body(hub.render_metrics().await)
 }

@@ -333,3 +333,25 @@ pub fn promote_next(
     catch_up(conn, tenant_id, now, overlap)?;
     Ok(Some(next.kid))
 }
+
+/// Every tenant's active key as (tenant slug, kid, since when it signs): for the
+/// signing-key age metric, across tenants by design.
+pub fn active_everywhere(conn: &mut PgConnection) -> Result<Vec<(String, String, i64)>> {
+    use crate::schema::tenants;
+    let rows: Vec<(String, String, Option<i64>, i64)> = signing_keys::table
+        .inner_join(tenants::table)
+        .filter(signing_keys::status.eq(ACTIVE))
+        .select((
+            tenants::slug,
+            signing_keys::kid,
+            signing_keys::activated_at,
+            signing_keys::created_at,
+        ))
+        .order((tenants::slug.asc(), signing_keys::kid.asc()))
+        .load(conn)
+        .db()?;
+    Ok(rows
+        .into_iter()
+        .map(|(slug, kid, activated, created)| (slug, kid, activated.unwrap_or(created)))
+        .collect())
+}
