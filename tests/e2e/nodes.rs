@@ -1,5 +1,6 @@
-//! Two nodes sharing one Postgres and one Redis: a change made through one is
-//! honoured by the other within a second (tenant cache invalidated over pub/sub).
+//! Three nodes sharing one Postgres and one Redis: a change made through one is
+//! honoured by the others within a second (tenant cache invalidated over pub/sub;
+//! revocations read from the shared Redis).
 use serde_json::json;
 use std::time::Duration;
 use tessera_tests::{TestApp, eventually, s};
@@ -7,14 +8,17 @@ use tessera_tests::{TestApp, eventually, s};
 const WITHIN: Duration = Duration::from_secs(1);
 
 #[actix_rt::test]
-async fn settings_and_key_changes_on_one_node_reach_the_other_within_a_second() {
+async fn changes_through_one_node_reach_the_other_two_within_a_second() {
     let a = TestApp::start().await;
     let b = TestApp::builder().node_of(&a).start().await;
+    let c = TestApp::builder().node_of(&a).start().await;
+    let others = [&b, &c];
     a.tenant("acme", json!({})).await;
     a.user("acme", "alice", "correct horse", json!({})).await;
-    // Node B loads and caches the tenant.
+    // Nodes B and C load and cache the tenant.
     let old = b.login("acme", "alice", "correct horse").await;
     let first = b.jwks_kids("acme").await;
+    assert_eq!(c.jwks_kids("acme").await, first);
     assert_eq!(old["expires_in"], 900);
 
     let r = a
@@ -25,8 +29,13 @@ async fn settings_and_key_changes_on_one_node_reach_the_other_within_a_second() 
         )
         .await;
     assert_eq!(r.status, 200);
-    eventually("B uses the new lifetime", WITHIN, || async {
-        b.login("acme", "alice", "correct horse").await["expires_in"] == 120
+    eventually("B and C use the new lifetime", WITHIN, || async {
+        for n in others {
+            if n.login("acme", "alice", "correct horse").await["expires_in"] != 120 {
+                return false;
+            }
+        }
+        true
     })
     .await;
 
@@ -34,27 +43,44 @@ async fn settings_and_key_changes_on_one_node_reach_the_other_within_a_second() 
         &a.admin("POST", "/tenants/acme/keys", None).await.body,
         "kid",
     );
-    eventually("B publishes the rotated key", WITHIN, || async {
-        b.jwks_kids("acme").await == vec![new_kid.clone(), first[0].clone()]
+    eventually("B and C publish the rotated key", WITHIN, || async {
+        for n in others {
+            if n.jwks_kids("acme").await != vec![new_kid.clone(), first[0].clone()] {
+                return false;
+            }
+        }
+        true
     })
     .await;
-    let signed = b.login("acme", "alice", "correct horse").await;
-    assert_eq!(
-        tessera_tests::decode_parts(&s(&signed, "access")).0["kid"],
-        json!(new_kid)
-    );
+    for n in others {
+        let signed = n.login("acme", "alice", "correct horse").await;
+        assert_eq!(
+            tessera_tests::decode_parts(&s(&signed, "access")).0["kid"],
+            json!(new_kid)
+        );
+    }
 
-    assert_eq!(b.me_status("acme", &s(&old, "access")).await, 200);
+    let r = c
+        .get("/v1/tenants/acme/users/me", Some(&s(&old, "access")))
+        .await;
+    assert_eq!(r.status, 200, "{}", r.text);
     let r = a
         .admin("DELETE", &format!("/tenants/acme/keys/{}", first[0]), None)
         .await;
     assert_eq!(r.status, 204);
-    eventually("B refuses the retired key's tokens", WITHIN, || async {
-        b.verify_status("acme", &s(&old, "access")).await == 401
-    })
+    eventually(
+        "B and C refuse the retired key's tokens",
+        WITHIN,
+        || async {
+            b.verify_status("acme", &s(&old, "access")).await == 401
+                && c.verify_status("acme", &s(&old, "access")).await == 401
+        },
+    )
     .await;
 
-    // Revocation through B is honoured by A at once (shared Redis).
+    // A revocation through B is honoured by A and C at once (shared Redis).
+    let signed = c.login("acme", "alice", "correct horse").await;
+    assert_eq!(a.me_status("acme", &s(&signed, "access")).await, 200);
     let r = b
         .post(
             "/v1/tenants/acme/token/revoke",
@@ -64,14 +90,20 @@ async fn settings_and_key_changes_on_one_node_reach_the_other_within_a_second() 
         .await;
     assert_eq!(r.status, 200);
     assert_eq!(a.me_status("acme", &s(&signed, "access")).await, 401);
+    assert_eq!(c.me_status("acme", &s(&signed, "access")).await, 401);
+    assert_eq!(c.refresh_status("acme", &s(&signed, "refresh")).await, 401);
 
     a.admin("PATCH", "/tenants/acme", Some(json!({"disabled": true})))
         .await;
-    eventually("B hides the disabled tenant", WITHIN, || async {
+    eventually("B and C hide the disabled tenant", WITHIN, || async {
         b.get("/v1/tenants/acme/.well-known/jwks.json", None)
             .await
             .code()
             == "tenant_not_found"
+            && c.get("/v1/tenants/acme/.well-known/jwks.json", None)
+                .await
+                .code()
+                == "tenant_not_found"
     })
     .await;
 }

@@ -55,7 +55,11 @@ async fn metrics_count_routes_logins_reuse_revocations_keys_and_timeouts() {
     let r = app.get("/metrics", None).await;
     assert_eq!(r.status, 200);
     assert!(
-        r.headers.get("content-type").unwrap().to_str().unwrap()
+        r.headers
+            .get("content-type")
+            .unwrap()
+            .to_str()
+            .unwrap()
             .starts_with("application/openmetrics-text"),
         "{:?}",
         r.headers
@@ -194,7 +198,10 @@ async fn every_answer_carries_a_request_id_and_keeps_a_sane_one() {
             None,
         )
         .await;
-    assert_eq!(r.headers.get("x-request-id").unwrap().to_str().unwrap(), "edge-42.a_b");
+    assert_eq!(
+        r.headers.get("x-request-id").unwrap().to_str().unwrap(),
+        "edge-42.a_b"
+    );
     let r = app
         .send(
             "GET",
@@ -203,7 +210,10 @@ async fn every_answer_carries_a_request_id_and_keeps_a_sane_one() {
             None,
         )
         .await;
-    assert_ne!(r.headers.get("x-request-id").unwrap().to_str().unwrap(), "a b <c>");
+    assert_ne!(
+        r.headers.get("x-request-id").unwrap().to_str().unwrap(),
+        "a b <c>"
+    );
     assert_eq!(r.headers.get("x-request-id").unwrap().len(), 32);
 }
 

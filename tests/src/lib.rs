@@ -56,6 +56,8 @@ pub struct Builder {
 /// What a second node takes from the first: its schema, Redis prefix, master key
 /// and admin key.
 struct Shared {
+    /// Every node of one deployment has the same public URL (it names the issuer).
+    public_url: Option<String>,
     base: String,
     schema: String,
     db_url: String,
@@ -107,6 +109,7 @@ impl Builder {
     /// master key and admin key (the first node owns the clean-up).
     pub fn node_of(mut self, first: &TestApp) -> Self {
         self.shared = Some(Shared {
+            public_url: Some(first.settings.public_url.clone()),
             base: first.db_base.clone(),
             schema: first.schema.clone(),
             db_url: first.db_url.clone(),
@@ -143,10 +146,12 @@ impl Builder {
                     admin_key: String::new(),
                     schema,
                     base,
+                    public_url: None,
                 }
             }
         };
         let Shared {
+            public_url,
             base,
             schema,
             db_url,
@@ -163,7 +168,7 @@ impl Builder {
         settings.keys.master_key = Some(master_key);
         let listener = TcpListener::bind("127.0.0.1:0").unwrap();
         let port = listener.local_addr().unwrap().port();
-        settings.public_url = format!("http://127.0.0.1:{port}");
+        settings.public_url = public_url.unwrap_or_else(|| format!("http://127.0.0.1:{port}"));
         let running = startup::start(&settings, Some(listener))
             .await
             .expect("server starts");
