@@ -42,6 +42,21 @@ async fn check_config_checks_offline_and_online_and_hides_secrets() {
         "{out}"
     );
 
+    // A list from the environment, comma-separated.
+    let proxies = with(
+        &env,
+        "TESSERA__HTTP__TRUSTED_PROXIES",
+        "10.0.0.0/8,127.0.0.1",
+    );
+    let (ok, out, err) = tessera(&["check-config"], &proxies);
+    assert!(
+        ok && out.contains(r#"http.trusted_proxies = ["10.0.0.0/8", "127.0.0.1"]"#),
+        "{out}{err}"
+    );
+    let proxies = with(&env, "TESSERA__HTTP__TRUSTED_PROXIES", "10.0.0.0/33");
+    let (ok, _, err) = tessera(&["check-config"], &proxies);
+    assert!(!ok && err.contains("http.trusted_proxies"), "{err}");
+
     // Offline it does not need the services; online it names the one that is down.
     let dead = with(&env, "TESSERA__REDIS__URL", "redis://127.0.0.1:1");
     let (ok, out, _) = tessera(&["check-config"], &dead);

@@ -500,3 +500,65 @@ async fn browser_mode_keeps_the_refresh_token_in_a_csrf_checked_cookie() {
     .await;
     assert_eq!((r.status.as_u16(), r.code()), (400, "validation_error"));
 }
+
+#[actix_rt::test]
+async fn behind_a_trusted_proxy_the_forwarded_client_is_limited_and_listed() {
+    async fn login_from(app: &TestApp, user: &str, xff: &str) -> tessera_tests::Res {
+        let body = json!({"username": user, "password": "correct horse"});
+        app.send(
+            "POST",
+            "/v1/tenants/acme/token",
+            vec![("X-Forwarded-For", xff.into())],
+            Some(body),
+        )
+        .await
+    }
+    // Not trusted (the default): the header is ignored, the peer is the client.
+    let plain = TestApp::start().await;
+    plain.tenant("acme", json!({"login_rate_limit": 2})).await;
+    plain
+        .user("acme", "alice", "correct horse", json!({}))
+        .await;
+    let pair = login_from(&plain, "alice", "203.0.113.7").await;
+    let sessions = plain
+        .get(
+            "/v1/tenants/acme/users/me/sessions",
+            Some(&s(&pair.body, "access")),
+        )
+        .await;
+    assert_eq!(sessions.body["items"][0]["ip"], "127.0.0.1");
+    assert_eq!(login_from(&plain, "bob", "203.0.113.8").await.status, 401);
+    assert_eq!(
+        login_from(&plain, "bob", "203.0.113.9").await.code(),
+        "rate_limited",
+        "every forwarded address is the same peer"
+    );
+
+    // Trusted: the rightmost untrusted entry is the client; a spoofed left entry is not.
+    let app = TestApp::builder()
+        .configure(|s| s.http.trusted_proxies = vec!["127.0.0.0/8".into()])
+        .start()
+        .await;
+    app.tenant("acme", json!({"login_rate_limit": 2})).await;
+    for u in ["alice", "bob", "carol"] {
+        app.user("acme", u, "correct horse", json!({})).await;
+    }
+    let pair = login_from(&app, "alice", "198.51.100.1, 203.0.113.7").await;
+    assert_eq!(pair.status, 200, "{}", pair.text);
+    let sessions = app
+        .get(
+            "/v1/tenants/acme/users/me/sessions",
+            Some(&s(&pair.body, "access")),
+        )
+        .await;
+    assert_eq!(sessions.body["items"][0]["ip"], "203.0.113.7");
+    assert_eq!(login_from(&app, "bob", "203.0.113.7").await.status, 200);
+    // 203.0.113.7 has had its two attempts; another client behind the same proxy has not.
+    assert_eq!(
+        login_from(&app, "carol", "1.1.1.1, 203.0.113.7")
+            .await
+            .code(),
+        "rate_limited"
+    );
+    assert_eq!(login_from(&app, "carol", "203.0.113.9").await.status, 200);
+}

@@ -3,6 +3,7 @@ use actix::{dev::ToEnvelope, prelude::*};
 use std::{sync::Arc, time::Duration};
 use tessera_core::{
     Error, Result,
+    client_ip::TrustedProxies,
     master_key::MasterKey,
     password::{HashParams, PasswordHashing},
 };
@@ -43,6 +44,8 @@ pub struct HubConfig {
     pub rotation_check: Option<Duration>,
     /// How often this node deletes expired sessions, tokens and revocations.
     pub prune_every: Option<Duration>,
+    /// Proxies whose `X-Forwarded-For` names the client.
+    pub trusted_proxies: TrustedProxies,
 }
 
 /// Addresses of every actor plus the tenant cache: what handlers hold.
@@ -58,6 +61,7 @@ pub struct Hub {
     pub(crate) timeout: Duration,
     pub(crate) hash_timeout: Duration,
     pub(crate) metrics: Arc<Metrics>,
+    pub(crate) trusted_proxies: Arc<TrustedProxies>,
 }
 
 impl Hub {
@@ -110,6 +114,7 @@ impl Hub {
             timeout: cfg.send_timeout,
             hash_timeout: cfg.hash_timeout,
             metrics: Arc::default(),
+            trusted_proxies: Arc::new(cfg.trusted_proxies),
         };
         if let Some(every) = cfg.prune_every {
             let h = hub.clone();
@@ -186,6 +191,11 @@ impl Hub {
         M::Result: Send,
     {
         self.send_within(addr, msg, self.timeout).await
+    }
+
+    /// Proxies whose `X-Forwarded-For` names the client.
+    pub fn trusted_proxies(&self) -> &TrustedProxies {
+        &self.trusted_proxies
     }
 
     /// This node's metrics.

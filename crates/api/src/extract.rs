@@ -3,7 +3,7 @@
 use actix_web::{FromRequest, HttpRequest, dev::Payload, http::header, web};
 use futures_util::{StreamExt, future::LocalBoxFuture};
 use serde::de::DeserializeOwned;
-use tessera_actors::actors::ClientInfo;
+use tessera_actors::{Hub, actors::ClientInfo};
 use tessera_core::Error;
 
 use crate::error::ApiError;
@@ -171,7 +171,8 @@ pub fn authorization(req: &HttpRequest) -> Option<&str> {
         .and_then(|v| v.to_str().ok())
 }
 
-/// Who is calling: User-Agent and peer address (for the sessions list).
+/// Who is calling: User-Agent and address (the peer, or the client a trusted proxy
+/// names in `X-Forwarded-For`), for the sessions list and the login rate limit.
 pub fn client_info(req: &HttpRequest) -> ClientInfo {
     ClientInfo {
         user_agent: req
@@ -179,7 +180,17 @@ pub fn client_info(req: &HttpRequest) -> ClientInfo {
             .get(header::USER_AGENT)
             .and_then(|v| v.to_str().ok())
             .map(str::to_owned),
-        ip: req.peer_addr().map(|a| a.ip().to_string()),
+        ip: req.peer_addr().map(|peer| {
+            let forwarded = req
+                .headers()
+                .get("x-forwarded-for")
+                .and_then(|v| v.to_str().ok());
+            match req.app_data::<web::Data<Hub>>() {
+                Some(hub) => hub.trusted_proxies().client(peer.ip(), forwarded),
+                None => peer.ip(),
+            }
+            .to_string()
+        }),
     }
 }
 

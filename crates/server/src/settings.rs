@@ -1,6 +1,7 @@
 //! Configuration: built-in defaults < optional `tessera.toml` (`--config PATH`) <
 //! environment `TESSERA__SECTION__KEY`. Variables:
 //! `TESSERA__PUBLIC_URL`, `TESSERA__HTTP__BIND`, `TESSERA__HTTP__WORKERS`,
+//! `TESSERA__HTTP__TRUSTED_PROXIES` (comma-separated),
 //! `TESSERA__DATABASE__URL`, `TESSERA__DATABASE__POOL_SIZE`,
 //! `TESSERA__DATABASE__MIGRATE_ON_START`, `TESSERA__DATABASE__PRUNE_INTERVAL_SECS`,
 //! `TESSERA__DATABASE__CHECKOUT_TIMEOUT_MS`,
@@ -16,7 +17,9 @@
 use serde::Deserialize;
 use std::{fmt, path::Path, sync::Arc, time::Duration};
 use tessera_actors::actors::HashPriority;
-use tessera_core::{master_key::MasterKey, password::HashParams, secret::SecretString};
+use tessera_core::{
+    client_ip::TrustedProxies, master_key::MasterKey, password::HashParams, secret::SecretString,
+};
 
 /// Every setting, with defaults filled in.
 #[derive(Debug, Clone, Deserialize)]
@@ -58,6 +61,10 @@ pub struct Http {
     /// actix-web workers; 0 means one per core.
     #[serde(default)]
     pub workers: usize,
+    /// Load balancers and proxies (addresses or CIDR networks) whose
+    /// `X-Forwarded-For` is believed; empty: the TCP peer is the client.
+    #[serde(default)]
+    pub trusted_proxies: Vec<String>,
 }
 
 /// `[database]`
@@ -245,6 +252,7 @@ impl Default for Http {
         Self {
             bind: default_bind(),
             workers: 0,
+            trusted_proxies: Vec::new(),
         }
     }
 }
@@ -344,7 +352,9 @@ impl Settings {
             config::Environment::with_prefix("TESSERA")
                 .prefix_separator("__")
                 .separator("__")
-                .try_parsing(true),
+                .try_parsing(true)
+                .list_separator(",")
+                .with_list_parse_key("http.trusted_proxies"),
         );
         let cfg = b.build().map_err(|e| ConfigError(redact(e)))?;
         let s: Settings = cfg.try_deserialize().map_err(|e| ConfigError(redact(e)))?;
@@ -363,6 +373,7 @@ impl Settings {
                 "http.bind must be an address like 127.0.0.1:8080 (TESSERA__HTTP__BIND)".into(),
             ));
         }
+        self.trusted_proxies()?;
         if self.database.pool_size == 0 {
             return Err(ConfigError(
                 "database.pool_size must be at least 1 (TESSERA__DATABASE__POOL_SIZE)".into(),
@@ -390,6 +401,7 @@ impl Settings {
             format!("public_url = {:?}", self.public_url),
             format!("http.bind = {:?}", self.http.bind),
             format!("http.workers = {}", self.http.workers),
+            format!("http.trusted_proxies = {:?}", self.http.trusted_proxies),
             format!("database.url = {}", hidden(self.database.url.is_some())),
             format!("database.pool_size = {}", self.database.pool_size),
             format!(
@@ -425,6 +437,16 @@ impl Settings {
             format!("log.level = {:?}", self.log.level),
         ];
         lines.iter().fold(String::new(), |acc, l| acc + l + "\n")
+    }
+
+    /// The parsed `http.trusted_proxies`, or the error naming the bad entry.
+    pub fn trusted_proxies(&self) -> Result<TrustedProxies, ConfigError> {
+        TrustedProxies::parse(&self.http.trusted_proxies).map_err(|why| {
+            ConfigError(format!(
+                "http.trusted_proxies: {why} ({})",
+                env_name("http.trusted_proxies")
+            ))
+        })
     }
 
     /// The database URL, or the error naming it.

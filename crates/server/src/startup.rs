@@ -75,6 +75,7 @@ pub async fn start(settings: &Settings, listener: Option<TcpListener>) -> Comman
         hash_timeout: settings.hash_timeout(),
         rotation_check: settings.rotation_check(),
         prune_every: settings.prune_every(),
+        trusted_proxies: settings.trusted_proxies()?,
     })
     .map_err(|e| e.log_cause())?;
     let listener = match listener {
