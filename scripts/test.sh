@@ -17,3 +17,5 @@ export TESSERA_COMPAT_PYTHON="$PWD/$VENV/bin/python"
 cargo fmt --all -- --check
 cargo clippy --workspace --all-targets --locked -- -D warnings
 cargo test --workspace --locked
+# deploy/: Kubernetes manifests against their schemas, compose, tessera.toml, haproxy.cfg.
+bash deploy/validate.sh
