@@ -81,7 +81,10 @@ if [ "${1:-}" = load ]; then
   for round in 1 2 3; do
     echo "round $round: two nodes via LB $(rps $LB) req/s; one node direct $(rps http://$N1) req/s"
   done
-  kill "${PIDS[1]}"; sleep 3
+  kill "${PIDS[1]}"
+  if wait "${PIDS[1]}"; then echo "node2 drained and exited 0 on SIGTERM"; else
+    echo "node2 exited $? on SIGTERM; its log ends:"; tail -5 "$WORK/node2.log"; fi
+  sleep 2
   for round in 1 2 3; do
     echo "round $round: one node via LB (node2 stopped) $(rps $LB) req/s"
   done
