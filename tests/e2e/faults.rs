@@ -5,11 +5,43 @@
 use serde_json::json;
 use std::time::{Duration, Instant};
 use tessera_tests::{
-    TestApp, eventually, s,
+    Res, TestApp, eventually, s,
     services::{PrivatePostgres, PrivateRedis},
 };
 
 const RECOVERY: Duration = Duration::from_secs(10);
+
+/// A 503 `service_unavailable` that names neither the lost service nor an address.
+fn unavailable(r: &Res, what: &str) {
+    assert_eq!(
+        (r.status.as_u16(), r.code()),
+        (503, "service_unavailable"),
+        "{what}: {}",
+        r.text
+    );
+    for leak in ["redis", "postgres", "127.0.0.1", "connection"] {
+        assert!(
+            !r.text.to_lowercase().contains(leak),
+            "{what} leaks {leak}: {}",
+            r.text
+        );
+    }
+}
+
+/// While a service is down readiness fails and liveness does not.
+async fn only_readiness_fails(app: &TestApp) {
+    assert_eq!(app.get("/readyz", None).await.status, 503);
+    assert_eq!(app.get("/healthz", None).await.status, 200);
+}
+
+/// Waits until /readyz answers 200 again and reports how long it took.
+async fn ready_again(app: &TestApp, service: &str) {
+    let took = eventually("ready again", RECOVERY, || async {
+        app.get("/readyz", None).await.status == 200
+    })
+    .await;
+    eprintln!("{service} recovery seen after {took:?}");
+}
 
 #[actix_rt::test]
 async fn redis_down_means_503_never_an_unchecked_token_and_recovery_after() {
@@ -55,23 +87,11 @@ async fn redis_down_means_503_never_an_unchecked_token_and_recovery_after() {
         ),
     ];
     for (method, path, body) in checks {
-        let r = app.call(method, path, None, Some(body)).await;
-        assert_eq!(
-            (r.status.as_u16(), r.code()),
-            (503, "service_unavailable"),
-            "{path}: {}",
-            r.text
-        );
-        assert!(
-            !r.text.contains("redis") && !r.text.contains("127.0.0.1"),
-            "leaks: {}",
-            r.text
-        );
+        unavailable(&app.call(method, path, None, Some(body)).await, path);
     }
     let r = app.get("/v1/tenants/acme/users/me", Some(&access)).await;
-    assert_eq!((r.status.as_u16(), r.code()), (503, "service_unavailable"));
-    assert_eq!(app.get("/readyz", None).await.status, 503);
-    assert_eq!(app.get("/healthz", None).await.status, 200);
+    unavailable(&r, "/users/me");
+    only_readiness_fails(&app).await;
     // Offline verification material needs no Redis.
     assert_eq!(
         app.get("/v1/tenants/acme/.well-known/jwks.json", None)
@@ -88,11 +108,7 @@ async fn redis_down_means_503_never_an_unchecked_token_and_recovery_after() {
     // Redis comes back empty: it is refilled from Postgres, so the revoked session
     // stays revoked, and the rest works again.
     redis.resume();
-    let took = eventually("ready again", RECOVERY, || async {
-        app.get("/readyz", None).await.status == 200
-    })
-    .await;
-    eprintln!("redis recovery seen after {took:?}");
+    ready_again(&app, "redis").await;
     assert_eq!(app.verify_status("acme", &access).await, 200);
     assert_eq!(app.verify_status("acme", &s(&revoked, "access")).await, 401);
     assert_eq!(
@@ -114,64 +130,27 @@ async fn postgres_down_means_503_and_recovery_after() {
 
     pg.stop();
     let started = Instant::now();
-    let r = app
-        .post(
-            "/v1/tenants/acme/token",
-            None,
-            json!({"username": "alice", "password": "correct horse"}),
-        )
-        .await;
-    assert_eq!(
-        (r.status.as_u16(), r.code()),
-        (503, "service_unavailable"),
-        "{}",
-        r.text
+    let login = json!({"username": "alice", "password": "correct horse"});
+    unavailable(
+        &app.post("/v1/tenants/acme/token", None, login).await,
+        "login",
     );
-    assert!(
-        !r.text.contains("5432") && !r.text.contains("connection"),
-        "leaks: {}",
-        r.text
-    );
-    let r = app
-        .post(
-            "/v1/tenants/acme/token/refresh",
-            None,
-            json!({"refresh": s(&pair, "refresh")}),
-        )
-        .await;
-    assert_eq!(
-        (r.status.as_u16(), r.code()),
-        (503, "service_unavailable"),
-        "{}",
-        r.text
+    let body = json!({"refresh": s(&pair, "refresh")});
+    unavailable(
+        &app.post("/v1/tenants/acme/token/refresh", None, body).await,
+        "refresh",
     );
     let r = app.get("/v1/tenants/acme/users/me", Some(&access)).await;
-    assert_eq!(
-        (r.status.as_u16(), r.code()),
-        (503, "service_unavailable"),
-        "{}",
-        r.text
-    );
-    let r = app.admin("GET", "/tenants", None).await;
-    assert_eq!(
-        (r.status.as_u16(), r.code()),
-        (503, "service_unavailable"),
-        "{}",
-        r.text
-    );
-    assert_eq!(app.get("/readyz", None).await.status, 503);
-    assert_eq!(app.get("/healthz", None).await.status, 200);
+    unavailable(&r, "/users/me");
+    unavailable(&app.admin("GET", "/tenants", None).await, "admin");
+    only_readiness_fails(&app).await;
     eprintln!(
-        "five requests against a stopped Postgres took {:?}",
+        "four requests against a stopped Postgres took {:?}",
         started.elapsed()
     );
 
     pg.resume();
-    let took = eventually("ready again", RECOVERY, || async {
-        app.get("/readyz", None).await.status == 200
-    })
-    .await;
-    eprintln!("postgres recovery seen after {took:?}");
+    ready_again(&app, "postgres").await;
     assert_eq!(app.me_status("acme", &access).await, 200);
     assert_eq!(app.refresh_status("acme", &s(&pair, "refresh")).await, 200);
     app.login("acme", "alice", "correct horse").await;
@@ -200,12 +179,7 @@ async fn sigterm_drains_in_flight_requests_then_exits_cleanly() {
     let signal = async {
         actix_rt::time::sleep(Duration::from_millis(300)).await;
         let sent = Instant::now();
-        let ok = std::process::Command::new("kill")
-            .args(["-TERM", &child.id().to_string()])
-            .status()
-            .unwrap()
-            .success();
-        assert!(ok);
+        crate::sigterm(&child);
         sent
     };
     let (res, sent) = futures_util::future::join(signup, signal).await;

@@ -88,3 +88,12 @@ pub async fn spawn_server(
     .await;
     (child, url)
 }
+
+/// Sends SIGTERM to a spawned process.
+pub fn sigterm(child: &std::process::Child) {
+    let sent = std::process::Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(sent.success());
+}

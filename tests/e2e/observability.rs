@@ -246,10 +246,7 @@ async fn json_logs_carry_the_request_id_and_no_secret() {
         .await
         .unwrap();
     assert_eq!(login.status(), 401);
-    std::process::Command::new("kill")
-        .args(["-TERM", &child.id().to_string()])
-        .status()
-        .unwrap();
+    crate::sigterm(&child);
     let out = child.wait_with_output().unwrap();
     let logs = String::from_utf8_lossy(&out.stderr);
     let lines: Vec<Value> = logs
