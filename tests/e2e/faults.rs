@@ -92,6 +92,19 @@ async fn redis_down_means_503_never_an_unchecked_token_and_recovery_after() {
     let r = app.get("/v1/tenants/acme/users/me", Some(&access)).await;
     unavailable(&r, "/users/me");
     only_readiness_fails(&app).await;
+    // A node can start while Redis is down: it serves 503s until Redis is back.
+    let late = TestApp::builder().node_of(&app).start().await;
+    unavailable(
+        &late
+            .post(
+                "/v1/tenants/acme/token/verify",
+                None,
+                json!({"token": access}),
+            )
+            .await,
+        "late node",
+    );
+    only_readiness_fails(&late).await;
     // Offline verification material needs no Redis.
     assert_eq!(
         app.get("/v1/tenants/acme/.well-known/jwks.json", None)
@@ -109,6 +122,8 @@ async fn redis_down_means_503_never_an_unchecked_token_and_recovery_after() {
     // stays revoked, and the rest works again.
     redis.resume();
     ready_again(&app, "redis").await;
+    ready_again(&late, "redis (node started without it)").await;
+    assert_eq!(late.verify_status("acme", &access).await, 200);
     assert_eq!(app.verify_status("acme", &access).await, 200);
     assert_eq!(app.verify_status("acme", &s(&revoked, "access")).await, 401);
     assert_eq!(
