@@ -1,14 +1,16 @@
 //! Tessera's storage: the diesel schema, one model file per table, and repository
 //! functions that take the tenant id of every tenant-owned row, so isolation is
-//! enforced here and not in handlers. Migrations are embedded from `../../migrations`.
+//! enforced here and not in handlers. Postgres and the embedded SQLite file share this
+//! one code path ([`Db`]); each has its migrations under `../../migrations`.
 #![forbid(unsafe_code)]
 
+mod db;
 pub mod models;
 pub mod pool;
 pub mod prune;
 pub mod schema;
 
-pub use pool::{DbConn, DbPool, connect, migrate, pending_migrations};
+pub use pool::{Db, DbConn, DbPool, Target, connect, establish, migrate, pending_migrations};
 
 use tessera_core::Error;
 
@@ -30,6 +32,13 @@ impl<T> DbResultExt<T> for Result<T, diesel::result::Error> {
                 DatabaseErrorKind::ClosedConnection | DatabaseErrorKind::UnableToSendCommand,
                 info,
             ) => Error::Unavailable(format!("database connection closed: {}", info.message())),
+            // SQLite's "database is locked": another process held the write lock past
+            // the busy timeout. Worth a retry, not an internal error.
+            D::DatabaseError(DatabaseErrorKind::Unknown, info)
+                if info.message().contains("locked") =>
+            {
+                Error::Unavailable(format!("database busy: {}", info.message()))
+            }
             other => Error::Internal(format!("database: {other}")),
         })
     }
@@ -38,8 +47,8 @@ impl<T> DbResultExt<T> for Result<T, diesel::result::Error> {
 /// Runs `f` in a transaction whose body speaks Tessera's error: it commits on `Ok`
 /// and rolls back on any error.
 pub fn transaction<T>(
-    conn: &mut diesel::PgConnection,
-    f: impl FnOnce(&mut diesel::PgConnection) -> Result<T, Error>,
+    conn: &mut Db,
+    f: impl FnOnce(&mut Db) -> Result<T, Error>,
 ) -> Result<T, Error> {
     use diesel::Connection;
     enum TxError {

@@ -1,29 +1,103 @@
-//! The r2d2 connection pool and embedded migrations.
+//! The connection pool over either backend, and each backend's embedded migrations.
+//!
+//! One code path serves both: every repository takes a [`Db`], diesel's
+//! `MultiConnection` over Postgres (any number of nodes) and SQLite (the embedded,
+//! single-node mode). The few statements whose SQL differs match on the variant.
 use diesel::{
-    PgConnection,
-    r2d2::{ConnectionManager, Pool, PooledConnection},
+    Connection, PgConnection, RunQueryDsl, SqliteConnection,
+    connection::SimpleConnection,
+    r2d2::{ManageConnection, Pool, PooledConnection, R2D2Connection},
 };
 use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
-use std::time::Duration;
+use std::{path::PathBuf, time::Duration};
 use tessera_core::Error;
 
-/// Every migration of `migrations/`, compiled in.
-pub const MIGRATIONS: EmbeddedMigrations = embed_migrations!("../../migrations");
+pub use crate::db::Db;
 
-/// The Postgres pool.
-pub type DbPool = Pool<ConnectionManager<PgConnection>>;
+/// Every Postgres migration of `migrations/postgres`, compiled in.
+pub const PG_MIGRATIONS: EmbeddedMigrations = embed_migrations!("../../migrations/postgres");
+/// Every SQLite migration of `migrations/sqlite` (same versions, same tables).
+pub const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("../../migrations/sqlite");
+
+/// Where the data lives.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Target {
+    /// A Postgres URL.
+    Postgres(String),
+    /// An SQLite database file.
+    Sqlite(PathBuf),
+}
+
+impl Target {
+    /// Whether this is the embedded, single-node SQLite mode.
+    pub fn is_embedded(&self) -> bool {
+        matches!(self, Target::Sqlite(_))
+    }
+}
+
+/// How long an SQLite statement waits for another process's write lock (the CLI
+/// writing while `serve` runs) before giving up with 503.
+const SQLITE_BUSY_MS: u32 = 5_000;
+
+/// Opens one connection to `target`. SQLite connections enforce foreign keys (the
+/// cascades), use the write-ahead log and wait for a busy file rather than failing.
+pub fn establish(target: &Target) -> Result<Db, diesel::ConnectionError> {
+    match target {
+        Target::Postgres(url) => PgConnection::establish(url).map(Db::Pg),
+        Target::Sqlite(path) => {
+            let mut c = SqliteConnection::establish(&path.to_string_lossy())?;
+            let pragmas = format!(
+                "PRAGMA busy_timeout = {SQLITE_BUSY_MS}; PRAGMA journal_mode = WAL; \
+                 PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;"
+            );
+            c.batch_execute(&pragmas)
+                .map_err(diesel::ConnectionError::CouldntSetupConfiguration)?;
+            Ok(Db::Sqlite(c))
+        }
+    }
+}
+
+/// The r2d2 manager of [`Db`] connections to one [`Target`].
+#[derive(Debug, Clone)]
+pub struct Manager(Target);
+
+impl ManageConnection for Manager {
+    type Connection = Db;
+    type Error = diesel::r2d2::Error;
+
+    fn connect(&self) -> Result<Db, Self::Error> {
+        establish(&self.0).map_err(diesel::r2d2::Error::ConnectionError)
+    }
+
+    fn is_valid(&self, conn: &mut Db) -> Result<(), Self::Error> {
+        conn.ping().map_err(diesel::r2d2::Error::QueryError)
+    }
+
+    fn has_broken(&self, conn: &mut Db) -> bool {
+        conn.is_broken()
+    }
+}
+
+/// The pool every DB-bound actor shares.
+pub type DbPool = Pool<Manager>;
 /// A connection checked out of the pool.
-pub type DbConn = PooledConnection<ConnectionManager<PgConnection>>;
+pub type DbConn = PooledConnection<Manager>;
 
-/// Builds a pool of `size` connections to `url`; a checkout waits at most `timeout`.
-/// Connections are opened lazily, so a pool can be built while Postgres is down.
-pub fn connect(url: &str, size: u32, timeout: Duration) -> DbPool {
+/// Builds a pool of `size` connections to `target`; a checkout waits at most
+/// `timeout`. Connections are opened lazily, so a pool can be built while Postgres is
+/// down. SQLite gets one connection whatever `size` says: the file has one writer at
+/// a time, and one connection means no transaction ever waits on another's lock.
+pub fn connect(target: &Target, size: u32, timeout: Duration) -> DbPool {
+    let size = match target {
+        Target::Postgres(_) => size.max(1),
+        Target::Sqlite(_) => 1,
+    };
     Pool::builder()
-        .max_size(size.max(1))
+        .max_size(size)
         .min_idle(Some(0))
         .connection_timeout(timeout)
         .test_on_check_out(false)
-        .build_unchecked(ConnectionManager::new(url))
+        .build_unchecked(Manager(target.clone()))
 }
 
 /// Checks a connection out, mapping failure to 503.
@@ -32,23 +106,41 @@ pub fn conn(pool: &DbPool) -> Result<DbConn, Error> {
         .map_err(|e| Error::Unavailable(format!("database pool: {e}")))
 }
 
-/// Applies every pending migration; returns how many ran.
-pub fn migrate(conn: &mut PgConnection) -> Result<usize, Error> {
-    conn.run_pending_migrations(MIGRATIONS)
-        .map(|v| v.len())
-        .map_err(|e| Error::Internal(format!("migrations: {e}")))
+/// Answers whether the database answers a trivial query.
+pub fn ping(conn: &mut Db) -> Result<(), Error> {
+    diesel::sql_query("SELECT 1")
+        .execute(conn)
+        .map(|_| ())
+        .map_err(|e| Error::Unavailable(format!("database: {e}")))
+}
+
+fn migration_error(e: impl std::fmt::Display) -> Error {
+    Error::Internal(format!("migrations: {e}"))
+}
+
+/// Applies every pending migration of the connection's backend; returns how many ran.
+pub fn migrate(conn: &mut Db) -> Result<usize, Error> {
+    match conn {
+        Db::Pg(c) => c.run_pending_migrations(PG_MIGRATIONS).map(|v| v.len()),
+        Db::Sqlite(c) => c.run_pending_migrations(SQLITE_MIGRATIONS).map(|v| v.len()),
+    }
+    .map_err(migration_error)
 }
 
 /// How many migrations have not been applied yet.
-pub fn pending_migrations(conn: &mut PgConnection) -> Result<usize, Error> {
-    conn.pending_migrations(MIGRATIONS)
-        .map(|v| v.len())
-        .map_err(|e| Error::Unavailable(format!("migrations: {e}")))
+pub fn pending_migrations(conn: &mut Db) -> Result<usize, Error> {
+    match conn {
+        Db::Pg(c) => c.pending_migrations(PG_MIGRATIONS).map(|v| v.len()),
+        Db::Sqlite(c) => c.pending_migrations(SQLITE_MIGRATIONS).map(|v| v.len()),
+    }
+    .map_err(|e| Error::Unavailable(format!("migrations: {e}")))
 }
 
 /// Reverts every applied migration (for the up → down → up test).
-pub fn revert_all(conn: &mut PgConnection) -> Result<usize, Error> {
-    conn.revert_all_migrations(MIGRATIONS)
-        .map(|v| v.len())
-        .map_err(|e| Error::Internal(format!("migrations: {e}")))
+pub fn revert_all(conn: &mut Db) -> Result<usize, Error> {
+    match conn {
+        Db::Pg(c) => c.revert_all_migrations(PG_MIGRATIONS).map(|v| v.len()),
+        Db::Sqlite(c) => c.revert_all_migrations(SQLITE_MIGRATIONS).map(|v| v.len()),
+    }
+    .map_err(migration_error)
 }

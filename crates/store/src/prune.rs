@@ -5,7 +5,7 @@ use diesel::prelude::*;
 use tessera_core::{Result, settings::MAX_LEEWAY};
 
 use crate::{
-    DbResultExt,
+    Db, DbResultExt,
     schema::{refresh_tokens, revocations, sessions},
 };
 
@@ -21,7 +21,7 @@ pub struct Flushed {
 }
 
 /// Deletes everything that expired before `now - MAX_LEEWAY`, in one transaction.
-pub fn flush_expired(conn: &mut PgConnection, now: i64) -> Result<Flushed> {
+pub fn flush_expired(conn: &mut Db, now: i64) -> Result<Flushed> {
     let before = now - MAX_LEEWAY;
     conn.transaction(|c| {
         let refresh_tokens =

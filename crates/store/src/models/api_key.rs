@@ -2,7 +2,7 @@
 use diesel::prelude::*;
 use tessera_core::{Result, time::now};
 
-use crate::{DbResultExt, schema::admin_api_keys};
+use crate::{Db, DbResultExt, schema::admin_api_keys};
 
 /// An admin API key row.
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
@@ -37,7 +37,7 @@ impl ApiKey {
 }
 
 /// Inserts a key.
-pub fn insert(conn: &mut PgConnection, row: &ApiKey) -> Result<()> {
+pub fn insert(conn: &mut Db, row: &ApiKey) -> Result<()> {
     diesel::insert_into(admin_api_keys::table)
         .values(row)
         .execute(conn)
@@ -47,7 +47,7 @@ pub fn insert(conn: &mut PgConnection, row: &ApiKey) -> Result<()> {
 
 /// The key whose secret hashes to `key_hash`. The lookup is by hash, so timing
 /// reveals nothing about any secret.
-pub fn by_hash(conn: &mut PgConnection, key_hash: &str) -> Result<Option<ApiKey>> {
+pub fn by_hash(conn: &mut Db, key_hash: &str) -> Result<Option<ApiKey>> {
     admin_api_keys::table
         .filter(admin_api_keys::key_hash.eq(key_hash))
         .select(ApiKey::as_select())
@@ -57,7 +57,7 @@ pub fn by_hash(conn: &mut PgConnection, key_hash: &str) -> Result<Option<ApiKey>
 }
 
 /// Records that a key was used now, at most once a minute (admin calls stay cheap).
-pub fn touch(conn: &mut PgConnection, id: &str, at: i64) -> Result<()> {
+pub fn touch(conn: &mut Db, id: &str, at: i64) -> Result<()> {
     diesel::update(
         admin_api_keys::table
             .filter(admin_api_keys::id.eq(id))
@@ -76,7 +76,7 @@ pub fn touch(conn: &mut PgConnection, id: &str, at: i64) -> Result<()> {
 /// Keys in creation order after the cursor `after` (a key id), with the slug of a
 /// scoped key's tenant.
 pub fn list(
-    conn: &mut PgConnection,
+    conn: &mut Db,
     after: Option<&str>,
     limit: i64,
 ) -> Result<Vec<(ApiKey, Option<String>)>> {
@@ -94,7 +94,7 @@ pub fn list(
 }
 
 /// The key with this id.
-pub fn by_id(conn: &mut PgConnection, id: &str) -> Result<Option<ApiKey>> {
+pub fn by_id(conn: &mut Db, id: &str) -> Result<Option<ApiKey>> {
     admin_api_keys::table
         .find(id)
         .select(ApiKey::as_select())
@@ -104,7 +104,7 @@ pub fn by_id(conn: &mut PgConnection, id: &str) -> Result<Option<ApiKey>> {
 }
 
 /// Deletes a key; returns whether it existed.
-pub fn delete(conn: &mut PgConnection, id: &str) -> Result<bool> {
+pub fn delete(conn: &mut Db, id: &str) -> Result<bool> {
     Ok(diesel::delete(admin_api_keys::table.find(id))
         .execute(conn)
         .db()?

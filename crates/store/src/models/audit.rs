@@ -2,7 +2,7 @@
 use diesel::prelude::*;
 use tessera_core::{Result, time::now};
 
-use crate::{DbResultExt, schema::audit_events};
+use crate::{Db, DbResultExt, schema::audit_events};
 
 /// An audit event row.
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
@@ -62,7 +62,7 @@ impl AuditEvent {
 }
 
 /// Records an event (call inside the transaction of the change it describes).
-pub fn record(conn: &mut PgConnection, event: &AuditEvent) -> Result<()> {
+pub fn record(conn: &mut Db, event: &AuditEvent) -> Result<()> {
     diesel::insert_into(audit_events::table)
         .values(event)
         .execute(conn)
@@ -73,7 +73,7 @@ pub fn record(conn: &mut PgConnection, event: &AuditEvent) -> Result<()> {
 /// Events newest first, before the cursor `before` (an event id); `tenant_id`
 /// restricts to one tenant.
 pub fn list(
-    conn: &mut PgConnection,
+    conn: &mut Db,
     tenant_id: Option<&str>,
     before: Option<&str>,
     limit: i64,

@@ -3,7 +3,7 @@
 use diesel::prelude::*;
 use tessera_core::Result;
 
-use crate::{DbResultExt, schema::revocations};
+use crate::{Db, DbResultExt, schema::revocations};
 
 /// Kind of a revoked session.
 pub const SESSION: &str = "sid";
@@ -30,7 +30,7 @@ pub struct Revocation {
 
 /// Records a revocation; a repeat keeps the latest cut-off and the longest life.
 pub fn upsert(
-    conn: &mut PgConnection,
+    conn: &mut Db,
     tenant_id: &str,
     kind: &str,
     subject: &str,
@@ -45,26 +45,37 @@ pub fn upsert(
         revoked_at,
         expires_at,
     };
-    diesel::insert_into(revocations::table)
-        .values(&row)
-        .on_conflict((
-            revocations::tenant_id,
-            revocations::kind,
-            revocations::subject,
-        ))
-        .do_update()
-        .set((
-            revocations::revoked_at.eq(excluded(revocations::revoked_at)),
-            revocations::expires_at.eq(excluded(revocations::expires_at)),
-        ))
-        .execute(conn)?;
+    // The same upsert in both dialects; the multi-backend has no ON CONFLICT, so
+    // each variant builds it for its own backend.
+    macro_rules! upsert {
+        ($c:expr) => {
+            diesel::insert_into(revocations::table)
+                .values(&row)
+                .on_conflict((
+                    revocations::tenant_id,
+                    revocations::kind,
+                    revocations::subject,
+                ))
+                .do_update()
+                .set((
+                    revocations::revoked_at.eq(excluded(revocations::revoked_at)),
+                    revocations::expires_at.eq(excluded(revocations::expires_at)),
+                ))
+                .execute($c)
+        };
+    }
+    match conn {
+        Db::Pg(c) => upsert!(c),
+        Db::Sqlite(c) => upsert!(c),
+    }?;
     Ok(())
 }
 
-/// Every revocation still in force at `now`, counting the widest leeway a tenant
-/// may allow (to refill Redis, whose keys last that long too).
-pub fn live(conn: &mut PgConnection, now: i64) -> Result<Vec<Revocation>> {
+/// Every revocation of a tenant still in force at `now`, counting the widest leeway
+/// a tenant may allow (to refill the revocation store, whose keys last that long too).
+pub fn live(conn: &mut Db, tenant_id: &str, now: i64) -> Result<Vec<Revocation>> {
     revocations::table
+        .filter(revocations::tenant_id.eq(tenant_id))
         .filter(revocations::expires_at.gt(now - tessera_core::settings::MAX_LEEWAY))
         .select(Revocation::as_select())
         .load(conn)

@@ -4,7 +4,7 @@ use diesel::prelude::*;
 use tessera_core::Result;
 
 use crate::{
-    DbResultExt,
+    Db, DbResultExt,
     models::{revocation, user::User},
     schema::{refresh_tokens, sessions, users},
 };
@@ -58,7 +58,7 @@ pub struct RefreshToken {
 }
 
 /// Records a new session, its first refresh token, and the user's last login, at once.
-pub fn start(conn: &mut PgConnection, session: &Session, first: &RefreshToken) -> Result<()> {
+pub fn start(conn: &mut Db, session: &Session, first: &RefreshToken) -> Result<()> {
     conn.transaction(|c| {
         diesel::insert_into(sessions::table)
             .values(session)
@@ -111,7 +111,7 @@ pub struct Rotation {
 /// `expires_at` never passes the session's end); without, checks it is still good.
 /// Returns the outcome and, when rotated, the successor's expiry.
 pub fn refresh(
-    conn: &mut PgConnection,
+    conn: &mut Db,
     tenant_id: &str,
     jti: &str,
     now: i64,
@@ -203,12 +203,7 @@ pub fn refresh(
 /// Revokes one session of the tenant: the session, its refresh tokens, and a durable
 /// revocation record. Returns the session's end (how long the revocation must last),
 /// or `None` if the tenant has no such session.
-pub fn revoke(
-    conn: &mut PgConnection,
-    tenant_id: &str,
-    sid: &str,
-    now: i64,
-) -> Result<Option<i64>> {
+pub fn revoke(conn: &mut Db, tenant_id: &str, sid: &str, now: i64) -> Result<Option<i64>> {
     conn.transaction(|c| {
         let expires: Option<i64> = sessions::table
             .filter(sessions::tenant_id.eq(tenant_id))
@@ -230,7 +225,7 @@ pub fn revoke(
 /// every token issued before it stops working. Returns the revoked sessions with
 /// their ends, and how long the cut-off must last.
 pub fn revoke_user(
-    conn: &mut PgConnection,
+    conn: &mut Db,
     tenant_id: &str,
     user_id: &str,
     now: i64,
@@ -262,12 +257,7 @@ pub fn revoke_user(
     .db()
 }
 
-fn mark_revoked(
-    c: &mut PgConnection,
-    tenant_id: &str,
-    sids: &[String],
-    now: i64,
-) -> QueryResult<()> {
+fn mark_revoked(c: &mut Db, tenant_id: &str, sids: &[String], now: i64) -> QueryResult<()> {
     diesel::update(
         sessions::table
             .filter(sessions::tenant_id.eq(tenant_id))
@@ -289,7 +279,7 @@ fn mark_revoked(
 
 /// A user's live sessions, newest first, after the cursor `(created_at, sid)`.
 pub fn live_for_user(
-    conn: &mut PgConnection,
+    conn: &mut Db,
     tenant_id: &str,
     user_id: &str,
     now: i64,
@@ -317,7 +307,7 @@ pub fn live_for_user(
 
 /// Whether `sid` is a live session of this user.
 pub fn is_live_for_user(
-    conn: &mut PgConnection,
+    conn: &mut Db,
     tenant_id: &str,
     user_id: &str,
     sid: &str,

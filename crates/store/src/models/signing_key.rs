@@ -4,7 +4,7 @@ use tessera_core::{
     Result, algorithm::SigningAlgorithm, keys::KeyMaterial, master_key::MasterKey, time::now,
 };
 
-use crate::{DbResultExt, schema::signing_keys};
+use crate::{Db, DbResultExt, schema::signing_keys};
 
 /// Status of a key published ahead of its turn: it signs from `activated_at`.
 pub const NEXT: &str = "next";
@@ -92,7 +92,7 @@ impl SigningKey {
 }
 
 /// Inserts a key.
-pub fn insert(conn: &mut PgConnection, row: &SigningKey) -> Result<()> {
+pub fn insert(conn: &mut Db, row: &SigningKey) -> Result<()> {
     diesel::insert_into(signing_keys::table)
         .values(row)
         .execute(conn)
@@ -103,7 +103,7 @@ pub fn insert(conn: &mut PgConnection, row: &SigningKey) -> Result<()> {
 /// The tenant's keys that may still verify now: next, active, and retiring ones
 /// inside their window, newest first (kids are time-ordered, so they break ties).
 /// What each does at a given moment is [`lifecycle`]'s answer.
-pub fn usable(conn: &mut PgConnection, tenant_id: &str) -> Result<Vec<SigningKey>> {
+pub fn usable(conn: &mut Db, tenant_id: &str) -> Result<Vec<SigningKey>> {
     let t = now();
     signing_keys::table
         .filter(signing_keys::tenant_id.eq(tenant_id))
@@ -121,7 +121,7 @@ pub fn usable(conn: &mut PgConnection, tenant_id: &str) -> Result<Vec<SigningKey
 }
 
 /// Turns the tenant's active keys into retiring keys that verify until `not_after`.
-pub fn retire_active(conn: &mut PgConnection, tenant_id: &str, not_after: i64) -> Result<usize> {
+pub fn retire_active(conn: &mut Db, tenant_id: &str, not_after: i64) -> Result<usize> {
     diesel::update(
         signing_keys::table
             .filter(signing_keys::tenant_id.eq(tenant_id))
@@ -208,7 +208,7 @@ pub fn lifecycle(keys: &[SigningKey], now: i64, overlap: i64) -> Vec<Phase> {
 /// keys whose window closed become retired. Safe to run on every node at once: each
 /// update is conditional, so a second runner changes nothing. Returns whether
 /// anything changed.
-pub fn catch_up(conn: &mut PgConnection, tenant_id: &str, now: i64, overlap: i64) -> Result<bool> {
+pub fn catch_up(conn: &mut Db, tenant_id: &str, now: i64, overlap: i64) -> Result<bool> {
     let due: Option<(String, Option<i64>)> = signing_keys::table
         .filter(signing_keys::tenant_id.eq(tenant_id))
         .filter(signing_keys::status.eq(NEXT))
@@ -255,7 +255,7 @@ pub fn catch_up(conn: &mut PgConnection, tenant_id: &str, now: i64, overlap: i64
 
 /// The tenant's keys, newest first, older than the cursor `before` (a kid).
 pub fn list(
-    conn: &mut PgConnection,
+    conn: &mut Db,
     tenant_id: &str,
     before: Option<&str>,
     limit: i64,
@@ -273,7 +273,7 @@ pub fn list(
 }
 
 /// The tenant's key `kid`.
-pub fn by_kid(conn: &mut PgConnection, tenant_id: &str, kid: &str) -> Result<Option<SigningKey>> {
+pub fn by_kid(conn: &mut Db, tenant_id: &str, kid: &str) -> Result<Option<SigningKey>> {
     signing_keys::table
         .filter(signing_keys::tenant_id.eq(tenant_id))
         .filter(signing_keys::kid.eq(kid))
@@ -284,11 +284,7 @@ pub fn by_kid(conn: &mut PgConnection, tenant_id: &str, kid: &str) -> Result<Opt
 }
 
 /// The tenant's key with `status`, if any (there is at most one next and one active).
-pub fn with_status(
-    conn: &mut PgConnection,
-    tenant_id: &str,
-    status: &str,
-) -> Result<Option<SigningKey>> {
+pub fn with_status(conn: &mut Db, tenant_id: &str, status: &str) -> Result<Option<SigningKey>> {
     signing_keys::table
         .filter(signing_keys::tenant_id.eq(tenant_id))
         .filter(signing_keys::status.eq(status))
@@ -299,7 +295,7 @@ pub fn with_status(
 }
 
 /// Retires the tenant's key `kid` now: it neither signs nor verifies any more.
-pub fn retire(conn: &mut PgConnection, tenant_id: &str, kid: &str, now: i64) -> Result<bool> {
+pub fn retire(conn: &mut Db, tenant_id: &str, kid: &str, now: i64) -> Result<bool> {
     let n = diesel::update(
         signing_keys::table
             .filter(signing_keys::tenant_id.eq(tenant_id))
@@ -318,7 +314,7 @@ pub fn retire(conn: &mut PgConnection, tenant_id: &str, kid: &str, now: i64) -> 
 /// Makes the tenant's next key the active one now; the active key retires for
 /// `overlap`. Returns the promoted kid, or `None` when there is no next key.
 pub fn promote_next(
-    conn: &mut PgConnection,
+    conn: &mut Db,
     tenant_id: &str,
     now: i64,
     overlap: i64,
@@ -336,7 +332,7 @@ pub fn promote_next(
 
 /// Every tenant's active key as (tenant slug, kid, since when it signs): for the
 /// signing-key age metric, across tenants by design.
-pub fn active_everywhere(conn: &mut PgConnection) -> Result<Vec<(String, String, i64)>> {
+pub fn active_everywhere(conn: &mut Db) -> Result<Vec<(String, String, i64)>> {
     use crate::schema::tenants;
     let rows: Vec<(String, String, Option<i64>, i64)> = signing_keys::table
         .inner_join(tenants::table)

@@ -3,7 +3,7 @@ use diesel::prelude::*;
 use serde_json::{Map, Value};
 use tessera_core::{Error, Result, settings::TenantSettings, time::now};
 
-use crate::{DbResultExt, schema::tenants};
+use crate::{Db, DbResultExt, schema::tenants};
 
 /// A tenant row.
 #[derive(Debug, Clone, Queryable, Selectable, Insertable, AsChangeset)]
@@ -136,7 +136,7 @@ impl Tenant {
 }
 
 /// Inserts a tenant; a taken slug is a conflict.
-pub fn insert(conn: &mut PgConnection, row: &Tenant) -> Result<()> {
+pub fn insert(conn: &mut Db, row: &Tenant) -> Result<()> {
     diesel::insert_into(tenants::table)
         .values(row)
         .execute(conn)
@@ -149,7 +149,7 @@ pub fn insert(conn: &mut PgConnection, row: &Tenant) -> Result<()> {
 }
 
 /// The tenant with this slug.
-pub fn by_slug(conn: &mut PgConnection, slug: &str) -> Result<Option<Tenant>> {
+pub fn by_slug(conn: &mut Db, slug: &str) -> Result<Option<Tenant>> {
     tenants::table
         .filter(tenants::slug.eq(slug))
         .select(Tenant::as_select())
@@ -159,7 +159,7 @@ pub fn by_slug(conn: &mut PgConnection, slug: &str) -> Result<Option<Tenant>> {
 }
 
 /// The tenant with this id.
-pub fn by_id(conn: &mut PgConnection, id: &str) -> Result<Option<Tenant>> {
+pub fn by_id(conn: &mut Db, id: &str) -> Result<Option<Tenant>> {
     tenants::table
         .find(id)
         .select(Tenant::as_select())
@@ -170,7 +170,7 @@ pub fn by_id(conn: &mut PgConnection, id: &str) -> Result<Option<Tenant>> {
 
 /// Tenants ordered by slug, after the cursor `after`; `only` restricts to one tenant id.
 pub fn list(
-    conn: &mut PgConnection,
+    conn: &mut Db,
     after: Option<&str>,
     limit: i64,
     only: Option<&str>,
@@ -190,7 +190,7 @@ pub fn list(
 }
 
 /// Saves a changed row (settings and `updated_at`).
-pub fn update(conn: &mut PgConnection, row: &Tenant) -> Result<()> {
+pub fn update(conn: &mut Db, row: &Tenant) -> Result<()> {
     diesel::update(tenants::table.find(&row.id))
         .set(row)
         .execute(conn)
@@ -199,12 +199,12 @@ pub fn update(conn: &mut PgConnection, row: &Tenant) -> Result<()> {
 }
 
 /// Deletes a tenant and, by cascade, everything it owns. Returns whether it existed.
-pub fn delete(conn: &mut PgConnection, id: &str) -> Result<bool> {
+pub fn delete(conn: &mut Db, id: &str) -> Result<bool> {
     Ok(diesel::delete(tenants::table.find(id)).execute(conn).db()? > 0)
 }
 
 /// Enabled tenants with scheduled key rotation.
-pub fn with_rotation(conn: &mut PgConnection) -> Result<Vec<Tenant>> {
+pub fn with_rotation(conn: &mut Db) -> Result<Vec<Tenant>> {
     tenants::table
         .filter(tenants::key_rotation_interval.is_not_null())
         .filter(tenants::disabled.eq(false))
@@ -216,7 +216,7 @@ pub fn with_rotation(conn: &mut PgConnection) -> Result<Vec<Tenant>> {
 /// Locks the tenant's row for the rest of the transaction if it still has
 /// scheduled rotation; returns whether it does. A concurrent settings change waits
 /// for the lock, or, when it came first, is seen here.
-pub fn lock_if_rotating(conn: &mut PgConnection, id: &str) -> Result<bool> {
+pub fn lock_if_rotating(conn: &mut Db, id: &str) -> Result<bool> {
     let n = diesel::update(
         tenants::table
             .filter(tenants::id.eq(id))

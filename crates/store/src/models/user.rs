@@ -6,7 +6,7 @@ use tessera_core::{
     time::now,
 };
 
-use crate::{DbResultExt, schema::users};
+use crate::{Db, DbResultExt, schema::users};
 
 /// A user row.
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
@@ -68,7 +68,7 @@ impl User {
 }
 
 /// Inserts a user; a taken username in the tenant is a conflict.
-pub fn insert(conn: &mut PgConnection, row: &User) -> Result<()> {
+pub fn insert(conn: &mut Db, row: &User) -> Result<()> {
     diesel::insert_into(users::table)
         .values(row)
         .execute(conn)
@@ -83,11 +83,7 @@ pub fn insert(conn: &mut PgConnection, row: &User) -> Result<()> {
 }
 
 /// The tenant's user with this username, in any case or Unicode form.
-pub fn by_username(
-    conn: &mut PgConnection,
-    tenant_id: &str,
-    username: &str,
-) -> Result<Option<User>> {
+pub fn by_username(conn: &mut Db, tenant_id: &str, username: &str) -> Result<Option<User>> {
     users::table
         .filter(users::tenant_id.eq(tenant_id))
         .filter(users::username_key.eq(username_key(username)))
@@ -98,7 +94,7 @@ pub fn by_username(
 }
 
 /// The tenant's user with this id.
-pub fn by_id(conn: &mut PgConnection, tenant_id: &str, id: &str) -> Result<Option<User>> {
+pub fn by_id(conn: &mut Db, tenant_id: &str, id: &str) -> Result<Option<User>> {
     users::table
         .filter(users::tenant_id.eq(tenant_id))
         .filter(users::id.eq(id))
@@ -109,12 +105,7 @@ pub fn by_id(conn: &mut PgConnection, tenant_id: &str, id: &str) -> Result<Optio
 }
 
 /// Replaces a user's password hash; returns whether the user exists.
-pub fn set_password(
-    conn: &mut PgConnection,
-    tenant_id: &str,
-    id: &str,
-    hash: &str,
-) -> Result<bool> {
+pub fn set_password(conn: &mut Db, tenant_id: &str, id: &str, hash: &str) -> Result<bool> {
     let n = diesel::update(
         users::table
             .filter(users::tenant_id.eq(tenant_id))
@@ -137,7 +128,7 @@ diesel::define_sql_function!(
 /// The tenant's users in creation order after the cursor `after` (a user id);
 /// `search` matches part of the username or e-mail, ignoring case.
 pub fn list(
-    conn: &mut PgConnection,
+    conn: &mut Db,
     tenant_id: &str,
     search: Option<&str>,
     after: Option<&str>,
@@ -174,7 +165,7 @@ pub fn list(
 
 /// Saves a user's changeable fields (active, roles, e-mail, password hash and its
 /// change time), scoped by tenant.
-pub fn save(conn: &mut PgConnection, row: &User) -> Result<()> {
+pub fn save(conn: &mut Db, row: &User) -> Result<()> {
     diesel::update(
         users::table
             .filter(users::tenant_id.eq(&row.tenant_id))
@@ -193,7 +184,7 @@ pub fn save(conn: &mut PgConnection, row: &User) -> Result<()> {
 }
 
 /// Deletes a tenant's user (sessions and refresh tokens go with it).
-pub fn delete(conn: &mut PgConnection, tenant_id: &str, id: &str) -> Result<bool> {
+pub fn delete(conn: &mut Db, tenant_id: &str, id: &str) -> Result<bool> {
     let n = diesel::delete(
         users::table
             .filter(users::tenant_id.eq(tenant_id))
