@@ -1,9 +1,9 @@
 //! Admin API keys over one connection: create (the secret is returned this once and
 //! only its SHA-256 is stored) and delete, both audited. Shared by the admin API
 //! and the `tessera admin create-key` command.
-use diesel::PgConnection;
 use serde_json::json;
 use tessera_core::{Error, Result, admin_key, ids};
+use tessera_store::Db;
 use tessera_store::models::{
     api_key::{self, ApiKey},
     audit::{self, AuditEvent},
@@ -18,7 +18,7 @@ pub const MAX_NAME: usize = 200;
 /// Creates a key, scoped to the tenant `tenant_slug` when given. Returns the row,
 /// the scope's slug and the secret.
 pub fn create(
-    conn: &mut PgConnection,
+    conn: &mut Db,
     name: &str,
     tenant_slug: Option<&str>,
     actor: &str,
@@ -64,7 +64,7 @@ pub fn create(
 }
 
 /// Deletes a key; the next request made with it is refused.
-pub fn delete(conn: &mut PgConnection, id: &str, actor: &str) -> Result<()> {
+pub fn delete(conn: &mut Db, id: &str, actor: &str) -> Result<()> {
     let row = api_key::by_id(conn, id)?.ok_or(Error::NotFound("API key"))?;
     let scope = match &row.tenant_id {
         Some(t) => tenant::by_id(conn, t)?,

@@ -18,7 +18,7 @@ use crate::{
 
 /// What the hub needs to start its actors.
 pub struct HubConfig {
-    /// Postgres pool shared by the sync actors.
+    /// Database pool shared by the sync actors.
     pub pool: DbPool,
     /// Threads of each DB-bound sync actor (users, tokens, admin).
     pub db_threads: usize,
@@ -32,10 +32,11 @@ pub struct HubConfig {
     pub master: Arc<MasterKey>,
     /// Base URL of default issuers and discovery documents.
     pub public_url: String,
-    /// Redis revocation store.
+    /// The revocation store (Redis, or in process for the embedded mode).
     pub revocations: RevocationStore,
-    /// Redis URL for the change-notification subscription (`None`: no listener).
-    pub notify_url: Option<String>,
+    /// Redis for the change-notification subscription (`None`: no listener, as for a
+    /// single embedded node).
+    pub notify: Option<tessera_revocation::Redis>,
     /// Longest wait for any actor reply; past it the request answers 503.
     pub send_timeout: Duration,
     /// Longest wait for a password hash/verify (includes queueing in a login flood).
@@ -95,10 +96,10 @@ impl Hub {
             BlacklistActor(store.clone())
         });
         let cache = Arc::new(TenantCache::default());
-        if let Some(url) = cfg.notify_url {
+        if let Some(redis) = cfg.notify {
             let (c, channel) = (cache.clone(), cfg.revocations.channel());
             actix::spawn(tessera_revocation::notify::listen(
-                url,
+                redis,
                 channel,
                 move |slug| c.invalidate(slug),
             ));

@@ -2,9 +2,9 @@
 //! import, and the scheduled rotation that publishes the next key ahead of its turn.
 //! Every change is audited in its own transaction. Plain functions, testable
 //! without actix; the admin actor only runs them.
-use diesel::PgConnection;
 use serde_json::json;
 use tessera_core::{Error, Result, keys::KeyMaterial, master_key::MasterKey, time::now};
+use tessera_store::Db;
 use tessera_store::models::{
     audit::{self, AuditEvent},
     signing_key::{self, ACTIVE, IMPORTED, NEXT, Phase, RETIRED, SigningKey},
@@ -18,7 +18,7 @@ pub const SYSTEM: &str = "system";
 
 /// One page of a tenant's keys, newest first, with what each does now.
 pub fn list(
-    conn: &mut PgConnection,
+    conn: &mut Db,
     row: &Tenant,
     before: Option<&str>,
     limit: i64,
@@ -35,12 +35,7 @@ pub fn list(
 /// Rotates now: the published next key, if there is one, starts signing (resource
 /// servers already have it), else a new key of the tenant's algorithm does. The
 /// previous key keeps verifying until every token it signed has expired.
-pub fn rotate(
-    conn: &mut PgConnection,
-    row: &Tenant,
-    master: &MasterKey,
-    actor: &str,
-) -> Result<SigningKey> {
+pub fn rotate(conn: &mut Db, row: &Tenant, master: &MasterKey, actor: &str) -> Result<SigningKey> {
     let s = row.settings()?;
     let (t, overlap) = (now(), s.key_overlap());
     let fresh = SigningKey::generate(&row.id, s.algorithm, master)?;
@@ -76,7 +71,7 @@ pub fn rotate(
 /// verifying everywhere. Retiring the signing key hands signing to the published
 /// next key or to a new key. Retiring a retired key changes nothing.
 pub fn retire(
-    conn: &mut PgConnection,
+    conn: &mut Db,
     row: &Tenant,
     kid: &str,
     master: &MasterKey,
@@ -123,7 +118,7 @@ pub fn retire(
 /// every token, old and new. The tenant's algorithm becomes the key's; the previous
 /// key keeps verifying its tokens. Returns the key and the tenant as changed.
 pub fn import(
-    conn: &mut PgConnection,
+    conn: &mut Db,
     row: &Tenant,
     material: &KeyMaterial,
     master: &MasterKey,
@@ -170,7 +165,7 @@ pub fn import(
 /// cache lifetime before it signs. Safe on every node at once: each tenant is
 /// handled under its row lock (and the one-next-key index would refuse a second
 /// next key anyway). Returns the slugs whose keys changed.
-pub fn scheduled_rotation(conn: &mut PgConnection, master: &MasterKey) -> Result<Vec<String>> {
+pub fn scheduled_rotation(conn: &mut Db, master: &MasterKey) -> Result<Vec<String>> {
     let mut changed = Vec::new();
     for row in tenant::with_rotation(conn)? {
         match rotate_if_due(conn, &row.id, master) {
@@ -182,7 +177,7 @@ pub fn scheduled_rotation(conn: &mut PgConnection, master: &MasterKey) -> Result
     Ok(changed)
 }
 
-fn rotate_if_due(conn: &mut PgConnection, id: &str, master: &MasterKey) -> Result<bool> {
+fn rotate_if_due(conn: &mut Db, id: &str, master: &MasterKey) -> Result<bool> {
     tessera_store::transaction(conn, |c| {
         // Under the tenant's row lock, read afresh: a settings change made since the
         // list was read (rotation turned off, another interval) is honoured.

@@ -1,7 +1,6 @@
 //! Tenant contexts (settings + decrypted key ring + JWKS) and the in-memory cache of
 //! them. A context is one `Arc`, swapped whole when the tenant changes; admin changes
 //! are published over Redis so every node drops its copy within a second.
-use diesel::PgConnection;
 use parking_lot::RwLock;
 use std::{
     collections::HashMap,
@@ -17,6 +16,7 @@ use tessera_core::{
     time::now,
     token::{KeyRing, TokenPolicy},
 };
+use tessera_store::Db;
 use tessera_store::models::{
     audit::{self, AuditEvent, TenantRef},
     signing_key::{self, Phase, SigningKey},
@@ -112,7 +112,7 @@ pub fn build(
 
 /// Loads a tenant's context from Postgres.
 pub fn load(
-    conn: &mut PgConnection,
+    conn: &mut Db,
     slug: &str,
     master: &MasterKey,
     public_url: &str,
@@ -147,7 +147,7 @@ pub fn parse_new(body: serde_json::Value) -> Result<(String, TenantSettings)> {
 
 /// Creates a tenant and its first signing key in one transaction, audited.
 pub fn create(
-    conn: &mut PgConnection,
+    conn: &mut Db,
     slug: &str,
     settings: &TenantSettings,
     master: &MasterKey,
@@ -181,7 +181,7 @@ pub fn tref(row: &Tenant) -> TenantRef<'_> {
 /// verifying until every token it signed has expired. Turning scheduled rotation
 /// off drops its pending next key.
 pub fn update(
-    conn: &mut PgConnection,
+    conn: &mut Db,
     slug: &str,
     scope: Option<&str>,
     patch: SettingsPatch,
@@ -250,12 +250,7 @@ fn changed(
 
 /// Deletes a tenant visible to `scope` and everything it owns; the audit record of
 /// the deletion stays.
-pub fn delete(
-    conn: &mut PgConnection,
-    slug: &str,
-    scope: Option<&str>,
-    actor: &str,
-) -> Result<Tenant> {
+pub fn delete(conn: &mut Db, slug: &str, scope: Option<&str>, actor: &str) -> Result<Tenant> {
     let row = visible(conn, slug, scope)?;
     let before = serde_json::to_value(row.settings()?).ok();
     tessera_store::transaction(conn, |c| {
@@ -270,7 +265,7 @@ pub fn delete(
 
 /// The tenant `slug` if `scope` (a scoped admin key's tenant id) may see it; an
 /// invisible tenant answers exactly like a missing one.
-pub fn visible(conn: &mut PgConnection, slug: &str, scope: Option<&str>) -> Result<Tenant> {
+pub fn visible(conn: &mut Db, slug: &str, scope: Option<&str>) -> Result<Tenant> {
     tenant::by_slug(conn, slug)?
         .filter(|t| scope.is_none_or(|s| s == t.id))
         .ok_or(Error::TenantNotFound)

@@ -29,6 +29,10 @@ impl Kind {
     }
 }
 
+/// Key names. Every key of one tenant carries the tenant id as a Redis Cluster hash
+/// tag (`{…}`), so that a check's one `MGET` (session, token, cut-off and the tenant's
+/// "filled" marker) and a login's rate-limit pipeline stay in one slot, while
+/// different tenants spread over the cluster.
 #[derive(Clone)]
 pub(crate) struct Keys {
     prefix: String,
@@ -42,15 +46,23 @@ impl Keys {
     }
 
     pub(crate) fn entry(&self, tenant_id: &str, kind: Kind, subject: &str) -> String {
-        format!("{}rv:{}:{}:{}", self.prefix, tenant_id, kind.tag(), subject)
+        format!(
+            "{}rv:{{{}}}:{}:{}",
+            self.prefix,
+            tenant_id,
+            kind.tag(),
+            subject
+        )
     }
 
-    pub(crate) fn prefix(&self) -> &str {
-        &self.prefix
+    /// Present while the tenant's revocations are all in the store.
+    pub(crate) fn filled(&self, tenant_id: &str) -> String {
+        format!("{}rv:{{{}}}:filled", self.prefix, tenant_id)
     }
 
-    pub(crate) fn filled(&self) -> String {
-        format!("{}rv:filled", self.prefix)
+    /// A login rate-limit counter of the tenant (`what`: `user:…` or `ip:…`).
+    pub(crate) fn rate(&self, tenant_id: &str, what: &str) -> String {
+        format!("{}rl:{{{}}}:{}", self.prefix, tenant_id, what)
     }
 
     pub(crate) fn channel(&self) -> String {
@@ -65,14 +77,36 @@ mod tests {
     #[test]
     fn keys_are_prefixed_and_distinct() {
         let k = Keys::new("t1:");
-        assert_eq!(k.entry("ten_a", Kind::Session, "s1"), "t1:rv:ten_a:sid:s1");
+        assert_eq!(
+            k.entry("ten_a", Kind::Session, "s1"),
+            "t1:rv:{ten_a}:sid:s1"
+        );
         assert_ne!(
             k.entry("ten_a", Kind::Token, "x"),
             k.entry("ten_b", Kind::Token, "x")
         );
-        assert!(k.filled().starts_with("t1:"));
+        assert_eq!(k.filled("ten_a"), "t1:rv:{ten_a}:filled");
+        assert_eq!(k.rate("ten_a", "ip:1.2.3.4"), "t1:rl:{ten_a}:ip:1.2.3.4");
         for kind in [Kind::Session, Kind::Token, Kind::User] {
             assert_eq!(Kind::from_tag(kind.tag()), Some(kind));
         }
+    }
+
+    #[test]
+    fn one_tenants_keys_share_a_cluster_slot() {
+        let k = Keys::new("p:");
+        let slot = |key: &str| redis::cluster_routing::Slot::for_key(key);
+        let a = slot(&k.filled("ten_a"));
+        for key in [
+            k.entry("ten_a", Kind::Session, "s"),
+            k.entry("ten_a", Kind::User, "u"),
+            k.rate("ten_a", "user:abc"),
+        ] {
+            assert_eq!(slot(&key), a, "{key}");
+        }
+        let others: std::collections::HashSet<_> = (0..20)
+            .map(|i| slot(&k.filled(&format!("ten_{i}"))))
+            .collect();
+        assert!(others.len() > 10, "tenants spread over slots: {others:?}");
     }
 }

@@ -1,21 +1,27 @@
-//! Tessera's Redis side. Revocation keys expire with the tokens they cover (EXAT),
-//! so Redis never grows without bound. A check is one `MGET` over the session, the
-//! token, the user's cut-off and a "filled" marker: when the marker is missing, Redis
-//! restarted empty and the caller refills it from Postgres before trusting a miss.
+//! Tessera's revocation list, login rate limits and change notifications, kept in
+//! Redis (one server or a Redis Cluster) or, in the embedded single-node mode, in this
+//! process. Revocation keys expire with the tokens they cover (EXAT), so the store
+//! never grows without bound. A check is one `MGET` over the session, the token, the
+//! user's cut-off and the tenant's "filled" marker: when the marker is missing, the
+//! store lost its contents (a Redis restarted empty, a process just started) and the
+//! caller refills the tenant from the database before trusting a miss.
 #![forbid(unsafe_code)]
 
 mod keys;
+mod link;
+mod memory;
 pub mod notify;
 pub mod rate;
 
-use redis::{
-    AsyncCommands, SetExpiry, SetOptions,
-    aio::{ConnectionManager, ConnectionManagerConfig},
-};
-use std::time::Duration;
+use redis::{AsyncCommands, SetExpiry, SetOptions};
+use std::sync::Arc;
 use tessera_core::{Error, Result, settings::MAX_LEEWAY, time::now};
 
 pub use keys::Kind;
+pub use link::Redis;
+
+use link::Link;
+use memory::Memory;
 
 /// One revocation to write to Redis.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -58,12 +64,18 @@ pub enum Status {
     Unfilled,
 }
 
-/// The revocation list in Redis, under a key prefix (tests and tenants of one Redis
+/// The revocation list, under a key prefix (tests and deployments sharing one Redis
 /// share nothing else).
 #[derive(Clone)]
 pub struct RevocationStore {
-    conn: ConnectionManager,
+    backend: Backend,
     keys: keys::Keys,
+}
+
+#[derive(Clone)]
+enum Backend {
+    Redis(Link),
+    Memory(Arc<Memory>),
 }
 
 /// Maps a Redis failure to 503 (a token whose revocation cannot be checked is never accepted).
@@ -72,38 +84,50 @@ pub(crate) fn unavailable(e: redis::RedisError) -> Error {
 }
 
 impl RevocationStore {
-    /// Prepares a connection to `url` (keys prefixed with `prefix`) without waiting
-    /// for Redis: while it is unreachable every call fails fast with 503, and the
-    /// manager reconnects by itself when it is back. Only a malformed URL fails here.
-    pub async fn connect(url: &str, prefix: &str) -> Result<Self> {
-        let client = redis::Client::open(url).map_err(unavailable)?;
-        let config = ConnectionManagerConfig::new()
-            .set_number_of_retries(1)
-            .set_max_delay(Duration::from_millis(200))
-            .set_connection_timeout(Some(Duration::from_secs(1)))
-            .set_response_timeout(Some(Duration::from_secs(2)));
-        let conn = ConnectionManager::new_lazy_with_config(client, config).map_err(unavailable)?;
+    /// Prepares the store on `redis` (keys prefixed with `prefix`) without waiting for
+    /// it: while it is unreachable every call fails fast with 503, and the connection
+    /// comes back by itself. Only a malformed URL fails here.
+    pub fn connect(redis: &Redis, prefix: &str) -> Result<Self> {
         Ok(Self {
-            conn,
+            backend: Backend::Redis(Link::new(redis).map_err(unavailable)?),
             keys: keys::Keys::new(prefix),
         })
     }
 
+    /// A store held in this process: for the embedded mode, where one node is all
+    /// there is. It starts unfilled, so each tenant is refilled from the database at
+    /// its first check.
+    pub fn in_process() -> Self {
+        Self {
+            backend: Backend::Memory(Arc::default()),
+            keys: keys::Keys::new(""),
+        }
+    }
+
+    /// Whether other nodes share this store (Redis) or it lives in this process.
+    pub fn is_shared(&self) -> bool {
+        matches!(self.backend, Backend::Redis(_))
+    }
+
     /// Checks a token in one round trip.
     pub async fn check(&self, t: TokenRef<'_>) -> Result<Status> {
-        let mut conn = self.conn.clone();
         let keys = [
-            self.keys.filled(),
+            self.keys.filled(t.tenant_id),
             self.keys.entry(t.tenant_id, Kind::Session, t.sid),
             self.keys.entry(t.tenant_id, Kind::Token, t.jti),
             self.keys.entry(t.tenant_id, Kind::User, t.user_id),
         ];
-        let [filled, sid, jti, cutoff]: [Option<i64>; 4] = conn
-            .mget::<_, Vec<Option<i64>>>(&keys)
-            .await
-            .map_err(unavailable)?
-            .try_into()
-            .map_err(|_| Error::Internal("redis MGET answered the wrong arity".into()))?;
+        let [filled, sid, jti, cutoff]: [Option<i64>; 4] = match &self.backend {
+            Backend::Redis(link) => link
+                .get()
+                .await?
+                .mget::<_, Vec<Option<i64>>>(&keys)
+                .await
+                .map_err(unavailable)?
+                .try_into()
+                .map_err(|_| Error::Internal("redis MGET answered the wrong arity".into()))?,
+            Backend::Memory(m) => m.get(keys.each_ref().map(String::as_str), now()),
+        };
         let revoked = sid.is_some() || jti.is_some() || cutoff.is_some_and(|c| t.iat < c);
         Ok(match (revoked, filled) {
             (true, _) => Status::Revoked,
@@ -112,68 +136,107 @@ impl RevocationStore {
         })
     }
 
-    /// Writes revocations, each expiring with the tokens it covers.
+    /// Writes revocations, each expiring with the tokens it covers (one pipeline per
+    /// tenant: a tenant's keys share one cluster slot).
     pub async fn revoke(&self, entries: &[Entry]) -> Result<()> {
-        let mut pipe = redis::pipe();
-        self.add_entries(&mut pipe, entries);
-        let mut conn = self.conn.clone();
-        pipe.query_async::<()>(&mut conn).await.map_err(unavailable)
+        let mut tenants: Vec<&str> = entries.iter().map(|e| e.tenant_id.as_str()).collect();
+        tenants.sort_unstable();
+        tenants.dedup();
+        for tenant in tenants {
+            let mine = entries.iter().filter(|e| e.tenant_id == tenant);
+            self.write(mine, None).await?;
+        }
+        Ok(())
     }
 
-    /// Writes every live revocation from Postgres, then marks Redis filled.
-    pub async fn refill(&self, entries: &[Entry]) -> Result<()> {
-        let mut pipe = redis::pipe();
-        pipe.atomic();
-        self.add_entries(&mut pipe, entries);
-        pipe.set(self.keys.filled(), now()).ignore();
-        let mut conn = self.conn.clone();
-        pipe.query_async::<()>(&mut conn)
-            .await
-            .map_err(unavailable)?;
+    /// Writes every live revocation of `tenant_id` (read from the database), then
+    /// marks the tenant filled, atomically.
+    pub async fn refill(&self, tenant_id: &str, entries: &[Entry]) -> Result<()> {
+        let mine = entries.iter().filter(|e| e.tenant_id == tenant_id);
+        self.write(mine, Some(tenant_id)).await?;
         tracing::info!(
+            tenant_id,
             entries = entries.len(),
-            "revocation list refilled from Postgres"
+            "revocation list refilled from the database"
         );
         Ok(())
     }
 
-    fn add_entries(&self, pipe: &mut redis::Pipeline, entries: &[Entry]) {
+    /// Writes one tenant's `entries` and, when `filled` names it, its marker.
+    async fn write<'e>(
+        &self,
+        entries: impl Iterator<Item = &'e Entry>,
+        filled: Option<&str>,
+    ) -> Result<()> {
         let t = now();
         // Outlive the tokens by the largest leeway any tenant may allow.
-        for e in entries.iter().filter(|e| e.expires_at + MAX_LEEWAY > t) {
-            let until = (e.expires_at + MAX_LEEWAY) as u64;
-            let opts = SetOptions::default().with_expiration(SetExpiry::EXAT(until));
-            pipe.set_options(
-                self.keys.entry(&e.tenant_id, e.kind, &e.subject),
-                e.revoked_at,
-                opts,
-            )
-            .ignore();
+        let live = entries.filter(|e| e.expires_at + MAX_LEEWAY > t).map(|e| {
+            let key = self.keys.entry(&e.tenant_id, e.kind, &e.subject);
+            (key, e.revoked_at, e.expires_at + MAX_LEEWAY)
+        });
+        let marker = filled.map(|tenant| (self.keys.filled(tenant), t, i64::MAX));
+        match &self.backend {
+            Backend::Memory(m) => {
+                m.set(live.chain(marker), t);
+                Ok(())
+            }
+            Backend::Redis(link) => {
+                let mut pipe = redis::pipe();
+                if marker.is_some() {
+                    pipe.atomic();
+                }
+                for (key, value, until) in live {
+                    let opts = SetOptions::default().with_expiration(SetExpiry::EXAT(until as u64));
+                    pipe.set_options(key, value, opts).ignore();
+                }
+                if let Some((key, value, _)) = marker {
+                    pipe.set(key, value).ignore();
+                }
+                if pipe.is_empty() {
+                    return Ok(());
+                }
+                pipe.query_async::<()>(&mut link.get().await?)
+                    .await
+                    .map_err(unavailable)
+            }
         }
     }
 
     /// Counts a login attempt against the tenant's limits; `Some(seconds)` is how long
     /// to wait when one is exceeded.
     pub async fn login_attempt(&self, a: rate::Attempt<'_>) -> Result<Option<i64>> {
-        rate::hit(&self.conn, self.keys.prefix(), a).await
+        let keys = rate::keys(&self.keys, a);
+        let counts = match &self.backend {
+            Backend::Redis(link) => rate::hit_redis(&mut link.get().await?, &keys).await?,
+            Backend::Memory(m) => m.hit(&keys, rate::WINDOW, now()),
+        };
+        Ok(rate::verdict(&counts, a.limit))
     }
 
-    /// Answers whether Redis is reachable.
+    /// Answers whether the store is reachable.
     pub async fn ping(&self) -> Result<()> {
-        let mut conn = self.conn.clone();
-        redis::cmd("PING")
-            .query_async::<String>(&mut conn)
-            .await
-            .map(|_| ())
-            .map_err(unavailable)
+        match &self.backend {
+            Backend::Redis(link) => redis::cmd("PING")
+                .query_async::<String>(&mut link.get().await?)
+                .await
+                .map(|_| ())
+                .map_err(unavailable),
+            Backend::Memory(_) => Ok(()),
+        }
     }
 
-    /// Publishes a change notification on this prefix's channel.
+    /// Publishes a change notification on this prefix's channel (a no-op in process:
+    /// the one node already dropped its cached copy).
     pub async fn publish(&self, message: &str) -> Result<()> {
-        let mut conn = self.conn.clone();
-        conn.publish::<_, _, ()>(self.keys.channel(), message)
-            .await
-            .map_err(unavailable)
+        match &self.backend {
+            Backend::Redis(link) => link
+                .get()
+                .await?
+                .publish::<_, _, ()>(self.keys.channel(), message)
+                .await
+                .map_err(unavailable),
+            Backend::Memory(_) => Ok(()),
+        }
     }
 
     /// The pub/sub channel of this prefix.

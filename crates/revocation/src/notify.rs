@@ -1,14 +1,20 @@
 //! Change notifications over Redis pub/sub: when an admin changes a tenant, every node
-//! drops its cached copy.
+//! drops its cached copy. In a Redis Cluster a message published on any node reaches
+//! subscribers on every node, so a node subscribes on one and moves on to the next
+//! when that one fails.
 use futures_util::StreamExt;
 use std::time::Duration;
 
-/// Subscribes to `channel` at `url` and calls `on_message` with each payload, for as
-/// long as the process lives; reconnects after a failure. On (re)connect it also
-/// calls `on_message("*")`, since changes may have been missed while disconnected.
-pub async fn listen(url: String, channel: String, on_message: impl Fn(&str)) {
-    loop {
-        match subscribe(&url, &channel).await {
+use crate::Redis;
+
+/// Subscribes to `channel` on `redis` and calls `on_message` with each payload, for as
+/// long as the process lives; reconnects after a failure (to the next node of a
+/// cluster). On (re)connect it also calls `on_message("*")`, since changes may have
+/// been missed while disconnected.
+pub async fn listen(redis: Redis, channel: String, on_message: impl Fn(&str)) {
+    let urls = redis.subscribe_urls();
+    for url in urls.iter().cycle() {
+        match subscribe(url, &channel).await {
             Ok(mut pubsub) => {
                 on_message("*");
                 let mut stream = pubsub.on_message();

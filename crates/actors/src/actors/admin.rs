@@ -1,9 +1,9 @@
 //! AdminActor: tenants, their keys, users' admin, admin API keys and the audit log
 //! in Postgres (sync, a few threads of its own so operators never starve logins).
 use actix::prelude::*;
-use diesel::PgConnection;
 use std::sync::Arc;
 use tessera_core::{Result, master_key::MasterKey};
+use tessera_store::Db;
 use tessera_store::{DbPool, pool::conn};
 
 use crate::tenant::{self as ctx, TenantCtx};
@@ -33,7 +33,7 @@ pub struct LoadTenant(pub String);
 pub struct AdminJob<T>(pub Box<AdminWork<T>>);
 
 /// The work of an [`AdminJob`].
-pub type AdminWork<T> = dyn FnOnce(&mut PgConnection, &MasterKey) -> Result<T> + Send;
+pub type AdminWork<T> = dyn FnOnce(&mut Db, &MasterKey) -> Result<T> + Send;
 
 impl<T: Send + 'static> Message for AdminJob<T> {
     type Result = Result<T>;

@@ -35,10 +35,15 @@ pub struct CheckRevoked {
 #[rtype(result = "Result<()>")]
 pub struct Revoke(pub Vec<Entry>);
 
-/// Refill an emptied Redis with every live revocation.
+/// Refill an emptied store with every live revocation of one tenant.
 #[derive(Message)]
 #[rtype(result = "Result<()>")]
-pub struct Refill(pub Vec<Entry>);
+pub struct Refill {
+    /// The tenant refilled (its "filled" marker is set with its entries).
+    pub tenant_id: String,
+    /// Its live revocations.
+    pub entries: Vec<Entry>,
+}
 
 /// Count a login attempt against the tenant's rate limits; replies with the
 /// seconds to wait when one is exceeded.
@@ -95,7 +100,7 @@ impl Handler<Refill> for BlacklistActor {
     type Result = ResponseFuture<Result<()>>;
     fn handle(&mut self, m: Refill, _: &mut Context<Self>) -> Self::Result {
         let store = self.0.clone();
-        Box::pin(async move { store.refill(&m.0).await })
+        Box::pin(async move { store.refill(&m.tenant_id, &m.entries).await })
     }
 }
 

@@ -128,7 +128,7 @@ pub struct RevokeUserRecord {
 /// Every revocation still in force (to refill Redis).
 #[derive(Message)]
 #[rtype(result = "Result<Vec<Revocation>>")]
-pub struct LiveRevocations;
+pub struct LiveRevocations(pub String);
 
 impl Handler<VerifyToken> for TokenActor {
     type Result = Result<VerifiedClaims>;
@@ -287,8 +287,8 @@ impl Handler<RevokeUserRecord> for TokenActor {
 
 impl Handler<LiveRevocations> for TokenActor {
     type Result = Result<Vec<Revocation>>;
-    fn handle(&mut self, _: LiveRevocations, _: &mut SyncContext<Self>) -> Self::Result {
-        revocation::live(&mut *conn(&self.0)?, now())
+    fn handle(&mut self, m: LiveRevocations, _: &mut SyncContext<Self>) -> Self::Result {
+        revocation::live(&mut *conn(&self.0)?, &m.0, now())
     }
 }
 

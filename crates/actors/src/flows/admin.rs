@@ -1,12 +1,12 @@
 //! Admin flows: API-key authentication and scope, tenants, admin API keys and the
 //! audit log. Each runs its database work as one job on the admin threads, the
 //! change and its audit record in one transaction.
-use diesel::PgConnection;
 use serde_json::Value;
 use tessera_core::{
     Error, Result, admin_key::hash_secret, master_key::MasterKey, settings::SettingsPatch,
     time::now,
 };
+use tessera_store::Db;
 use tessera_store::models::{api_key, audit, tenant::Tenant};
 
 use crate::{
@@ -63,7 +63,7 @@ impl Hub {
     /// Runs `job` on the admin threads with a pooled connection and the master key.
     pub(crate) async fn admin_job<T: Send + 'static>(
         &self,
-        job: impl FnOnce(&mut PgConnection, &MasterKey) -> Result<T> + Send + 'static,
+        job: impl FnOnce(&mut Db, &MasterKey) -> Result<T> + Send + 'static,
     ) -> Result<T> {
         self.send(&self.admin, AdminJob(Box::new(job))).await?
     }

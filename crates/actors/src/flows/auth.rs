@@ -268,7 +268,7 @@ impl Hub {
         };
         let status = match self.send(&self.blacklist, check.clone()).await?? {
             Status::Unfilled => {
-                self.refill().await?;
+                self.refill(&ctx.id).await?;
                 self.send(&self.blacklist, check).await??
             }
             s => s,
@@ -282,9 +282,11 @@ impl Hub {
         }
     }
 
-    /// Replays every live revocation from Postgres into Redis.
-    async fn refill(&self) -> Result<()> {
-        let rows = self.send(&self.tokens, LiveRevocations).await??;
+    /// Replays a tenant's live revocations from the database into the store.
+    async fn refill(&self, tenant_id: &str) -> Result<()> {
+        let rows = self
+            .send(&self.tokens, LiveRevocations(tenant_id.to_owned()))
+            .await??;
         let entries = rows
             .into_iter()
             .filter_map(|r| {
@@ -297,7 +299,11 @@ impl Hub {
                 })
             })
             .collect();
-        self.send(&self.blacklist, Refill(entries)).await?
+        let refill = Refill {
+            tenant_id: tenant_id.to_owned(),
+            entries,
+        };
+        self.send(&self.blacklist, refill).await?
     }
 }
 
