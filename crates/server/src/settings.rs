@@ -1,11 +1,11 @@
 //! Configuration: built-in defaults < optional `tessera.toml` (`--config PATH`) <
 //! environment `TESSERA__SECTION__KEY`. Variables:
-//! `TESSERA__PUBLIC_URL`, `TESSERA__HTTP__BIND`, `TESSERA__HTTP__WORKERS`,
+//! `TESSERA__PUBLIC_URL`, `TESSERA__DATA_DIR`, `TESSERA__HTTP__BIND`, `TESSERA__HTTP__WORKERS`,
 //! `TESSERA__HTTP__TRUSTED_PROXIES` (comma-separated),
 //! `TESSERA__DATABASE__URL`, `TESSERA__DATABASE__POOL_SIZE`,
 //! `TESSERA__DATABASE__MIGRATE_ON_START`, `TESSERA__DATABASE__PRUNE_INTERVAL_SECS`,
 //! `TESSERA__DATABASE__CHECKOUT_TIMEOUT_MS`,
-//! `TESSERA__REDIS__URL`,
+//! `TESSERA__REDIS__URL`, `TESSERA__REDIS__CLUSTER_NODES` (comma-separated),
 //! `TESSERA__REDIS__PREFIX`, `TESSERA__KEYS__MASTER_KEY`,
 //! `TESSERA__KEYS__ROTATION_CHECK_SECS`,
 //! `TESSERA__ARGON2__MEMORY_KIB`, `TESSERA__ARGON2__ITERATIONS`,
@@ -14,12 +14,22 @@
 //! `TESSERA__TIMEOUTS__SEND_MS`, `TESSERA__TIMEOUTS__HASH_MS`, `TESSERA__LOG__FORMAT`.
 //! A missing or malformed setting stops start-up with one line naming it; no secret
 //! value is ever printed.
+//!
+//! Without `database.url` Tessera runs embedded: an SQLite file and its master key
+//! under `data_dir`, revocations in process — for one node only.
 use serde::Deserialize;
-use std::{fmt, path::Path, sync::Arc, time::Duration};
+use std::{
+    fmt,
+    path::{Path, PathBuf},
+    sync::Arc,
+    time::Duration,
+};
 use tessera_actors::actors::HashPriority;
 use tessera_core::{
     client_ip::TrustedProxies, master_key::MasterKey, password::HashParams, secret::SecretString,
 };
+use tessera_revocation::Redis as RedisTarget;
+use tessera_store::Target;
 
 /// Every setting, with defaults filled in.
 #[derive(Debug, Clone, Deserialize)]
@@ -28,6 +38,10 @@ pub struct Settings {
     /// Base URL clients reach this service at (default issuers, discovery).
     #[serde(default = "default_public_url")]
     pub public_url: String,
+    /// Folder of the embedded mode's SQLite file and master key (used only when
+    /// `database.url` is not set).
+    #[serde(default = "default_data_dir")]
+    pub data_dir: String,
     /// HTTP listener.
     #[serde(default)]
     pub http: Http,
@@ -71,7 +85,7 @@ pub struct Http {
 #[derive(Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Database {
-    /// Postgres URL (may carry a password: never printed).
+    /// Postgres URL (may carry a password: never printed); unset: embedded SQLite.
     pub url: Option<SecretString>,
     /// Pool size; also the thread count of the DB-bound actors.
     #[serde(default = "default_pool")]
@@ -97,6 +111,10 @@ pub struct Redis {
     /// Redis URL (may carry a password: never printed).
     #[serde(default = "default_redis")]
     pub url: SecretString,
+    /// Nodes of a Redis Cluster (`redis://host:port`, some or all); when set, they
+    /// are used instead of `url`.
+    #[serde(default)]
+    pub cluster_nodes: Vec<SecretString>,
     /// Prefix of every key and channel.
     #[serde(default = "default_prefix")]
     pub prefix: String,
@@ -172,6 +190,9 @@ pub struct Log {
     pub level: String,
 }
 
+fn default_data_dir() -> String {
+    "./tessera-data".into()
+}
 fn default_public_url() -> String {
     "http://127.0.0.1:8080".into()
 }
@@ -236,6 +257,7 @@ impl Default for Settings {
     fn default() -> Self {
         Self {
             public_url: default_public_url(),
+            data_dir: default_data_dir(),
             http: Http::default(),
             database: default_database(),
             redis: Redis::default(),
@@ -260,6 +282,7 @@ impl Default for Redis {
     fn default() -> Self {
         Self {
             url: default_redis(),
+            cluster_nodes: Vec::new(),
             prefix: default_prefix(),
         }
     }
@@ -304,6 +327,7 @@ impl fmt::Debug for Redis {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Redis")
             .field("url", &"<hidden>")
+            .field("cluster_nodes", &self.cluster_nodes.len())
             .field("prefix", &self.prefix)
             .finish()
     }
@@ -354,7 +378,8 @@ impl Settings {
                 .separator("__")
                 .try_parsing(true)
                 .list_separator(",")
-                .with_list_parse_key("http.trusted_proxies"),
+                .with_list_parse_key("http.trusted_proxies")
+                .with_list_parse_key("redis.cluster_nodes"),
         );
         let cfg = b.build().map_err(|e| ConfigError(redact(e)))?;
         let s: Settings = cfg.try_deserialize().map_err(|e| ConfigError(redact(e)))?;
@@ -398,7 +423,9 @@ impl Settings {
     pub fn summary(&self) -> String {
         let hidden = |set: bool| if set { "<set>" } else { "<not set>" };
         let lines = [
+            format!("mode = {}", self.mode()),
             format!("public_url = {:?}", self.public_url),
+            format!("data_dir = {:?}", self.data_dir),
             format!("http.bind = {:?}", self.http.bind),
             format!("http.workers = {}", self.http.workers),
             format!("http.trusted_proxies = {:?}", self.http.trusted_proxies),
@@ -417,6 +444,13 @@ impl Settings {
                 self.database.checkout_timeout_ms
             ),
             "redis.url = <set>".to_owned(),
+            format!(
+                "redis.cluster_nodes = {}",
+                match self.redis.cluster_nodes.len() {
+                    0 => "<not set>".to_owned(),
+                    n => format!("<{n} set>"),
+                }
+            ),
             format!("redis.prefix = {:?}", self.redis.prefix),
             format!(
                 "keys.master_key = {}",
@@ -449,37 +483,115 @@ impl Settings {
         })
     }
 
-    /// The database URL, or the error naming it.
-    pub fn database_url(&self) -> Result<&str, ConfigError> {
+    /// Where the data lives: Postgres at `database.url`, or, without it, the embedded
+    /// SQLite file `tessera.db` under `data_dir`.
+    pub fn target(&self) -> Result<Target, ConfigError> {
+        match self.database.url.as_ref().map(|u| u.expose()) {
+            Some(url) if !url.is_empty() => Ok(Target::Postgres(url.to_owned())),
+            _ if self.data_dir.trim().is_empty() => Err(ConfigError(format!(
+                "data_dir must name a folder when database.url is not set ({})",
+                env_name("data_dir")
+            ))),
+            _ => Ok(Target::Sqlite(self.data_path().join("tessera.db"))),
+        }
+    }
+
+    /// Whether this configuration runs the embedded, single-node mode.
+    pub fn is_embedded(&self) -> bool {
         self.database
             .url
             .as_ref()
-            .map(|u| u.expose())
-            .filter(|u| !u.is_empty())
-            .ok_or_else(|| {
-                ConfigError(format!(
-                    "database.url is required (set {})",
-                    env_name("database.url")
-                ))
-            })
+            .is_none_or(|u| u.expose().is_empty())
     }
 
-    /// The master key, or the error naming it (never its value).
+    /// `embedded (single node)` or `shared (Postgres + Redis)`, for logs and summaries.
+    pub fn mode(&self) -> &'static str {
+        if self.is_embedded() {
+            "embedded (SQLite + in-process revocations: single node only)"
+        } else if self.redis.cluster_nodes.is_empty() {
+            "shared (Postgres + Redis)"
+        } else {
+            "shared (Postgres + Redis Cluster)"
+        }
+    }
+
+    fn data_path(&self) -> PathBuf {
+        PathBuf::from(self.data_dir.trim())
+    }
+
+    /// The embedded mode's master key file.
+    pub fn master_key_file(&self) -> PathBuf {
+        self.data_path().join("master.key")
+    }
+
+    /// Where Redis is: the cluster's nodes when set, else `redis.url`.
+    pub fn redis_target(&self) -> RedisTarget {
+        if self.redis.cluster_nodes.is_empty() {
+            RedisTarget::Single(self.redis.url.expose().to_owned())
+        } else {
+            RedisTarget::Cluster(
+                self.redis
+                    .cluster_nodes
+                    .iter()
+                    .map(|n| n.expose().to_owned())
+                    .collect(),
+            )
+        }
+    }
+
+    /// The master key, or the error naming it (never its value). Embedded without a
+    /// configured key, it is read from `data_dir/master.key`.
     pub fn master_key(&self) -> Result<Arc<MasterKey>, ConfigError> {
-        let text = self.keys.master_key.as_ref().ok_or_else(|| {
-            ConfigError(format!(
-                "keys.master_key is required: 32 random bytes in base64 (set {})",
-                env_name("keys.master_key")
-            ))
-        })?;
-        MasterKey::from_base64(text.expose())
-            .map(Arc::new)
-            .map_err(|why| {
-                ConfigError(format!(
-                    "keys.master_key {why} ({})",
+        let (text, source) = match &self.keys.master_key {
+            Some(text) => (text.expose().to_owned(), env_name("keys.master_key")),
+            None if self.is_embedded() => {
+                let file = self.master_key_file();
+                let text = std::fs::read_to_string(&file).map_err(|e| {
+                    ConfigError(format!(
+                        "keys.master_key is not set and {} cannot be read ({}): start \
+                         `tessera serve` once to create it, or set {}",
+                        file.display(),
+                        e.kind(),
+                        env_name("keys.master_key")
+                    ))
+                })?;
+                (text, file.display().to_string())
+            }
+            None => {
+                return Err(ConfigError(format!(
+                    "keys.master_key is required: 32 random bytes in base64 (set {})",
                     env_name("keys.master_key")
-                ))
-            })
+                )));
+            }
+        };
+        MasterKey::from_base64(&text)
+            .map(Arc::new)
+            .map_err(|why| ConfigError(format!("keys.master_key {why} ({source})")))
+    }
+
+    /// Prepares the embedded mode's data folder (owner-only) and, on first use, its
+    /// master key (owner-only file); returns whether a key was created. Does nothing
+    /// when a database URL or a master key is configured.
+    pub fn prepare_data_dir(&self) -> Result<bool, ConfigError> {
+        if !self.is_embedded() {
+            return Ok(false);
+        }
+        let dir = self.data_path();
+        let fail = |what: &str, e: std::io::Error| {
+            ConfigError(format!(
+                "data_dir: cannot {what} {} ({e}) ({})",
+                dir.display(),
+                env_name("data_dir")
+            ))
+        };
+        private_dir(&dir).map_err(|e| fail("create", e))?;
+        let file = self.master_key_file();
+        if self.keys.master_key.is_some() || file.exists() {
+            return Ok(false);
+        }
+        write_private(&file, MasterKey::generate_base64().as_bytes())
+            .map_err(|e| fail("write the master key into", e))?;
+        Ok(true)
     }
 
     /// The hasher threads' scheduling priority, or the error naming the setting.
@@ -550,6 +662,27 @@ fn redact(e: config::ConfigError) -> String {
         }
         None => msg,
     }
+}
+
+/// Creates `dir` (and its parents) readable by its owner only.
+fn private_dir(dir: &Path) -> std::io::Result<()> {
+    let mut b = std::fs::DirBuilder::new();
+    b.recursive(true);
+    #[cfg(unix)]
+    std::os::unix::fs::DirBuilderExt::mode(&mut b, 0o700);
+    b.create(dir)
+}
+
+/// Writes a new file readable by its owner only; never overwrites.
+fn write_private(file: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    use std::io::Write;
+    let mut o = std::fs::OpenOptions::new();
+    o.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut o, 0o600);
+    let mut f = o.open(file)?;
+    f.write_all(bytes)?;
+    f.sync_all()
 }
 
 #[cfg(test)]

@@ -1,9 +1,13 @@
-//! Start-up: logging, pool, migrations, Redis, actors, and the HTTP server.
+//! Start-up: logging, pool, migrations, the revocation store, actors, and the HTTP
+//! server — on Postgres + Redis, or embedded (SQLite + in process) without a database URL.
 use actix_web::{HttpServer, dev::Server};
 use std::net::{SocketAddr, TcpListener};
 use tessera_actors::{Hub, HubConfig};
 use tessera_revocation::RevocationStore;
-use tessera_store::pool::{conn, connect};
+use tessera_store::{
+    Target,
+    pool::{conn, connect},
+};
 
 use crate::{commands::CommandResult, settings::Settings};
 
@@ -36,10 +40,21 @@ fn cores() -> usize {
 /// Builds everything and starts listening, on `listener` if given (tests pass one
 /// bound to port 0) or on `http.bind`. Must run inside an actix `System`.
 pub async fn start(settings: &Settings, listener: Option<TcpListener>) -> CommandResult<Running> {
-    let url = settings.database_url()?.to_owned();
+    let target = settings.target()?;
+    if settings.prepare_data_dir()? {
+        tracing::info!(file = %settings.master_key_file().display(), "created a master key (keep a copy: without it the signing keys cannot be read)");
+    }
     let master = settings.master_key()?;
+    let embedded = target.is_embedded();
+    if let Target::Sqlite(file) = &target {
+        tracing::warn!(
+            database = %file.display(),
+            "embedded mode: SQLite and an in-process revocation store, for a single node only; \
+             set database.url (Postgres) and redis.url to run several nodes"
+        );
+    }
     let pool = connect(
-        &url,
+        &target,
         settings.database.pool_size,
         settings.checkout_timeout(),
     );
@@ -50,27 +65,37 @@ pub async fn start(settings: &Settings, listener: Option<TcpListener>) -> Comman
             tracing::info!(applied = n, "database migrations applied");
         }
     }
-    let revocations = RevocationStore::connect(settings.redis.url.expose(), &settings.redis.prefix)
-        .await
-        .map_err(|e| format!("redis.url: {}", e.log_cause()))?;
-    if let Err(e) = revocations.ping().await {
-        // Not fatal: routes that need Redis answer 503 and /readyz fails until it is back.
-        tracing::warn!(error = %e.log_cause(), "redis is unreachable; serving 503 where it is needed until it answers");
-    }
+    let (revocations, notify) = if embedded {
+        (RevocationStore::in_process(), None)
+    } else {
+        let redis = settings.redis_target();
+        let store = RevocationStore::connect(&redis, &settings.redis.prefix)
+            .map_err(|e| format!("redis.url: {}", e.log_cause()))?;
+        if let Err(e) = store.ping().await {
+            // Not fatal: routes that need Redis answer 503 and /readyz fails until it is back.
+            tracing::warn!(error = %e.log_cause(), "redis is unreachable; serving 503 where it is needed until it answers");
+        }
+        (store, Some(redis))
+    };
     let hash_threads = match settings.argon2.max_concurrency {
         0 => cores(),
         n => n,
     };
     let hub = Hub::start(HubConfig {
         pool,
-        db_threads: settings.database.pool_size as usize,
+        // The SQLite pool has one connection: more threads would only queue for it.
+        db_threads: if embedded {
+            1
+        } else {
+            settings.database.pool_size as usize
+        },
         hash_threads,
         hashing: settings.hash_params(),
         hash_priority: settings.hash_priority()?,
         master,
         public_url: settings.public_url.trim_end_matches('/').to_owned(),
         revocations,
-        notify_url: Some(settings.redis.url.expose().to_owned()),
+        notify,
         send_timeout: settings.send_timeout(),
         hash_timeout: settings.hash_timeout(),
         rotation_check: settings.rotation_check(),

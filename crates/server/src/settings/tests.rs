@@ -34,13 +34,69 @@ fn defaults_and_file_values() {
 }
 
 #[test]
-fn missing_settings_name_their_variable() {
-    let (p, _rm) = file("");
+fn without_a_database_url_the_data_folder_holds_everything() {
+    let dir = std::env::temp_dir().join(format!("tessera-cfg-{}", tessera_core::ids::random_id()));
+    let body = format!("data_dir = {:?}\n", dir.to_string_lossy());
+    let (p, _rm) = file(&body);
     let s = Settings::load(Some(&p)).unwrap();
-    let e = s.database_url().unwrap_err().to_string();
-    assert!(e.contains("TESSERA__DATABASE__URL"), "{e}");
+    assert!(s.is_embedded());
+    assert_eq!(s.target().unwrap(), Target::Sqlite(dir.join("tessera.db")));
+    // No key yet: the error says how to get one.
     let e = s.master_key().unwrap_err().to_string();
-    assert!(e.contains("TESSERA__KEYS__MASTER_KEY"), "{e}");
+    assert!(
+        e.contains("tessera serve") && e.contains("TESSERA__KEYS__MASTER_KEY"),
+        "{e}"
+    );
+    assert!(s.prepare_data_dir().unwrap(), "a key is made on first use");
+    let key = std::fs::read_to_string(dir.join("master.key")).unwrap();
+    assert!(s.master_key().is_ok());
+    assert!(!s.prepare_data_dir().unwrap(), "and kept, never replaced");
+    assert_eq!(
+        std::fs::read_to_string(dir.join("master.key")).unwrap(),
+        key
+    );
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn with_a_database_url_the_master_key_must_be_configured() {
+    let (p, _rm) = file("[database]\nurl = \"postgres://x@127.0.0.1/db\"\n");
+    let s = Settings::load(Some(&p)).unwrap();
+    assert!(!s.is_embedded());
+    assert!(matches!(s.target().unwrap(), Target::Postgres(_)));
+    let e = s.master_key().unwrap_err().to_string();
+    assert!(
+        e.contains("TESSERA__KEYS__MASTER_KEY") && e.contains("required"),
+        "{e}"
+    );
+    assert!(
+        !s.prepare_data_dir().unwrap(),
+        "nothing is written in shared mode"
+    );
+}
+
+#[test]
+fn redis_cluster_nodes_replace_the_single_url() {
+    let (p, _rm) =
+        file("[redis]\ncluster_nodes = [\"redis://127.0.0.1:7001\", \"redis://127.0.0.1:7002\"]\n");
+    let s = Settings::load(Some(&p)).unwrap();
+    assert_eq!(
+        s.redis_target(),
+        RedisTarget::Cluster(vec![
+            "redis://127.0.0.1:7001".into(),
+            "redis://127.0.0.1:7002".into()
+        ])
+    );
+    assert!(s.summary().contains("redis.cluster_nodes = <2 set>"));
+    assert!(
+        !s.summary().contains("7001"),
+        "node URLs may carry passwords"
+    );
+    let (p, _rm) = file("");
+    assert_eq!(
+        Settings::load(Some(&p)).unwrap().redis_target(),
+        RedisTarget::Single("redis://127.0.0.1:6379".into())
+    );
 }
 
 #[test]
