@@ -178,7 +178,11 @@ async fn serve(a: Vec<String>) -> std::io::Result<()> {
         key: DecodingKey::from_jwk(jwk).unwrap(),
         validation,
         redis,
-        pool: tessera_store::pool::connect(&db_url, 16, std::time::Duration::from_secs(5)),
+        pool: tessera_store::pool::connect(
+            &tessera_store::Target::Postgres(db_url),
+            16,
+            std::time::Duration::from_secs(5),
+        ),
         tenant_id,
     });
     HttpServer::new(move || {

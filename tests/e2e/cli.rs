@@ -17,6 +17,11 @@ fn with(
 
 #[actix_rt::test]
 async fn check_config_checks_offline_and_online_and_hides_secrets() {
+    if tessera_tests::shared_only(
+        "Postgres and Redis settings (tests/e2e/embedded.rs checks the embedded ones)",
+    ) {
+        return;
+    }
     let app = TestApp::start().await;
     let env = app.env();
     let master = env

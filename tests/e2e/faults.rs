@@ -45,6 +45,9 @@ async fn ready_again(app: &TestApp, service: &str) {
 
 #[actix_rt::test]
 async fn redis_down_means_503_never_an_unchecked_token_and_recovery_after() {
+    if tessera_tests::shared_only("Redis faults") {
+        return;
+    }
     let mut redis = PrivateRedis::start();
     let app = TestApp::builder().redis(&redis.url()).start().await;
     app.tenant("acme", json!({})).await;
@@ -136,6 +139,9 @@ async fn redis_down_means_503_never_an_unchecked_token_and_recovery_after() {
 
 #[actix_rt::test]
 async fn postgres_down_means_503_and_recovery_after() {
+    if tessera_tests::shared_only("Postgres faults") {
+        return;
+    }
     let mut pg = PrivatePostgres::start();
     let app = TestApp::builder().database(&pg.url()).start().await;
     app.tenant("acme", json!({})).await;

@@ -7,6 +7,7 @@ mod algorithms;
 mod api_keys;
 mod cli;
 mod compat;
+mod embedded;
 mod errors;
 mod faults;
 mod forgery;
@@ -29,16 +30,27 @@ pub const TESSERA: &str = env!("CARGO_BIN_EXE_tessera-e2e");
 /// Runs `tessera args…` with `env` (and no `TESSERA__*` inherited); returns the exit
 /// status's success, stdout and stderr.
 pub fn tessera(args: &[&str], env: &[(&str, String)]) -> (bool, String, String) {
+    tessera_in(&std::env::temp_dir(), args, env)
+}
+
+/// A `tessera` command with nothing of this process's `TESSERA__*` environment,
+/// run in `dir`.
+fn command(dir: &std::path::Path, env: &[(&str, String)]) -> std::process::Command {
     let mut cmd = std::process::Command::new(TESSERA);
     for (k, _) in std::env::vars().filter(|(k, _)| k.starts_with("TESSERA__")) {
         cmd.env_remove(k);
     }
-    let out = cmd
-        .args(args)
-        .envs(env.iter().map(|(k, v)| (k, v)))
-        .current_dir(std::env::temp_dir())
-        .output()
-        .unwrap();
+    cmd.envs(env.iter().map(|(k, v)| (k, v))).current_dir(dir);
+    cmd
+}
+
+/// [`tessera`] run in `dir`.
+pub fn tessera_in(
+    dir: &std::path::Path,
+    args: &[&str],
+    env: &[(&str, String)],
+) -> (bool, String, String) {
+    let out = command(dir, env).args(args).output().unwrap();
     (
         out.status.success(),
         String::from_utf8_lossy(&out.stdout).into_owned(),
@@ -53,23 +65,31 @@ pub async fn spawn_server(
     app: &tessera_tests::TestApp,
     extra: &[(&'static str, &str)],
 ) -> (std::process::Child, String) {
+    let mut env = app.env();
+    env.retain(|(k, _)| !extra.iter().any(|(e, _)| e == k));
+    env.extend(extra.iter().map(|(k, v)| (*k, (*v).to_owned())));
+    spawn_in(&std::env::temp_dir(), env).await
+}
+
+/// Starts `tessera serve` in `dir` with `env` (and nothing of this process's
+/// `TESSERA__*`) on a free port; returns it with its base URL once it answers
+/// /healthz. Its stderr is piped.
+pub async fn spawn_in(
+    dir: &std::path::Path,
+    mut env: Vec<(&'static str, String)>,
+) -> (std::process::Child, String) {
     let port = std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
         .local_addr()
         .unwrap()
         .port();
     let url = format!("http://127.0.0.1:{port}");
-    let mut env = app.env();
-    env.retain(|(k, _)| !extra.iter().any(|(e, _)| e == k));
-    env.extend(extra.iter().map(|(k, v)| (*k, (*v).to_owned())));
-    env.extend([
-        ("TESSERA__HTTP__BIND", format!("127.0.0.1:{port}")),
-        ("TESSERA__PUBLIC_URL", url.clone()),
-    ]);
-    let child = std::process::Command::new(TESSERA)
+    env.push(("TESSERA__HTTP__BIND", format!("127.0.0.1:{port}")));
+    if !env.iter().any(|(k, _)| *k == "TESSERA__PUBLIC_URL") {
+        env.push(("TESSERA__PUBLIC_URL", url.clone()));
+    }
+    let child = command(dir, &env)
         .arg("serve")
-        .envs(env.iter().map(|(k, v)| (k, v)))
-        .current_dir(std::env::temp_dir())
         .stderr(std::process::Stdio::piped())
         .spawn()
         .unwrap();

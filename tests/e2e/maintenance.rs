@@ -23,7 +23,7 @@ async fn flush_expired_deletes_only_what_no_token_can_need() {
     // Age some rows past expiry plus the widest leeway (300 s), one only just past
     // expiry (still inside the leeway: it stays).
     let now = tessera_core::time::now();
-    let mut c = app.pg();
+    let mut c = app.db();
     for sql in [
         format!(
             "UPDATE sessions SET expires_at = {} WHERE sid = '{}'",

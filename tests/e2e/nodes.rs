@@ -9,6 +9,9 @@ const WITHIN: Duration = Duration::from_secs(1);
 
 #[actix_rt::test]
 async fn changes_through_one_node_reach_the_other_two_within_a_second() {
+    if tessera_tests::shared_only("several nodes") {
+        return;
+    }
     let a = TestApp::start().await;
     let b = TestApp::builder().node_of(&a).start().await;
     let c = TestApp::builder().node_of(&a).start().await;

@@ -154,6 +154,10 @@ async fn password_change_cuts_off_older_tokens_and_returns_a_fresh_pair() {
 
 #[actix_rt::test]
 async fn an_emptied_redis_is_refilled_from_postgres_and_nothing_revoked_revives() {
+    if tessera_tests::shared_only("Redis (tests/e2e/embedded.rs restarts an embedded node instead)")
+    {
+        return;
+    }
     // Its own Redis database, so FLUSHDB touches no other test.
     let app = TestApp::builder().redis_db(7).start().await;
     app.tenant("acme", json!({})).await;

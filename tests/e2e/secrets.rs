@@ -174,7 +174,7 @@ async fn no_secret_reaches_a_response_or_a_log_line() {
     let master = app.settings.master_key().unwrap();
     let rows: Vec<SigningKey> = signing_keys::table
         .select(SigningKey::as_select())
-        .load(&mut app.pg())
+        .load(&mut app.db())
         .unwrap();
     assert!(rows.len() >= 6, "{}", rows.len());
     let mut secrets: Vec<(String, String)> = rows

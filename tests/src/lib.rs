@@ -1,7 +1,11 @@
-//! `TestApp`: the real Tessera server on a random 127.0.0.1 port, against real
-//! Postgres and Redis, isolated per test (its own Postgres schema, scoped through
-//! `options=-c search_path=…` in the URL, and its own Redis key prefix), so tests
-//! run in parallel and clean up after themselves.
+//! `TestApp`: the real Tessera server on a random 127.0.0.1 port, isolated per test,
+//! so tests run in parallel and clean up after themselves. Two backends, chosen by
+//! `TESSERA_TEST_BACKEND`: `shared` (default) runs against real Postgres and Redis
+//! (its own Postgres schema, scoped through `options=-c search_path=…` in the URL,
+//! and its own Redis key prefix); `embedded` runs the zero-setup mode (its own data
+//! folder with an SQLite file and a master key made by the server, revocations in
+//! process). Tests of what only the shared mode has (several nodes, Redis and
+//! Postgres faults) return early under `embedded`.
 #![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
 
 use awc::http::StatusCode;
@@ -22,6 +26,29 @@ pub fn database_url() -> String {
     std::env::var("TEST_DATABASE_URL").unwrap_or_else(|_| {
         "postgres://root@127.0.0.1:5432/test?sslmode=disable&gssencmode=disable".into()
     })
+}
+
+/// Whether this run tests the embedded mode (`TESSERA_TEST_BACKEND=embedded`).
+pub fn embedded() -> bool {
+    std::env::var("TESSERA_TEST_BACKEND").is_ok_and(|b| b == "embedded")
+}
+
+/// For tests of what only Postgres + Redis deployments have: true (and a note on
+/// stderr) when this run tests the embedded mode, so the test returns at once.
+pub fn shared_only(what: &str) -> bool {
+    let skip = embedded();
+    if skip {
+        eprintln!("skipped under the embedded backend: {what}");
+    }
+    skip
+}
+
+/// A new empty folder under the system's temp folder, named for `what`.
+pub fn scratch_dir(what: &str) -> std::path::PathBuf {
+    let dir =
+        std::env::temp_dir().join(format!("tessera-{what}-{}", tessera_core::ids::random_id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
 }
 
 /// Redis to test against (`TEST_REDIS_URL`), without a database index.
@@ -123,6 +150,13 @@ impl Builder {
 
     /// Starts the app.
     pub async fn start(self) -> TestApp {
+        if embedded() {
+            assert!(
+                self.shared.is_none(),
+                "a second node needs the shared backend (guard the test with shared_only)"
+            );
+            return self.start_embedded().await;
+        }
         let owner = self.shared.is_none();
         let shared = match self.shared {
             Some(s) => s,
@@ -163,17 +197,11 @@ impl Builder {
 
         let mut settings = self.settings;
         settings.database.url = Some(db_url.clone().into());
+        settings.redis.cluster_nodes.clear();
         settings.redis.url = redis_url.clone().into();
         settings.redis.prefix = prefix.clone();
         settings.keys.master_key = Some(master_key);
-        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-        let port = listener.local_addr().unwrap().port();
-        settings.public_url = public_url.unwrap_or_else(|| format!("http://127.0.0.1:{port}"));
-        let running = startup::start(&settings, Some(listener))
-            .await
-            .expect("server starts");
-        let handle = running.server.handle();
-        actix_rt::spawn(running.server);
+        let (url, handle) = serve(&mut settings, public_url).await;
         let admin_key = if owner {
             tessera_server::commands::create_key(&settings, "tests", None).unwrap()
         } else {
@@ -182,8 +210,9 @@ impl Builder {
         TestApp {
             owner,
             transcript: Default::default(),
-            url: format!("http://127.0.0.1:{port}"),
+            url,
             admin_key,
+            data_dir: None,
             schema,
             prefix,
             db_base: base,
@@ -198,6 +227,57 @@ impl Builder {
     }
 }
 
+impl Builder {
+    /// Starts the app in the embedded mode, in a data folder of its own; the server
+    /// makes the SQLite file and the master key there itself.
+    async fn start_embedded(self) -> TestApp {
+        let dir = scratch_dir("data");
+        let mut settings = self.settings;
+        settings.database.url = None;
+        settings.data_dir = dir.to_string_lossy().into_owned();
+        let (url, handle) = serve(&mut settings, None).await;
+        let admin_key = tessera_server::commands::create_key(&settings, "tests", None).unwrap();
+        let id = dir
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        TestApp {
+            owner: true,
+            transcript: Default::default(),
+            url,
+            admin_key,
+            data_dir: Some(dir),
+            prefix: format!("{id}:"),
+            schema: id,
+            db_base: String::new(),
+            db_url: String::new(),
+            redis_url: String::new(),
+            settings,
+            client: awc::Client::builder()
+                .timeout(Duration::from_secs(30))
+                .finish(),
+            handle,
+        }
+    }
+}
+
+/// Starts the server on a random port (public URL `public_url` or its own address);
+/// returns its base URL and handle.
+async fn serve(
+    settings: &mut Settings,
+    public_url: Option<String>,
+) -> (String, actix_web::dev::ServerHandle) {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    settings.public_url = public_url.unwrap_or_else(|| format!("http://127.0.0.1:{port}"));
+    let running = startup::start(settings, Some(listener))
+        .await
+        .expect("server starts");
+    let handle = running.server.handle();
+    actix_rt::spawn(running.server);
+    (format!("http://127.0.0.1:{port}"), handle)
+}
+
 /// The running app and helpers to call it.
 pub struct TestApp {
     owner: bool,
@@ -205,6 +285,9 @@ pub struct TestApp {
     pub transcript: std::sync::Mutex<Vec<String>>,
     pub url: String,
     pub admin_key: String,
+    /// The embedded mode's data folder (`None` on the shared backend).
+    pub data_dir: Option<std::path::PathBuf>,
+    /// A name unique to this test (the Postgres schema on the shared backend).
     pub schema: String,
     pub prefix: String,
     /// The Postgres database URL without the schema option.
@@ -453,23 +536,29 @@ impl TestApp {
             n: i64,
         }
         diesel::sql_query(sql)
-            .get_result::<N>(&mut self.pg())
+            .get_result::<N>(&mut self.db())
             .unwrap()
             .n
     }
 
-    /// The environment that points a `tessera` process at this app's Postgres schema,
-    /// Redis prefix and master key (cheap argon2 as in the app).
+    /// The environment that points a `tessera` process at this app's data: its
+    /// Postgres schema, Redis prefix and master key, or its embedded data folder
+    /// (cheap argon2 as in the app).
     pub fn env(&self) -> Vec<(&'static str, String)> {
         let st = &self.settings;
-        vec![
-            ("TESSERA__DATABASE__URL", self.db_url.clone()),
-            ("TESSERA__REDIS__URL", self.redis_url.clone()),
-            ("TESSERA__REDIS__PREFIX", self.prefix.clone()),
-            (
-                "TESSERA__KEYS__MASTER_KEY",
-                st.keys.master_key.as_ref().unwrap().expose().to_owned(),
-            ),
+        let mut env = match &self.data_dir {
+            Some(dir) => vec![("TESSERA__DATA_DIR", dir.to_string_lossy().into_owned())],
+            None => vec![
+                ("TESSERA__DATABASE__URL", self.db_url.clone()),
+                ("TESSERA__REDIS__URL", self.redis_url.clone()),
+                ("TESSERA__REDIS__PREFIX", self.prefix.clone()),
+                (
+                    "TESSERA__KEYS__MASTER_KEY",
+                    st.keys.master_key.as_ref().unwrap().expose().to_owned(),
+                ),
+            ],
+        };
+        env.extend([
             (
                 "TESSERA__ARGON2__MEMORY_KIB",
                 st.argon2.memory_kib.to_string(),
@@ -479,12 +568,13 @@ impl TestApp {
                 st.argon2.iterations.to_string(),
             ),
             ("TESSERA__LOG__LEVEL", "warn".into()),
-        ]
+        ]);
+        env
     }
 
-    /// A direct Postgres connection to this test's schema.
-    pub fn pg(&self) -> PgConnection {
-        PgConnection::establish(&self.db_url).unwrap()
+    /// A direct connection to this test's data (its Postgres schema or SQLite file).
+    pub fn db(&self) -> tessera_store::Db {
+        tessera_store::establish(&self.settings.target().unwrap()).unwrap()
     }
 }
 
@@ -493,6 +583,10 @@ impl Drop for TestApp {
         // The stop command is sent at once; its completion need not be awaited.
         drop(self.handle.stop(false));
         if !self.owner {
+            return;
+        }
+        if let Some(dir) = &self.data_dir {
+            let _ = std::fs::remove_dir_all(dir);
             return;
         }
         if let Ok(mut c) = PgConnection::establish(&self.db_base) {
