@@ -6,6 +6,7 @@ mod admin_users;
 mod algorithms;
 mod api_keys;
 mod cli;
+mod cluster;
 mod compat;
 mod embedded;
 mod errors;

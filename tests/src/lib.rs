@@ -114,6 +114,12 @@ impl Builder {
         self
     }
 
+    /// Uses this Redis Cluster (its nodes' URLs) instead of one Redis.
+    pub fn redis_cluster(mut self, nodes: Vec<String>) -> Self {
+        self.settings.redis.cluster_nodes = nodes.into_iter().map(Into::into).collect();
+        self
+    }
+
     /// Changes any setting before start.
     pub fn configure(mut self, f: impl FnOnce(&mut Settings)) -> Self {
         f(&mut self.settings);
@@ -197,7 +203,6 @@ impl Builder {
 
         let mut settings = self.settings;
         settings.database.url = Some(db_url.clone().into());
-        settings.redis.cluster_nodes.clear();
         settings.redis.url = redis_url.clone().into();
         settings.redis.prefix = prefix.clone();
         settings.keys.master_key = Some(master_key);
