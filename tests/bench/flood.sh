@@ -20,13 +20,7 @@ for i in 0 1 2; do
     TESSERA__ARGON2__PRIORITY="${PRIORITIES[$i]}" target/release/tessera serve 2>"$WORK/node$i.log" &
   PIDS+=($!)
 done
-cleanup() {
-  kill "${PIDS[@]}" 2>/dev/null || true
-  wait 2>/dev/null || true
-  rm -rf "$WORK"
-  redis-cli -h 127.0.0.1 --scan --pattern "${TESSERA__REDIS__PREFIX}*" | xargs -r redis-cli -h 127.0.0.1 del >/dev/null
-}
-trap cleanup EXIT
+trap bench_cleanup EXIT
 for port in 18191 18192 18193; do
   for _ in $(seq 1 100); do curl -sf "http://127.0.0.1:$port/healthz" >/dev/null && break; sleep 0.1; done
 done
@@ -65,9 +59,8 @@ done
 python3 - "$WORK" <<'PY'
 import statistics, sys
 work = sys.argv[1]
-def med(name):
-    rows = [tuple(map(float, l.split())) for l in open(f"{work}/{name}")]
-    return statistics.median(r[0] for r in rows), statistics.median(r[1] for r in rows)
+sys.path.insert(0, "tests/bench")
+from medians import med
 print("| argon2.priority | /users/me quiet req/s | quiet p99 ms | during flood req/s | flood p99 ms | p99 flood / quiet | logins/s (200) during flood |")
 print("|---|---:|---:|---:|---:|---:|---:|")
 for p in ["normal", "low", "idle"]:

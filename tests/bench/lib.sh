@@ -35,6 +35,29 @@ print(rps, float(v) * {"us": 0.001, "ms": 1, "s": 1000}[u])
 PY
 }
 
+# bench_tenants URL: with $KEY, tenants `bench` and `bench-norot` (no refresh rotation),
+# rate limit out of the way (logins come from one address), each with user alice;
+# sets ACCESS (of bench) and REFRESH (of bench-norot).
+bench_tenants() {
+  post "$1" /v1/admin/tenants '{"slug":"bench","access_token_ttl":3600,"login_rate_limit":100000}' >/dev/null
+  post "$1" /v1/admin/tenants '{"slug":"bench-norot","access_token_ttl":3600,"rotate_refresh_tokens":false,"login_rate_limit":100000}' >/dev/null
+  local t
+  for t in bench bench-norot; do post "$1" "/v1/admin/tenants/$t/users" '{"username":"alice","password":"correct horse battery"}' >/dev/null; done
+  ACCESS=$(bench_login "$1" bench | field access)
+  REFRESH=$(bench_login "$1" bench-norot | field refresh)
+}
+bench_login() { curl -sf -X POST "$1/v1/tenants/$2/token" -H 'Content-Type: application/json' -d '{"username":"alice","password":"correct horse battery"}'; }
+
+# bench_cleanup: stops the run's processes (PIDS), deletes its scratch folder and its
+# Redis keys. Scripts `trap bench_cleanup EXIT` once their processes are in PIDS.
+PIDS=()
+bench_cleanup() {
+  kill "${PIDS[@]}" 2>/dev/null || true
+  wait 2>/dev/null || true
+  rm -rf "$WORK"
+  redis-cli -h 127.0.0.1 --scan --pattern "${TESSERA__REDIS__PREFIX}*" | xargs -r redis-cli -h 127.0.0.1 del >/dev/null
+}
+
 # bench_env NAME: a fresh database NAME, a scratch folder (WORK), the TESSERA__*
 # variables every node of the run shares (own Redis prefix, new master key), the
 # schema migrated and an admin key (KEY).

@@ -18,23 +18,13 @@ B=http://127.0.0.1:18182
 target/release/tessera serve 2>"$WORK/tessera.log" &
 PIDS=($!)
 cleanup() {
-  kill "${PIDS[@]}" 2>/dev/null || true
-  wait 2>/dev/null || true
-  rm -rf "$WORK"
-  # this run's Redis keys (its prefix, and the baseline's marker)
-  redis-cli -h 127.0.0.1 --scan --pattern "${TESSERA__REDIS__PREFIX}*" | xargs -r redis-cli -h 127.0.0.1 del >/dev/null
-  redis-cli -h 127.0.0.1 del bench:rv:filled >/dev/null
+  bench_cleanup
+  redis-cli -h 127.0.0.1 del bench:rv:filled >/dev/null # the baseline's marker
 }
 trap cleanup EXIT
 for _ in $(seq 1 100); do curl -sf "$T/healthz" >/dev/null && break; sleep 0.1; done
 
-# Logins come from one address at full speed: the rate limit is set out of the way.
-post "$T" /v1/admin/tenants '{"slug":"bench","access_token_ttl":3600,"login_rate_limit":100000}' >/dev/null
-post "$T" /v1/admin/tenants '{"slug":"bench-norot","access_token_ttl":3600,"rotate_refresh_tokens":false,"login_rate_limit":100000}' >/dev/null
-for t in bench bench-norot; do post "$T" "/v1/admin/tenants/$t/users" '{"username":"alice","password":"correct horse battery"}' >/dev/null; done
-login() { curl -sf -X POST "$T/v1/tenants/$1/token" -H 'Content-Type: application/json' -d '{"username":"alice","password":"correct horse battery"}'; }
-ACCESS=$(login bench | field access)
-REFRESH=$(login bench-norot | field refresh)
+bench_tenants "$T"
 JWKS=$(curl -sf "$T/v1/tenants/bench/.well-known/jwks.json")
 TENANT_ID=$(psql -h 127.0.0.1 -U root -d $DB -tAc "SELECT id FROM tenants WHERE slug='bench'")
 target/release/bench-baseline serve 127.0.0.1:18182 "$JWKS" "$T/v1/tenants/bench" "$TESSERA__DATABASE__URL" "$TESSERA__REDIS__URL" "$TENANT_ID" 2>"$WORK/baseline.log" &
@@ -69,9 +59,8 @@ work, cores = sys.argv[1], int(sys.argv[2])
 alloc_ms = statistics.median(float(l) for l in open(f"{work}/argon_alloc"))
 reuse_ms = statistics.median(float(l) for l in open(f"{work}/argon_reuse"))
 argon_ms = min(alloc_ms, reuse_ms)
-def med(name):
-    rows = [tuple(map(float, l.split())) for l in open(f"{work}/{name}")]
-    return statistics.median(r[0] for r in rows), statistics.median(r[1] for r in rows)
+sys.path.insert(0, "tests/bench")
+from medians import med
 print("| route | Tessera req/s | Tessera p99 ms | baseline req/s | baseline p99 ms | Tessera / baseline |")
 print("|---|---:|---:|---:|---:|---:|")
 for route, t, b in [("POST /token/verify (ES256)", "verify_t", "verify_b"), ("GET /users/me (ES256)", "me_t", "me_b")]:
