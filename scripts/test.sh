@@ -19,6 +19,6 @@ cargo clippy --workspace --all-targets --locked -- -D warnings
 cargo test --workspace --locked
 # The end-to-end suite again on the zero-setup mode (SQLite + in-process revocations);
 # tests of what only Postgres + Redis have (faults, several nodes) say they are skipped.
-TESSERA_TEST_BACKEND=embedded cargo test --locked -p tessera-tests --test e2e
+TESSERA_TEST_BACKEND=embedded cargo test --workspace --locked --test e2e
 # deploy/: Kubernetes manifests against their schemas, compose, tessera.toml, haproxy.cfg.
 bash deploy/validate.sh

@@ -23,6 +23,17 @@ async fn two_nodes_on_a_three_master_cluster_share_revocations_limits_and_change
         .await;
     let ready = b.get("/readyz", None).await;
     assert_eq!(ready.status, 200, "{}", ready.body);
+    let mut env = a.env();
+    env.push(("TESSERA__REDIS__CLUSTER_NODES", cluster.urls().join(",")));
+    let (ok, out, err) = crate::tessera(&["check-config", "--connect"], &env);
+    assert!(ok, "{err}");
+    for line in [
+        "mode = shared (Postgres + Redis Cluster)",
+        "redis.cluster_nodes = <3 set>",
+        "redis: reachable",
+    ] {
+        assert!(out.contains(line), "{line} missing: {out}");
+    }
 
     // Ten tenants, each with a revoked and a live session.
     let mut pairs = Vec::new();

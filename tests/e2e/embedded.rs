@@ -68,6 +68,15 @@ async fn serve_with_nothing_configured_keeps_everything_in_its_data_folder() {
         "ready without Postgres or Redis: {:?}",
         ready.1
     );
+    // A second node on the same folder would keep a revocation list of its own.
+    let mut second = env.clone();
+    second.push(("TESSERA__HTTP__BIND", "127.0.0.1:0".into()));
+    let (ok, _, err) = tessera_in(&dir, &["serve"], &second);
+    assert!(
+        !ok && err.contains("in use by another `tessera serve`"),
+        "{err}"
+    );
+    assert_eq!(err.trim().lines().count(), 1, "{err}");
 
     // The whole walk-through: an admin key from the CLI (same folder, while serving),
     // a tenant, sign-up, login, the protected resource, revocation.

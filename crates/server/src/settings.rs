@@ -524,6 +524,40 @@ impl Settings {
         self.data_path().join("master.key")
     }
 
+    /// Embedded, takes the data folder's lock for as long as the returned file lives:
+    /// a second `serve` on the same folder would keep a revocation list of its own, so
+    /// it is refused. `None` in shared mode.
+    pub fn lock_data_dir(&self) -> Result<Option<std::fs::File>, ConfigError> {
+        if !self.is_embedded() {
+            return Ok(None);
+        }
+        let path = self.data_path().join("serve.lock");
+        let file = std::fs::OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(&path)
+            .map_err(|e| {
+                ConfigError(format!(
+                    "data_dir: cannot open {} ({e}) ({})",
+                    path.display(),
+                    env_name("data_dir")
+                ))
+            })?;
+        match file.try_lock() {
+            Ok(()) => Ok(Some(file)),
+            Err(std::fs::TryLockError::WouldBlock) => Err(ConfigError(format!(
+                "data_dir {} is in use by another `tessera serve`: the embedded mode runs \
+                 one node (for several, set database.url and redis.url)",
+                self.data_path().display()
+            ))),
+            Err(std::fs::TryLockError::Error(e)) => Err(ConfigError(format!(
+                "data_dir: cannot lock {} ({e})",
+                path.display()
+            ))),
+        }
+    }
+
     /// Where Redis is: the cluster's nodes when set, else `redis.url`.
     pub fn redis_target(&self) -> RedisTarget {
         if self.redis.cluster_nodes.is_empty() {

@@ -19,6 +19,8 @@ pub struct Running {
     pub addr: SocketAddr,
     /// The actors it sends to.
     pub hub: Hub,
+    /// Embedded, the data folder's lock: held while this lives.
+    pub data_lock: Option<std::fs::File>,
 }
 
 /// Installs the tracing subscriber (text or JSON lines); later calls are no-ops.
@@ -44,6 +46,7 @@ pub async fn start(settings: &Settings, listener: Option<TcpListener>) -> Comman
     if settings.prepare_data_dir()? {
         tracing::info!(file = %settings.master_key_file().display(), "created a master key (keep a copy: without it the signing keys cannot be read)");
     }
+    let data_lock = settings.lock_data_dir()?;
     let master = settings.master_key()?;
     let embedded = target.is_embedded();
     if let Target::Sqlite(file) = &target {
@@ -119,5 +122,10 @@ pub async fn start(settings: &Settings, listener: Option<TcpListener>) -> Comman
         .listen(listener)?
         .run();
     tracing::info!(%addr, workers, hash_threads, "tessera listening");
-    Ok(Running { server, addr, hub })
+    Ok(Running {
+        server,
+        addr,
+        hub,
+        data_lock,
+    })
 }
