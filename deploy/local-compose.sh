@@ -14,25 +14,11 @@ command -v haproxy >/dev/null || { apt-get update -qq && apt-get install -y -qq 
 cargo build --release --locked -q -p tessera-server --bin tessera
 BIN=target/release/tessera
 LB=http://127.0.0.1:18380 N1=127.0.0.1:18381 N2=127.0.0.1:18382
-DB=tessera_compose
-psql -h 127.0.0.1 -U root -d postgres -qc "DROP DATABASE IF EXISTS $DB" -c "CREATE DATABASE $DB" 2>/dev/null
-WORK=$(mktemp -d)
-export TESSERA__DATABASE__URL="postgres://root@127.0.0.1:5432/$DB"
-export TESSERA__REDIS__URL="redis://127.0.0.1:6379"
-export TESSERA__REDIS__PREFIX="compose-$$:"
-export TESSERA__KEYS__MASTER_KEY="$(head -c 32 /dev/urandom | base64)"
+scratch_deployment tessera_compose
 export TESSERA__PUBLIC_URL="$LB"
 export TESSERA__HTTP__TRUSTED_PROXIES="127.0.0.1"
 export TESSERA__LOG__FORMAT=json TESSERA__LOG__LEVEL=warn
-PIDS=()
-cleanup() {
-  kill "${PIDS[@]}" 2>/dev/null || true
-  wait 2>/dev/null || true
-  redis-cli -h 127.0.0.1 --scan --pattern "${TESSERA__REDIS__PREFIX}*" | xargs -r redis-cli -h 127.0.0.1 del >/dev/null
-  psql -h 127.0.0.1 -U root -d postgres -qc "DROP DATABASE IF EXISTS $DB" 2>/dev/null || true
-  rm -rf "$WORK"
-}
-trap cleanup EXIT
+trap scratch_cleanup EXIT
 up() { for _ in $(seq 1 100); do curl -sf "$1" >/dev/null && return 0; sleep 0.1; done; echo "$1 never answered" >&2; exit 1; }
 fail() { echo "SMOKE FAILED: $*" >&2; exit 1; }
 

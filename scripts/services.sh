@@ -31,3 +31,28 @@ ensure_database() {
     psql -h 127.0.0.1 -U root -d postgres -qc "CREATE DATABASE \"$name\""
   fi
 }
+
+# scratch_deployment NAME: what every node of a throwaway shared-mode deployment shares —
+# a fresh Postgres database NAME, a Redis prefix of this run's own, a new master key (all
+# exported as TESSERA__*), a scratch folder (WORK) and an empty PIDS list for its
+# processes. scratch_cleanup undoes it all.
+scratch_deployment() {
+  SCRATCH_DB=$1
+  psql -h 127.0.0.1 -U root -d postgres -qc "DROP DATABASE IF EXISTS $1" -c "CREATE DATABASE $1" 2>/dev/null
+  WORK=$(mktemp -d)
+  PIDS=()
+  export TESSERA__DATABASE__URL="postgres://root@127.0.0.1:5432/$1"
+  export TESSERA__REDIS__URL="redis://127.0.0.1:6379"
+  export TESSERA__REDIS__PREFIX="$1-$$:"
+  export TESSERA__KEYS__MASTER_KEY="$(head -c 32 /dev/urandom | base64)"
+}
+
+# scratch_cleanup: stops the processes in PIDS, deletes the Redis keys, the database and
+# the scratch folder of scratch_deployment.
+scratch_cleanup() {
+  kill "${PIDS[@]}" 2>/dev/null || true
+  wait 2>/dev/null || true
+  redis-cli -h 127.0.0.1 --scan --pattern "${TESSERA__REDIS__PREFIX}*" | xargs -r redis-cli -h 127.0.0.1 del >/dev/null
+  psql -h 127.0.0.1 -U root -d postgres -qc "DROP DATABASE IF EXISTS $SCRATCH_DB" 2>/dev/null || true
+  rm -rf "$WORK"
+}

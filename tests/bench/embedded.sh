@@ -18,7 +18,7 @@ PIDS=($!)
 env -u TESSERA__DATABASE__URL -u TESSERA__KEYS__MASTER_KEY TESSERA__DATA_DIR="$WORK/data" \
   TESSERA__HTTP__BIND=127.0.0.1:18192 TESSERA__PUBLIC_URL=$E target/release/tessera serve 2>"$WORK/embedded.log" &
 PIDS+=($!)
-trap bench_cleanup EXIT
+trap scratch_cleanup EXIT
 for u in $S $E; do for _ in $(seq 1 100); do curl -sf "$u/healthz" >/dev/null && break; sleep 0.1; done; done
 SHARED_KEY=$KEY
 EMBEDDED_KEY=$(env -u TESSERA__DATABASE__URL -u TESSERA__KEYS__MASTER_KEY TESSERA__DATA_DIR="$WORK/data" target/release/tessera admin create-key --name bench)

@@ -12,7 +12,6 @@ ROUNDS=${2:-3}
 source "$(dirname "$0")/lib.sh"
 bench_env tessera_flood
 PRIORITIES=(normal low idle)
-PIDS=()
 for i in 0 1 2; do
   port=$((18191 + i))
   # One public URL for all nodes, as behind a load balancer: tokens name one issuer.
@@ -20,7 +19,7 @@ for i in 0 1 2; do
     TESSERA__ARGON2__PRIORITY="${PRIORITIES[$i]}" target/release/tessera serve 2>"$WORK/node$i.log" &
   PIDS+=($!)
 done
-trap bench_cleanup EXIT
+trap scratch_cleanup EXIT
 for port in 18191 18192 18193; do
   for _ in $(seq 1 100); do curl -sf "http://127.0.0.1:$port/healthz" >/dev/null && break; sleep 0.1; done
 done

@@ -48,26 +48,11 @@ bench_tenants() {
 }
 bench_login() { curl -sf -X POST "$1/v1/tenants/$2/token" -H 'Content-Type: application/json' -d '{"username":"alice","password":"correct horse battery"}'; }
 
-# bench_cleanup: stops the run's processes (PIDS), deletes its scratch folder and its
-# Redis keys. Scripts `trap bench_cleanup EXIT` once their processes are in PIDS.
-PIDS=()
-bench_cleanup() {
-  kill "${PIDS[@]}" 2>/dev/null || true
-  wait 2>/dev/null || true
-  rm -rf "$WORK"
-  redis-cli -h 127.0.0.1 --scan --pattern "${TESSERA__REDIS__PREFIX}*" | xargs -r redis-cli -h 127.0.0.1 del >/dev/null
-}
-
-# bench_env NAME: a fresh database NAME, a scratch folder (WORK), the TESSERA__*
-# variables every node of the run shares (own Redis prefix, new master key), the
-# schema migrated and an admin key (KEY).
+# bench_env NAME: a scratch deployment (scripts/services.sh: database NAME, WORK, the
+# shared TESSERA__* variables, PIDS), the schema migrated and an admin key (KEY).
+# Scripts `trap scratch_cleanup EXIT` once their processes are in PIDS.
 bench_env() {
-  psql -h 127.0.0.1 -U root -d postgres -qc "DROP DATABASE IF EXISTS $1" -c "CREATE DATABASE $1" 2>/dev/null
-  WORK=$(mktemp -d)
-  export TESSERA__DATABASE__URL="postgres://root@127.0.0.1:5432/$1"
-  export TESSERA__REDIS__URL="redis://127.0.0.1:6379"
-  export TESSERA__REDIS__PREFIX="$1-$$:"
-  export TESSERA__KEYS__MASTER_KEY="$(head -c 32 /dev/urandom | base64)"
+  scratch_deployment "$1"
   export TESSERA__LOG__LEVEL="warn"
   target/release/tessera migrate 2>/dev/null
   KEY=$(target/release/tessera admin create-key --name bench)

@@ -18,7 +18,7 @@ B=http://127.0.0.1:18182
 target/release/tessera serve 2>"$WORK/tessera.log" &
 PIDS=($!)
 cleanup() {
-  bench_cleanup
+  scratch_cleanup
   redis-cli -h 127.0.0.1 del bench:rv:filled >/dev/null # the baseline's marker
 }
 trap cleanup EXIT

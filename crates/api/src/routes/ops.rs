@@ -11,7 +11,8 @@ pub async fn healthz() -> HttpResponse {
     HttpResponse::Ok().json(serde_json::json!({"status": "ok"}))
 }
 
-/// Readiness: Postgres and Redis both answer.
+/// Readiness: the database and the revocation store answer (Postgres and Redis, or,
+/// embedded, the SQLite file).
 #[utoipa::path(
     tag = "operations",
     responses(
