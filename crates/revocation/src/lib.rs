@@ -104,11 +104,6 @@ impl RevocationStore {
         }
     }
 
-    /// Whether other nodes share this store (Redis) or it lives in this process.
-    pub fn is_shared(&self) -> bool {
-        matches!(self.backend, Backend::Redis(_))
-    }
-
     /// Checks a token in one round trip.
     pub async fn check(&self, t: TokenRef<'_>) -> Result<Status> {
         let keys = [

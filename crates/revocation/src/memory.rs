@@ -20,18 +20,18 @@ struct Stored {
 /// counters.
 #[derive(Debug, Default)]
 pub(crate) struct Memory {
-    entries: RwLock<Swept<Stored>>,
-    counters: Mutex<Swept<Stored>>,
+    entries: RwLock<Swept>,
+    counters: Mutex<Swept>,
 }
 
 /// A map that drops its expired entries now and then as it grows.
 #[derive(Debug)]
-struct Swept<V> {
-    map: HashMap<String, V>,
+struct Swept {
+    map: HashMap<String, Stored>,
     next_sweep: usize,
 }
 
-impl<V> Default for Swept<V> {
+impl Default for Swept {
     fn default() -> Self {
         Self {
             map: HashMap::new(),
@@ -40,7 +40,7 @@ impl<V> Default for Swept<V> {
     }
 }
 
-impl Swept<Stored> {
+impl Swept {
     fn sweep_if_grown(&mut self, now: i64) {
         if self.map.len() >= self.next_sweep {
             self.map.retain(|_, s| s.until > now);
@@ -62,7 +62,7 @@ impl Memory {
         })
     }
 
-    /// Stores `(key, value, until)` triples; marks the store filled when asked.
+    /// Stores `(key, value, until)` triples (a tenant's "filled" marker among them).
     pub(crate) fn set(&self, items: impl IntoIterator<Item = (String, i64, i64)>, now: i64) {
         let mut entries = self.entries.write();
         for (key, value, until) in items {

@@ -58,7 +58,7 @@ impl Handler<LoadTenant> for AdminActor {
     }
 }
 
-/// Is Postgres reachable?
+/// Does the database answer?
 #[derive(Message)]
 #[rtype(result = "Result<()>")]
 pub struct PingDb;
@@ -66,10 +66,6 @@ pub struct PingDb;
 impl Handler<PingDb> for AdminActor {
     type Result = Result<()>;
     fn handle(&mut self, _: PingDb, _: &mut SyncContext<Self>) -> Self::Result {
-        use diesel::RunQueryDsl;
-        diesel::sql_query("SELECT 1")
-            .execute(&mut *conn(&self.pool)?)
-            .map(|_| ())
-            .map_err(|e| tessera_core::Error::Unavailable(format!("database: {e}")))
+        tessera_store::pool::ping(&mut *conn(&self.pool)?)
     }
 }

@@ -16,7 +16,7 @@ impl Hub {
     }
 
     /// The metrics text, with signing-key ages read now (left out, not failed, when
-    /// Postgres cannot answer: a scrape must not fail because of what it observes).
+    /// the database cannot answer: a scrape must not fail because of what it observes).
     pub async fn render_metrics(&self) -> String {
         match self
             .admin_job(|c, _| signing_key::active_everywhere(c))
@@ -37,7 +37,7 @@ impl Hub {
         self.metrics.render()
     }
 
-    /// Writes revocations of the tenant `slug` to Redis, counting them.
+    /// Writes revocations of the tenant `slug` to the revocation store, counting them.
     pub(crate) async fn revoke_entries(&self, slug: &str, entries: Vec<Entry>) -> Result<()> {
         for e in &entries {
             self.metrics.revoked(slug, e.kind);
