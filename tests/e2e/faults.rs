@@ -179,11 +179,11 @@ async fn postgres_down_means_503_and_recovery_after() {
 
 #[actix_rt::test]
 async fn sigterm_drains_in_flight_requests_then_exits_cleanly() {
-    let app = TestApp::start().await;
+    let mut app = TestApp::start().await;
     app.tenant("acme", json!({"allow_signup": true})).await;
     // Costly hashing, so that a sign-up is still in flight when the signal comes.
     let (mut child, url) = crate::spawn_server(
-        &app,
+        &mut app,
         &[
             ("TESSERA__ARGON2__MEMORY_KIB", "131072"),
             ("TESSERA__ARGON2__ITERATIONS", "6"),

@@ -60,12 +60,14 @@ pub fn tessera_in(
 }
 
 /// Starts `tessera serve` as a process of its own on a free port, configured like
-/// `app` (same schema, Redis prefix and master key) with `extra` settings on top;
-/// returns it with its base URL once it answers /healthz. Its stderr is piped.
+/// `app` (same schema, Redis prefix and master key, or, embedded, the same data folder,
+/// which `app` hands over) with `extra` settings on top; returns it with its base URL
+/// once it answers /healthz. Its stderr is piped.
 pub async fn spawn_server(
-    app: &tessera_tests::TestApp,
+    app: &mut tessera_tests::TestApp,
     extra: &[(&'static str, &str)],
 ) -> (std::process::Child, String) {
+    app.hand_over_data_dir().await;
     let mut env = app.env();
     env.retain(|(k, _)| !extra.iter().any(|(e, _)| e == k));
     env.extend(extra.iter().map(|(k, v)| (*k, (*v).to_owned())));

@@ -219,10 +219,10 @@ async fn every_answer_carries_a_request_id_and_keeps_a_sane_one() {
 
 #[actix_rt::test]
 async fn json_logs_carry_the_request_id_and_no_secret() {
-    let app = TestApp::start().await;
+    let mut app = TestApp::start().await;
     app.tenant("acme", json!({"allow_signup": true})).await;
     let (child, url) = crate::spawn_server(
-        &app,
+        &mut app,
         &[
             ("TESSERA__LOG__FORMAT", "json"),
             ("TESSERA__LOG__LEVEL", "debug"),

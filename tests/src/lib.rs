@@ -206,7 +206,7 @@ impl Builder {
         settings.redis.url = redis_url.clone().into();
         settings.redis.prefix = prefix.clone();
         settings.keys.master_key = Some(master_key);
-        let (url, handle) = serve(&mut settings, public_url).await;
+        let (url, handle, data_lock) = serve(&mut settings, public_url).await;
         let admin_key = if owner {
             tessera_server::commands::create_key(&settings, "tests", None).unwrap()
         } else {
@@ -228,6 +228,7 @@ impl Builder {
                 .timeout(Duration::from_secs(30))
                 .finish(),
             handle,
+            data_lock,
         }
     }
 }
@@ -240,7 +241,7 @@ impl Builder {
         let mut settings = self.settings;
         settings.database.url = None;
         settings.data_dir = dir.to_string_lossy().into_owned();
-        let (url, handle) = serve(&mut settings, None).await;
+        let (url, handle, data_lock) = serve(&mut settings, None).await;
         let admin_key = tessera_server::commands::create_key(&settings, "tests", None).unwrap();
         let id = dir
             .file_name()
@@ -262,16 +263,18 @@ impl Builder {
                 .timeout(Duration::from_secs(30))
                 .finish(),
             handle,
+            data_lock,
         }
     }
 }
 
 /// Starts the server on a random port (public URL `public_url` or its own address);
-/// returns its base URL and handle.
+/// returns its base URL, handle and (embedded) the data folder's lock, held as a real
+/// node holds it.
 async fn serve(
     settings: &mut Settings,
     public_url: Option<String>,
-) -> (String, actix_web::dev::ServerHandle) {
+) -> (String, actix_web::dev::ServerHandle, Option<std::fs::File>) {
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let port = listener.local_addr().unwrap().port();
     settings.public_url = public_url.unwrap_or_else(|| format!("http://127.0.0.1:{port}"));
@@ -280,7 +283,11 @@ async fn serve(
         .expect("server starts");
     let handle = running.server.handle();
     actix_rt::spawn(running.server);
-    (format!("http://127.0.0.1:{port}"), handle)
+    (
+        format!("http://127.0.0.1:{port}"),
+        handle,
+        running.data_lock,
+    )
 }
 
 /// The running app and helpers to call it.
@@ -302,6 +309,7 @@ pub struct TestApp {
     pub settings: Settings,
     client: awc::Client,
     handle: actix_web::dev::ServerHandle,
+    data_lock: Option<std::fs::File>,
 }
 
 impl TestApp {
@@ -575,6 +583,16 @@ impl TestApp {
             ("TESSERA__LOG__LEVEL", "warn".into()),
         ]);
         env
+    }
+
+    /// Embedded, stops this app's server and lets go of the data folder, so that a
+    /// `tessera serve` process can take it over (one node per folder); the data stays
+    /// readable through [`TestApp::db`]. Does nothing on the shared backend.
+    pub async fn hand_over_data_dir(&mut self) {
+        if let Some(lock) = self.data_lock.take() {
+            self.handle.stop(true).await;
+            drop(lock);
+        }
     }
 
     /// A direct connection to this test's data (its Postgres schema or SQLite file).
