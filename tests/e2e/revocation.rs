@@ -202,3 +202,140 @@ async fn an_emptied_redis_is_refilled_from_postgres_and_nothing_revoked_revives(
     let n: i64 = redis::cmd("DBSIZE").query_async(&mut redis).await.unwrap();
     assert!(n >= 3, "refilled: {n} keys");
 }
+
+/// Every key of this app's prefix in `redis`, dumped with its remaining life.
+async fn snapshot(
+    redis: &mut redis::aio::MultiplexedConnection,
+    prefix: &str,
+) -> Vec<(String, Vec<u8>, i64)> {
+    let keys: Vec<String> = redis::cmd("KEYS")
+        .arg(format!("{prefix}*"))
+        .query_async(redis)
+        .await
+        .unwrap();
+    let mut out = Vec::new();
+    for k in keys {
+        let dump: Vec<u8> = redis::cmd("DUMP").arg(&k).query_async(redis).await.unwrap();
+        let ttl: i64 = redis::cmd("PTTL").arg(&k).query_async(redis).await.unwrap();
+        out.push((k, dump, ttl.max(0)));
+    }
+    out
+}
+
+/// Two nodes on a Redis of the test's own, a tenant, and three sessions of alice;
+/// each node has checked a token once (so the tenant is "filled" everywhere).
+async fn two_nodes_three_sessions(
+    redis: &tessera_tests::services::PrivateRedis,
+) -> (TestApp, TestApp, Vec<serde_json::Value>) {
+    let a = TestApp::builder().redis(&redis.url()).start().await;
+    let b = TestApp::builder().node_of(&a).start().await;
+    a.tenant("acme", json!({})).await;
+    a.user("acme", "alice", "correct horse", json!({})).await;
+    let mut pairs = Vec::new();
+    for _ in 0..3 {
+        pairs.push(a.login("acme", "alice", "correct horse").await);
+    }
+    for node in [&a, &b] {
+        assert_eq!(node.me_status("acme", &s(&pairs[0], "access")).await, 200);
+    }
+    (a, b, pairs)
+}
+
+/// Asserts that on every node the revoked pair stays refused (over 1.5 s) and the
+/// untouched one keeps working.
+async fn stays_refused(
+    nodes: [&TestApp; 2],
+    revoked: &serde_json::Value,
+    live: &serde_json::Value,
+) {
+    for _ in 0..5 {
+        for node in nodes {
+            assert_eq!(node.me_status("acme", &s(revoked, "access")).await, 401);
+            assert_eq!(node.me_status("acme", &s(live, "access")).await, 200);
+        }
+        actix_rt::time::sleep(std::time::Duration::from_millis(300)).await;
+    }
+}
+
+#[actix_rt::test]
+async fn a_redis_restored_from_an_older_snapshot_revives_nothing() {
+    if tessera_tests::shared_only("Redis snapshots") {
+        return;
+    }
+    let redis = tessera_tests::services::PrivateRedis::start();
+    let (a, b, pairs) = two_nodes_three_sessions(&redis).await;
+    let mut conn = a.redis().await;
+    // A snapshot from before the revocation (what an RDB/AOF file or a lagging
+    // replica holds), then the revocation on node A.
+    let before = snapshot(&mut conn, &a.prefix).await;
+    assert!(!before.is_empty());
+    let r = a
+        .post(
+            "/v1/tenants/acme/token/revoke",
+            None,
+            json!({"token": s(&pairs[1], "refresh")}),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    assert_eq!(b.me_status("acme", &s(&pairs[1], "access")).await, 401);
+    // Redis restarts from the snapshot: the revocation is gone, the marker is back.
+    let _: () = redis::cmd("FLUSHALL").query_async(&mut conn).await.unwrap();
+    for (k, dump, ttl) in &before {
+        let _: () = redis::cmd("RESTORE")
+            .arg(k)
+            .arg(ttl)
+            .arg(dump.as_slice())
+            .query_async(&mut conn)
+            .await
+            .unwrap();
+    }
+    // Node B never saw the revocation itself: it learns the generation by polling.
+    for node in [&b, &a] {
+        tessera_tests::eventually(
+            "the revoked token refused",
+            std::time::Duration::from_secs(2),
+            || async { node.me_status("acme", &s(&pairs[1], "access")).await == 401 },
+        )
+        .await;
+    }
+    stays_refused([&a, &b], &pairs[1], &pairs[2]).await;
+}
+
+#[actix_rt::test]
+async fn a_revocation_whose_redis_write_failed_is_refused_within_two_seconds() {
+    if tessera_tests::shared_only("Redis write failures") {
+        return;
+    }
+    let redis = tessera_tests::services::PrivateRedis::start();
+    let (a, b, pairs) = two_nodes_three_sessions(&redis).await;
+    let mut conn = a.redis().await;
+    // Redis refuses every write (reads still work) while Postgres commits.
+    let set = |n: &'static str| {
+        redis::cmd("CONFIG")
+            .arg("SET")
+            .arg("min-replicas-to-write")
+            .arg(n)
+            .to_owned()
+    };
+    let _: () = set("1").query_async(&mut conn).await.unwrap();
+    let r = a
+        .post(
+            "/v1/tenants/acme/token/revoke",
+            None,
+            json!({"token": s(&pairs[1], "access")}),
+        )
+        .await;
+    assert_eq!(r.status, 503, "the store write failed: {}", r.text);
+    // Committed in the database, missing from Redis: never accepted meanwhile.
+    assert_ne!(a.me_status("acme", &s(&pairs[1], "access")).await, 200);
+    let _: () = set("0").query_async(&mut conn).await.unwrap();
+    for node in [&b, &a] {
+        tessera_tests::eventually(
+            "the revoked token refused",
+            std::time::Duration::from_secs(2),
+            || async { node.me_status("acme", &s(&pairs[1], "access")).await == 401 },
+        )
+        .await;
+    }
+    stays_refused([&a, &b], &pairs[1], &pairs[2]).await;
+}

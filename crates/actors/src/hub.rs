@@ -63,7 +63,11 @@ pub struct Hub {
     pub(crate) hash_timeout: Duration,
     pub(crate) metrics: Arc<Metrics>,
     pub(crate) trusted_proxies: Arc<TrustedProxies>,
+    pub(crate) revocation_store: RevocationStore,
 }
+
+/// How often a node compares what the revocation store holds with the database.
+pub const REVOCATION_GEN_CHECK: Duration = Duration::from_secs(1);
 
 impl Hub {
     /// Starts every actor; must run inside an actix `System`.
@@ -91,6 +95,7 @@ impl Hub {
         let hasher = SyncArbiter::start(cfg.hash_threads.max(1), move || {
             PasswordHasher::new(hashing.clone(), priority)
         });
+        let revocation_store = cfg.revocations.clone();
         let store = cfg.revocations.clone();
         let blacklist = Supervisor::start_in_arbiter(&Arbiter::new().handle(), move |_| {
             BlacklistActor(store.clone())
@@ -116,6 +121,7 @@ impl Hub {
             hash_timeout: cfg.hash_timeout,
             metrics: Arc::default(),
             trusted_proxies: Arc::new(cfg.trusted_proxies),
+            revocation_store,
         };
         if let Some(every) = cfg.prune_every {
             let h = hub.clone();
@@ -140,6 +146,10 @@ impl Hub {
                     }
                 }
             });
+        }
+        {
+            let h = hub.clone();
+            actix::spawn(async move { h.watch_revocation_generations().await });
         }
         if let Some(every) = cfg.rotation_check {
             let h = hub.clone();
@@ -192,6 +202,47 @@ impl Hub {
         M::Result: Send,
     {
         self.send_within(addr, msg, self.timeout).await
+    }
+
+    /// Every [`REVOCATION_GEN_CHECK`], reads the revocation generations of the
+    /// tenants this node serves from the database, so a check finds out at once when
+    /// the revocation store fell behind it (data lost by a restart from an older
+    /// snapshot, a failover, eviction, or a write that failed after the commit) and
+    /// refills the difference. Also warns once when Redis may evict keys.
+    async fn watch_revocation_generations(&self) {
+        if let Some(policy) = self.revocation_store.eviction_policy().await
+            && policy != "noeviction"
+        {
+            tracing::warn!(
+                %policy,
+                "Redis maxmemory-policy is not noeviction: an evicted revocation is refilled only when a later revocation reveals the gap; set maxmemory-policy noeviction"
+            );
+        }
+        let mut tick = actix::clock::interval(REVOCATION_GEN_CHECK);
+        loop {
+            tick.tick().await;
+            let cached = self.cache.all();
+            if cached.is_empty() {
+                continue;
+            }
+            let ids: Vec<String> = cached.iter().map(|c| c.id.clone()).collect();
+            let read = self
+                .send(&self.tokens, crate::actors::RevocationGenerations(ids))
+                .await
+                .and_then(|r| r);
+            match read {
+                Ok(gens) => {
+                    for (id, generation) in gens {
+                        if let Some(ctx) = cached.iter().find(|c| c.id == id) {
+                            ctx.saw_revocation_gen(generation);
+                        }
+                    }
+                }
+                Err(e) => {
+                    tracing::debug!(error = %e.log_cause(), "revocation generations unread")
+                }
+            }
+        }
     }
 
     /// Proxies whose `X-Forwarded-For` names the client.

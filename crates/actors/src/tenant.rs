@@ -6,7 +6,7 @@ use std::{
     collections::HashMap,
     sync::{
         Arc,
-        atomic::{AtomicU64, Ordering},
+        atomic::{AtomicI64, AtomicU64, Ordering},
     },
 };
 use tessera_core::{
@@ -19,6 +19,7 @@ use tessera_core::{
 use tessera_store::Db;
 use tessera_store::models::{
     audit::{self, AuditEvent, TenantRef},
+    revocation,
     signing_key::{self, Phase, SigningKey},
     tenant::{self, Tenant},
 };
@@ -39,6 +40,10 @@ pub struct TenantCtx {
     /// When time alone changes this context (a next key starts signing, a retiring
     /// key's window closes): past it, the cache reloads the tenant.
     pub refresh_at: Option<i64>,
+    /// The tenant's revocation generation this node has seen the database reach
+    /// (its own revocations, and a poll every second): a revocation store behind it
+    /// is refilled before a check trusts it.
+    pub revocation_gen: AtomicI64,
 }
 
 impl TenantCtx {
@@ -51,6 +56,16 @@ impl TenantCtx {
     pub fn longest_token_life(&self) -> i64 {
         self.settings.longest_token_life()
     }
+
+    /// The revocation generation this node knows the database has reached.
+    pub fn revocation_gen(&self) -> i64 {
+        self.revocation_gen.load(Ordering::Acquire)
+    }
+
+    /// Notes that the database reached revocation generation `gen`.
+    pub fn saw_revocation_gen(&self, generation: i64) {
+        self.revocation_gen.fetch_max(generation, Ordering::AcqRel);
+    }
 }
 
 /// The default issuer of a tenant.
@@ -58,10 +73,11 @@ pub fn default_issuer(public_url: &str, slug: &str) -> String {
     format!("{}/v1/tenants/{slug}", public_url.trim_end_matches('/'))
 }
 
-/// Builds a context from a tenant row and its usable keys.
+/// Builds a context from a tenant row, its usable keys and its revocation generation.
 pub fn build(
     row: &Tenant,
     keys: &[SigningKey],
+    revocation_gen: i64,
     master: &MasterKey,
     public_url: &str,
 ) -> Result<TenantCtx> {
@@ -107,6 +123,7 @@ pub fn build(
         ring,
         jwks: serde_json::json!({ "keys": jwks }).to_string(),
         refresh_at,
+        revocation_gen: AtomicI64::new(revocation_gen),
     })
 }
 
@@ -121,7 +138,10 @@ pub fn load(
         return Ok(None);
     };
     let keys = signing_key::usable(conn, &row.id)?;
-    build(&row, &keys, master, public_url).map(Some)
+    let generation = revocation::generations(conn, std::slice::from_ref(&row.id))?
+        .first()
+        .map_or(0, |(_, g)| *g);
+    build(&row, &keys, generation, master, public_url).map(Some)
 }
 
 /// Reads a new tenant's body `{"slug", "display_name"?, …settings}`: the checked slug
@@ -296,6 +316,11 @@ impl TenantCache {
         if self.generation.load(Ordering::Acquire) == stamp {
             map.insert(ctx.slug.clone(), ctx);
         }
+    }
+
+    /// Every cached context.
+    pub fn all(&self) -> Vec<Arc<TenantCtx>> {
+        self.map.read().values().cloned().collect()
     }
 
     /// Drops `slug` (or everything for `*`).

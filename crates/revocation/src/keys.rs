@@ -55,9 +55,16 @@ impl Keys {
         )
     }
 
-    /// Present while the tenant's revocations are all in the store.
+    /// The tenant's revocation generation the store holds everything up to; absent
+    /// when the store lost its contents (or never had them).
     pub(crate) fn filled(&self, tenant_id: &str) -> String {
-        format!("{}rv:{{{}}}:filled", self.prefix, tenant_id)
+        format!("{}rv:{{{}}}:gen", self.prefix, tenant_id)
+    }
+
+    /// The generations written out of order, waiting for the ones before them (a
+    /// sorted set, the generation as score).
+    pub(crate) fn landed(&self, tenant_id: &str) -> String {
+        format!("{}rv:{{{}}}:landed", self.prefix, tenant_id)
     }
 
     /// A login rate-limit counter of the tenant (`what`: `user:…` or `ip:…`).
@@ -85,7 +92,7 @@ mod tests {
             k.entry("ten_a", Kind::Token, "x"),
             k.entry("ten_b", Kind::Token, "x")
         );
-        assert_eq!(k.filled("ten_a"), "t1:rv:{ten_a}:filled");
+        assert_eq!(k.filled("ten_a"), "t1:rv:{ten_a}:gen");
         assert_eq!(k.rate("ten_a", "ip:1.2.3.4"), "t1:rl:{ten_a}:ip:1.2.3.4");
         for kind in [Kind::Session, Kind::Token, Kind::User] {
             assert_eq!(Kind::from_tag(kind.tag()), Some(kind));
@@ -100,6 +107,7 @@ mod tests {
         for key in [
             k.entry("ten_a", Kind::Session, "s"),
             k.entry("ten_a", Kind::User, "u"),
+            k.landed("ten_a"),
             k.rate("ten_a", "user:abc"),
         ] {
             assert_eq!(slot(&key), a, "{key}");

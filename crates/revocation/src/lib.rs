@@ -2,24 +2,27 @@
 //! Redis (one server or a Redis Cluster) or, in the embedded single-node mode, in this
 //! process. Revocation keys expire with the tokens they cover (EXAT), so the store
 //! never grows without bound. A check is one `MGET` over the session, the token, the
-//! user's cut-off and the tenant's "filled" marker: when the marker is missing, the
-//! store lost its contents (a Redis restarted empty, a process just started) and the
-//! caller refills the tenant from the database before trusting a miss.
+//! user's cut-off and the tenant's generation marker (see [`generation`]): when the
+//! marker is missing (a Redis restarted empty, a process just started) or behind the
+//! generation the caller knows the database has (a restart from an older snapshot, a
+//! lost write), the caller refills the tenant from the database before trusting a miss.
 #![forbid(unsafe_code)]
 
+mod generation;
 mod keys;
 mod link;
 mod memory;
 pub mod notify;
 pub mod rate;
 
-use redis::{AsyncCommands, SetExpiry, SetOptions};
+use redis::AsyncCommands;
 use std::sync::Arc;
 use tessera_core::{Error, Result, settings::MAX_LEEWAY, time::now};
 
 pub use keys::Kind;
 pub use link::Redis;
 
+use generation::Write;
 use link::Link;
 use memory::Memory;
 
@@ -51,6 +54,9 @@ pub struct TokenRef<'a> {
     pub jti: &'a str,
     /// Issued at.
     pub iat: i64,
+    /// The tenant's revocation generation this node knows the database has reached:
+    /// a store behind it is missing something.
+    pub known_gen: i64,
 }
 
 /// The answer of a revocation check.
@@ -60,8 +66,11 @@ pub enum Status {
     Clear,
     /// Revoked (session, token, or issued before the user's cut-off).
     Revoked,
-    /// Nothing found, but Redis has lost its contents: refill, then ask again.
+    /// Nothing found, but the store has lost its contents: refill, then ask again.
     Unfilled,
+    /// Nothing found, but the store holds the tenant's revocations only up to this
+    /// generation, behind the database: refill what came after, then ask again.
+    Behind(i64),
 }
 
 /// The revocation list, under a key prefix (tests and deployments sharing one Redis
@@ -76,6 +85,13 @@ pub struct RevocationStore {
 enum Backend {
     Redis(Link),
     Memory(Arc<Memory>),
+}
+
+/// The marker script, loaded once per process (EVALSHA, EVAL on a server that
+/// does not have it yet).
+fn script() -> &'static redis::Script {
+    static SCRIPT: std::sync::OnceLock<redis::Script> = std::sync::OnceLock::new();
+    SCRIPT.get_or_init(|| redis::Script::new(generation::SCRIPT))
 }
 
 /// Maps a Redis failure to 503 (a token whose revocation cannot be checked is never accepted).
@@ -126,75 +142,89 @@ impl RevocationStore {
         let revoked = sid.is_some() || jti.is_some() || cutoff.is_some_and(|c| t.iat < c);
         Ok(match (revoked, filled) {
             (true, _) => Status::Revoked,
-            (false, Some(_)) => Status::Clear,
             (false, None) => Status::Unfilled,
+            (false, Some(g)) if g < t.known_gen => Status::Behind(g),
+            (false, Some(_)) => Status::Clear,
         })
     }
 
-    /// Writes revocations, each expiring with the tokens it covers (one pipeline per
-    /// tenant: a tenant's keys share one cluster slot).
-    pub async fn revoke(&self, entries: &[Entry]) -> Result<()> {
-        let mut tenants: Vec<&str> = entries.iter().map(|e| e.tenant_id.as_str()).collect();
-        tenants.sort_unstable();
-        tenants.dedup();
-        for tenant in tenants {
-            let mine = entries.iter().filter(|e| e.tenant_id == tenant);
-            self.write(mine, None).await?;
-        }
-        Ok(())
+    /// Writes the revocations of one committed transaction of `tenant_id`, whose
+    /// revocation generation is `gen`, each expiring with the tokens it covers; the
+    /// tenant's marker moves on when every generation before it is in too.
+    pub async fn revoke(&self, tenant_id: &str, generation: i64, entries: &[Entry]) -> Result<()> {
+        self.write(tenant_id, entries, Write::Revocation { generation })
+            .await
     }
 
-    /// Writes every live revocation of `tenant_id` (read from the database), then
-    /// marks the tenant filled, atomically.
-    pub async fn refill(&self, tenant_id: &str, entries: &[Entry]) -> Result<()> {
-        let mine = entries.iter().filter(|e| e.tenant_id == tenant_id);
-        self.write(mine, Some(tenant_id)).await?;
+    /// Writes the live revocations of `tenant_id` read from the database at its
+    /// generation `gen`: all of them (`from: None`), or those after the generation
+    /// `from` the store held. The marker moves to `gen` unless the store lost data
+    /// meanwhile.
+    pub async fn refill(
+        &self,
+        tenant_id: &str,
+        from: Option<i64>,
+        generation: i64,
+        entries: &[Entry],
+    ) -> Result<()> {
+        self.write(tenant_id, entries, Write::Refill { from, generation })
+            .await?;
         tracing::info!(
             tenant_id,
+            from,
+            generation,
             entries = entries.len(),
             "revocation list refilled from the database"
         );
         Ok(())
     }
 
-    /// Writes one tenant's `entries` and, when `filled` names it, its marker.
-    async fn write<'e>(
-        &self,
-        entries: impl Iterator<Item = &'e Entry>,
-        filled: Option<&str>,
-    ) -> Result<()> {
+    /// Writes one tenant's `entries` and moves its marker, atomically.
+    async fn write(&self, tenant_id: &str, entries: &[Entry], write: Write) -> Result<()> {
         let t = now();
         // Outlive the tokens by the largest leeway any tenant may allow.
-        let live = entries.filter(|e| e.expires_at + MAX_LEEWAY > t).map(|e| {
-            let key = self.keys.entry(&e.tenant_id, e.kind, &e.subject);
-            (key, e.revoked_at, e.expires_at + MAX_LEEWAY)
-        });
-        let marker = filled.map(|tenant| (self.keys.filled(tenant), t, i64::MAX));
+        let live = entries
+            .iter()
+            .filter(|e| e.tenant_id == tenant_id && e.expires_at + MAX_LEEWAY > t)
+            .map(|e| {
+                let key = self.keys.entry(&e.tenant_id, e.kind, &e.subject);
+                (key, e.revoked_at, e.expires_at + MAX_LEEWAY)
+            });
+        let marker = (self.keys.filled(tenant_id), self.keys.landed(tenant_id));
         match &self.backend {
             Backend::Memory(m) => {
-                m.set(live.chain(marker), t);
+                m.write(live, marker, write, t);
                 Ok(())
             }
             Backend::Redis(link) => {
-                let mut pipe = redis::pipe();
-                if marker.is_some() {
-                    pipe.atomic();
-                }
+                let (generation, from) = write.args();
+                let mut call = script().key(marker.0);
+                call.key(marker.1).arg(generation).arg(from);
                 for (key, value, until) in live {
-                    let opts = SetOptions::default().with_expiration(SetExpiry::EXAT(until as u64));
-                    pipe.set_options(key, value, opts).ignore();
+                    call.key(key).arg(value).arg(until);
                 }
-                if let Some((key, value, _)) = marker {
-                    pipe.set(key, value).ignore();
-                }
-                if pipe.is_empty() {
-                    return Ok(());
-                }
-                pipe.query_async::<()>(&mut link.get().await?)
+                call.invoke_async::<i64>(&mut link.get().await?)
                     .await
+                    .map(|_| ())
                     .map_err(unavailable)
             }
         }
+    }
+
+    /// The Redis server's `maxmemory-policy`, where the server lets it be read
+    /// (managed services may not): anything but `noeviction` may evict revocations.
+    pub async fn eviction_policy(&self) -> Option<String> {
+        let Backend::Redis(link) = &self.backend else {
+            return None;
+        };
+        let mut conn = link.get().await.ok()?;
+        let reply: Vec<String> = redis::cmd("CONFIG")
+            .arg("GET")
+            .arg("maxmemory-policy")
+            .query_async(&mut conn)
+            .await
+            .ok()?;
+        reply.into_iter().nth(1)
     }
 
     /// Counts a login attempt against the tenant's limits; `Some(seconds)` is how long

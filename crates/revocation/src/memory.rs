@@ -4,7 +4,9 @@
 //! database exactly as an emptied Redis is refilled: nothing revoked revives across a
 //! restart.
 use parking_lot::{Mutex, RwLock};
-use std::collections::HashMap;
+use std::collections::{BTreeSet, HashMap};
+
+use crate::generation::{Write, advance};
 
 /// Expired entries are swept when a map has grown this much since the last sweep.
 const SWEEP_EVERY: usize = 4096;
@@ -22,6 +24,7 @@ struct Stored {
 pub(crate) struct Memory {
     entries: RwLock<Swept>,
     counters: Mutex<Swept>,
+    landed: Mutex<HashMap<String, BTreeSet<i64>>>,
 }
 
 /// A map that drops its expired entries now and then as it grows.
@@ -62,11 +65,40 @@ impl Memory {
         })
     }
 
-    /// Stores `(key, value, until)` triples (a tenant's "filled" marker among them).
+    /// Stores `(key, value, until)` triples.
+    #[cfg(test)]
     pub(crate) fn set(&self, items: impl IntoIterator<Item = (String, i64, i64)>, now: i64) {
         let mut entries = self.entries.write();
         for (key, value, until) in items {
             entries.map.insert(key, Stored { value, until });
+        }
+        entries.sweep_if_grown(now);
+    }
+
+    /// Stores entries and moves the tenant's generation `marker` for `write`, at
+    /// once (as the Redis script does).
+    pub(crate) fn write(
+        &self,
+        items: impl IntoIterator<Item = (String, i64, i64)>,
+        (marker, landed): (String, String),
+        write: Write,
+        now: i64,
+    ) {
+        let mut entries = self.entries.write();
+        for (key, value, until) in items {
+            entries.map.insert(key, Stored { value, until });
+        }
+        let cur = entries.map.get(&marker).map(|s| s.value);
+        let mut all = self.landed.lock();
+        let set = all.entry(landed).or_default();
+        if let Some(value) = advance(cur, set, write) {
+            entries.map.insert(
+                marker,
+                Stored {
+                    value,
+                    until: i64::MAX,
+                },
+            );
         }
         entries.sweep_if_grown(now);
     }

@@ -69,3 +69,39 @@ pub fn transaction<T>(
             TxError::App(a) => a,
         })
 }
+
+/// How many times [`retrying`] runs a transaction that lost a deadlock or a
+/// serialization conflict.
+const TX_ATTEMPTS: usize = 4;
+
+/// Whether a database error is one that running the transaction again can cure:
+/// Postgres chose it as a deadlock's victim, or a serialization conflict.
+fn is_retryable(e: &diesel::result::Error) -> bool {
+    use diesel::result::{DatabaseErrorKind, Error as D};
+    match e {
+        D::DatabaseError(DatabaseErrorKind::SerializationFailure, _) => true,
+        D::DatabaseError(_, info) => info.message().contains("deadlock detected"),
+        _ => false,
+    }
+}
+
+/// Runs `f` in a top-level transaction, again (a few times, after a short pause) when
+/// it fails on a deadlock or serialization conflict, so that two requests racing for
+/// the same rows both get an answer instead of a 500.
+pub fn retrying<T>(
+    conn: &mut Db,
+    mut f: impl FnMut(&mut Db) -> diesel::QueryResult<T>,
+) -> Result<T, Error> {
+    use diesel::Connection;
+    let mut attempt = 1;
+    loop {
+        match conn.transaction(&mut f) {
+            Err(e) if attempt < TX_ATTEMPTS && is_retryable(&e) => {
+                tracing::info!(attempt, error = %e, "transaction retried");
+                std::thread::sleep(std::time::Duration::from_millis(2 * attempt as u64));
+                attempt += 1;
+            }
+            r => return r.db(),
+        }
+    }
+}

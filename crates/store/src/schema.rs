@@ -1,5 +1,4 @@
-//! The diesel schema, kept by hand in step with `migrations/`; the migration test
-//! checks the two agree by running queries over every column.
+//! The diesel schema, kept by hand in step with `migrations/`.
 #![allow(missing_docs)]
 
 diesel::table! {
@@ -25,6 +24,7 @@ diesel::table! {
         disabled -> Bool,
         created_at -> BigInt,
         updated_at -> BigInt,
+        revocation_gen -> BigInt,
     }
 }
 
@@ -94,6 +94,7 @@ diesel::table! {
         subject -> Text,
         revoked_at -> BigInt,
         expires_at -> BigInt,
+        generation -> BigInt,
     }
 }
 

@@ -28,20 +28,33 @@ pub struct CheckRevoked {
     pub jti: String,
     /// Issued at.
     pub iat: i64,
+    /// The tenant's revocation generation this node knows the database has.
+    pub known_gen: i64,
 }
 
-/// Write revocations.
+/// Write the revocations of one committed transaction.
 #[derive(Message)]
 #[rtype(result = "Result<()>")]
-pub struct Revoke(pub Vec<Entry>);
+pub struct Revoke {
+    /// The tenant.
+    pub tenant_id: String,
+    /// The transaction's revocation generation.
+    pub generation: i64,
+    /// What it revoked.
+    pub entries: Vec<Entry>,
+}
 
-/// Refill an emptied store with every live revocation of one tenant.
+/// Refill the store with one tenant's live revocations read from the database.
 #[derive(Message)]
 #[rtype(result = "Result<()>")]
 pub struct Refill {
-    /// The tenant refilled (its "filled" marker is set with its entries).
+    /// The tenant refilled.
     pub tenant_id: String,
-    /// Its live revocations.
+    /// The generation the store held (`None`: it had lost everything).
+    pub from: Option<i64>,
+    /// The database's generation when the entries were read.
+    pub generation: i64,
+    /// Its live revocations after `from`.
     pub entries: Vec<Entry>,
 }
 
@@ -82,6 +95,7 @@ impl Handler<CheckRevoked> for BlacklistActor {
                     sid: &m.sid,
                     jti: &m.jti,
                     iat: m.iat,
+                    known_gen: m.known_gen,
                 })
                 .await
         })
@@ -92,7 +106,7 @@ impl Handler<Revoke> for BlacklistActor {
     type Result = ResponseFuture<Result<()>>;
     fn handle(&mut self, m: Revoke, _: &mut Context<Self>) -> Self::Result {
         let store = self.0.clone();
-        Box::pin(async move { store.revoke(&m.0).await })
+        Box::pin(async move { store.revoke(&m.tenant_id, m.generation, &m.entries).await })
     }
 }
 
@@ -100,7 +114,11 @@ impl Handler<Refill> for BlacklistActor {
     type Result = ResponseFuture<Result<()>>;
     fn handle(&mut self, m: Refill, _: &mut Context<Self>) -> Self::Result {
         let store = self.0.clone();
-        Box::pin(async move { store.refill(&m.tenant_id, &m.entries).await })
+        Box::pin(async move {
+            store
+                .refill(&m.tenant_id, m.from, m.generation, &m.entries)
+                .await
+        })
     }
 }
 

@@ -13,7 +13,7 @@ use tessera_store::{
     DbPool,
     models::{
         revocation::{self, Revocation},
-        session::{self, RefreshOutcome, RefreshToken, Rotation, Session},
+        session::{self, RefreshOutcome, RefreshToken, Revoked, Rotation, Session},
     },
     pool::conn,
 };
@@ -103,7 +103,7 @@ pub enum RefreshReply {
 
 /// Revoke one session in Postgres; replies with its end, if it exists.
 #[derive(Message)]
-#[rtype(result = "Result<Option<i64>>")]
+#[rtype(result = "Result<Option<Revoked<i64>>>")]
 pub struct RevokeSessionRecord {
     /// Tenant id.
     pub tenant_id: String,
@@ -113,7 +113,7 @@ pub struct RevokeSessionRecord {
 
 /// Revoke every session of a user in Postgres and record the cut-off `now`.
 #[derive(Message)]
-#[rtype(result = "Result<Vec<(String, i64)>>")]
+#[rtype(result = "Result<Revoked<Vec<(String, i64)>>>")]
 pub struct RevokeUserRecord {
     /// Tenant id.
     pub tenant_id: String,
@@ -125,10 +125,16 @@ pub struct RevokeUserRecord {
     pub lasts_until: i64,
 }
 
-/// Every revocation still in force (to refill Redis).
+/// The tenant's revocation generation and its revocations still in force after a
+/// generation (to refill the revocation store).
 #[derive(Message)]
-#[rtype(result = "Result<Vec<Revocation>>")]
-pub struct LiveRevocations(pub String);
+#[rtype(result = "Result<(i64, Vec<Revocation>)>")]
+pub struct LiveRevocations {
+    /// Tenant id.
+    pub tenant_id: String,
+    /// Only those after this generation (`None`: all).
+    pub after: Option<i64>,
+}
 
 impl Handler<VerifyToken> for TokenActor {
     type Result = Result<VerifiedClaims>;
@@ -266,14 +272,14 @@ impl Handler<ExchangeRefresh> for TokenActor {
 }
 
 impl Handler<RevokeSessionRecord> for TokenActor {
-    type Result = Result<Option<i64>>;
+    type Result = Result<Option<Revoked<i64>>>;
     fn handle(&mut self, m: RevokeSessionRecord, _: &mut SyncContext<Self>) -> Self::Result {
         session::revoke(&mut *conn(&self.0)?, &m.tenant_id, &m.sid, now())
     }
 }
 
 impl Handler<RevokeUserRecord> for TokenActor {
-    type Result = Result<Vec<(String, i64)>>;
+    type Result = Result<Revoked<Vec<(String, i64)>>>;
     fn handle(&mut self, m: RevokeUserRecord, _: &mut SyncContext<Self>) -> Self::Result {
         session::revoke_user(
             &mut *conn(&self.0)?,
@@ -286,9 +292,21 @@ impl Handler<RevokeUserRecord> for TokenActor {
 }
 
 impl Handler<LiveRevocations> for TokenActor {
-    type Result = Result<Vec<Revocation>>;
+    type Result = Result<(i64, Vec<Revocation>)>;
     fn handle(&mut self, m: LiveRevocations, _: &mut SyncContext<Self>) -> Self::Result {
-        revocation::live(&mut *conn(&self.0)?, &m.0, now())
+        revocation::live(&mut *conn(&self.0)?, &m.tenant_id, now(), m.after)
+    }
+}
+
+/// The revocation generations of these tenants (by id).
+#[derive(Message)]
+#[rtype(result = "Result<Vec<(String, i64)>>")]
+pub struct RevocationGenerations(pub Vec<String>);
+
+impl Handler<RevocationGenerations> for TokenActor {
+    type Result = Result<Vec<(String, i64)>>;
+    fn handle(&mut self, m: RevocationGenerations, _: &mut SyncContext<Self>) -> Self::Result {
+        revocation::generations(&mut *conn(&self.0)?, &m.0)
     }
 }
 
@@ -309,7 +327,7 @@ pub struct ListSessions {
 /// Revoke one of the user's own live sessions; replies with its end, or `None`
 /// when the user has no such live session.
 #[derive(Message)]
-#[rtype(result = "Result<Option<i64>>")]
+#[rtype(result = "Result<Option<Revoked<i64>>>")]
 pub struct RevokeOwnSession {
     /// Tenant id.
     pub tenant_id: String,
@@ -335,7 +353,7 @@ impl Handler<ListSessions> for TokenActor {
 }
 
 impl Handler<RevokeOwnSession> for TokenActor {
-    type Result = Result<Option<i64>>;
+    type Result = Result<Option<Revoked<i64>>>;
     fn handle(&mut self, m: RevokeOwnSession, _: &mut SyncContext<Self>) -> Self::Result {
         let mut c = conn(&self.0)?;
         let t = now();

@@ -10,6 +10,7 @@ use tessera_core::{
     settings::nullable,
     time::now,
 };
+use tessera_store::DbResultExt;
 use tessera_store::models::{
     audit::{self, AuditEvent},
     session,
@@ -226,7 +227,10 @@ impl Hub {
                 tessera_store::transaction(c, |c| {
                     user::save(c, &u)?;
                     let cutoff = if deactivated || repassworded {
-                        Some((t, session::revoke_user(c, &row.id, &u.id, t, t + life)?))
+                        Some((
+                            t,
+                            session::revoke_user_in(c, &row.id, &u.id, t, t + life).db()?,
+                        ))
                     } else {
                         None
                     };
@@ -247,9 +251,10 @@ impl Hub {
                 })
             })
             .await?;
-        if let Some((at, sessions)) = cutoff {
-            let entries = cutoff_entries(&tenant_id, &updated.id, at, at + life, sessions);
-            self.revoke_entries(slug, entries).await?;
+        if let Some((at, revoked)) = cutoff {
+            let entries = cutoff_entries(&tenant_id, &updated.id, at, at + life, revoked.what);
+            self.revoke_entries(slug, &tenant_id, revoked.generation, entries)
+                .await?;
         }
         Ok(UserView::from(&updated))
     }
@@ -291,14 +296,14 @@ impl Hub {
                 let u = user::by_id(c, &row.id, &id)?.ok_or(Error::NotFound("User"))?;
                 let t = now();
                 tessera_store::transaction(c, |c| {
-                    let sessions = session::revoke_user(c, &row.id, &u.id, t, t + life)?;
+                    let sessions = session::revoke_user_in(c, &row.id, &u.id, t, t + life).db()?;
                     let (action, after) = if delete {
                         user::delete(c, &row.id, &u.id)?;
                         ("user.delete", None)
                     } else {
                         (
                             "user.revoke_sessions",
-                            Some(json!({"revoked_sessions": sessions.len()})),
+                            Some(json!({"revoked_sessions": sessions.what.len()})),
                         )
                     };
                     let ev = AuditEvent::new(
@@ -314,9 +319,10 @@ impl Hub {
                 })
             })
             .await?;
-        let n = sessions.len();
-        let entries = cutoff_entries(&tenant_id, user_id, at, at + life, sessions);
-        self.revoke_entries(slug, entries).await?;
+        let n = sessions.what.len();
+        let entries = cutoff_entries(&tenant_id, user_id, at, at + life, sessions.what);
+        self.revoke_entries(slug, &tenant_id, sessions.generation, entries)
+            .await?;
         Ok(n)
     }
 }

@@ -218,12 +218,17 @@ impl Hub {
             tenant_id: ctx.id.clone(),
             sid: sid.to_owned(),
         };
-        let until = self
-            .send(&self.tokens, record)
-            .await??
-            .unwrap_or(fallback_until);
-        let entry = session_entry(&ctx.id, sid, now(), until);
-        self.revoke_entries(&ctx.slug, vec![entry]).await
+        let Some(revoked) = self.send(&self.tokens, record).await?? else {
+            // No such session in the database: nothing was committed, so nothing
+            // advances the tenant's generation; the entry alone covers the tokens.
+            let entry = session_entry(&ctx.id, sid, now(), fallback_until);
+            return self
+                .revoke_entries(&ctx.slug, &ctx.id, 0, vec![entry])
+                .await;
+        };
+        let entry = session_entry(&ctx.id, sid, now(), revoked.what);
+        self.revoke_entries(&ctx.slug, &ctx.id, revoked.generation, vec![entry])
+            .await
     }
 
     /// Cuts off every token of a user issued before now, and revokes their sessions.
@@ -236,9 +241,10 @@ impl Hub {
             at,
             lasts_until,
         };
-        let sessions = self.send(&self.tokens, record).await??;
-        let entries = cutoff_entries(&ctx.id, user_id, at, lasts_until, sessions);
-        self.revoke_entries(&ctx.slug, entries).await
+        let revoked = self.send(&self.tokens, record).await??;
+        let entries = cutoff_entries(&ctx.id, user_id, at, lasts_until, revoked.what);
+        self.revoke_entries(&ctx.slug, &ctx.id, revoked.generation, entries)
+            .await
     }
 
     /// Verifies a token (TokenActor) and checks revocation (BlacklistActor, one
@@ -265,10 +271,15 @@ impl Hub {
             sid: claims.sid.clone(),
             jti: claims.jti.clone(),
             iat: claims.iat,
+            known_gen: ctx.revocation_gen(),
         };
         let status = match self.send(&self.blacklist, check.clone()).await?? {
             Status::Unfilled => {
-                self.refill(&ctx.id).await?;
+                self.refill(ctx, None).await?;
+                self.send(&self.blacklist, check).await??
+            }
+            Status::Behind(have) => {
+                self.refill(ctx, Some(have)).await?;
                 self.send(&self.blacklist, check).await??
             }
             s => s,
@@ -276,17 +287,22 @@ impl Hub {
         match status {
             Status::Clear => Ok(claims),
             Status::Revoked => Err(Error::TokenNotValid("Token is revoked")),
-            Status::Unfilled => Err(Error::Unavailable(
-                "revocation list emptied during refill".into(),
+            Status::Unfilled | Status::Behind(_) => Err(Error::Unavailable(
+                "revocation list lost data during refill".into(),
             )),
         }
     }
 
-    /// Replays a tenant's live revocations from the database into the store.
-    async fn refill(&self, tenant_id: &str) -> Result<()> {
-        let rows = self
-            .send(&self.tokens, LiveRevocations(tenant_id.to_owned()))
-            .await??;
+    /// Replays a tenant's live revocations from the database into the store: all
+    /// of them (`from: None`), or those after the generation the store held.
+    async fn refill(&self, ctx: &TenantCtx, from: Option<i64>) -> Result<()> {
+        let tenant_id = ctx.id.as_str();
+        let live = LiveRevocations {
+            tenant_id: tenant_id.to_owned(),
+            after: from,
+        };
+        let (generation, rows) = self.send(&self.tokens, live).await??;
+        ctx.saw_revocation_gen(generation);
         let entries = rows
             .into_iter()
             .filter_map(|r| {
@@ -301,6 +317,8 @@ impl Hub {
             .collect();
         let refill = Refill {
             tenant_id: tenant_id.to_owned(),
+            from,
+            generation,
             entries,
         };
         self.send(&self.blacklist, refill).await?

@@ -37,11 +37,27 @@ impl Hub {
         self.metrics.render()
     }
 
-    /// Writes revocations of the tenant `slug` to the revocation store, counting them.
-    pub(crate) async fn revoke_entries(&self, slug: &str, entries: Vec<Entry>) -> Result<()> {
+    /// Writes the revocations of one committed transaction of the tenant `slug`
+    /// (revocation generation `gen`) to the revocation store, counting them. This
+    /// node's checks then expect the store to have reached `gen`.
+    pub(crate) async fn revoke_entries(
+        &self,
+        slug: &str,
+        tenant_id: &str,
+        generation: i64,
+        entries: Vec<Entry>,
+    ) -> Result<()> {
         for e in &entries {
             self.metrics.revoked(slug, e.kind);
         }
-        self.send(&self.blacklist, Revoke(entries)).await?
+        if let Some(ctx) = self.cache.get(slug) {
+            ctx.saw_revocation_gen(generation);
+        }
+        let revoke = Revoke {
+            tenant_id: tenant_id.to_owned(),
+            generation,
+            entries,
+        };
+        self.send(&self.blacklist, revoke).await?
     }
 }

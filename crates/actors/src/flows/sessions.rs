@@ -63,7 +63,7 @@ impl Hub {
     ) -> Result<()> {
         let ctx = self.tenant(slug).await?;
         let claims = self.authenticate(&ctx, authorization).await?;
-        let until = self
+        let revoked = self
             .send(
                 &self.tokens,
                 RevokeOwnSession {
@@ -74,7 +74,8 @@ impl Hub {
             )
             .await??
             .ok_or(Error::NotFound("Session"))?;
-        let entry = session_entry(&ctx.id, sid, now(), until);
-        self.revoke_entries(&ctx.slug, vec![entry]).await
+        let entry = session_entry(&ctx.id, sid, now(), revoked.what);
+        self.revoke_entries(&ctx.slug, &ctx.id, revoked.generation, vec![entry])
+            .await
     }
 }

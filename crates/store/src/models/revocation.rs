@@ -3,7 +3,10 @@
 use diesel::prelude::*;
 use tessera_core::Result;
 
-use crate::{Db, DbResultExt, schema::revocations};
+use crate::{
+    Db, DbResultExt,
+    schema::{revocations, tenants},
+};
 
 /// Kind of a revoked session.
 pub const SESSION: &str = "sid";
@@ -26,16 +29,39 @@ pub struct Revocation {
     pub revoked_at: i64,
     /// When the last token it covers expires; the record is useless after.
     pub expires_at: i64,
+    /// The tenant's revocation generation of the transaction that wrote it.
+    pub generation: i64,
 }
 
-/// Records a revocation; a repeat keeps the latest cut-off and the longest life.
+/// Takes the tenant's next revocation generation, for the rows this transaction
+/// writes. Called after the transaction's session and token rows are locked and
+/// before its revocation rows (one lock order everywhere); the tenant row stays
+/// locked until commit, so generations commit in order.
+pub fn next_generation(conn: &mut Db, tenant_id: &str) -> QueryResult<i64> {
+    diesel::update(tenants::table.find(tenant_id))
+        .set(tenants::revocation_gen.eq(tenants::revocation_gen + 1))
+        .returning(tenants::revocation_gen)
+        .get_result(conn)
+}
+
+/// The current revocation generations of these tenants.
+pub fn generations(conn: &mut Db, tenant_ids: &[String]) -> Result<Vec<(String, i64)>> {
+    tenants::table
+        .filter(tenants::id.eq_any(tenant_ids))
+        .select((tenants::id, tenants::revocation_gen))
+        .load(conn)
+        .db()
+}
+
+/// Records a revocation of generation `gen`; a repeat keeps the latest cut-off and
+/// the longest life.
 pub fn upsert(
     conn: &mut Db,
     tenant_id: &str,
     kind: &str,
     subject: &str,
-    revoked_at: i64,
-    expires_at: i64,
+    (revoked_at, expires_at): (i64, i64),
+    generation: i64,
 ) -> QueryResult<()> {
     use diesel::upsert::excluded;
     let row = Revocation {
@@ -44,6 +70,7 @@ pub fn upsert(
         subject: subject.to_owned(),
         revoked_at,
         expires_at,
+        generation,
     };
     // The same upsert in both dialects; the multi-backend has no ON CONFLICT, so
     // each variant builds it for its own backend.
@@ -60,6 +87,7 @@ pub fn upsert(
                 .set((
                     revocations::revoked_at.eq(excluded(revocations::revoked_at)),
                     revocations::expires_at.eq(excluded(revocations::expires_at)),
+                    revocations::generation.eq(excluded(revocations::generation)),
                 ))
                 .execute($c)
         };
@@ -71,13 +99,30 @@ pub fn upsert(
     Ok(())
 }
 
-/// Every revocation of a tenant still in force at `now`, counting the widest leeway
-/// a tenant may allow (to refill the revocation store, whose keys last that long too).
-pub fn live(conn: &mut Db, tenant_id: &str, now: i64) -> Result<Vec<Revocation>> {
-    revocations::table
+/// The tenant's revocation generation and every revocation of it still in force at
+/// `now` (counting the widest leeway a tenant may allow, as the store's keys do) of a
+/// generation after `after` (all of them for `None`): what refills the revocation
+/// store up to that generation. The generation is read first: every row of it or
+/// before has committed by then, since generations commit in order.
+pub fn live(
+    conn: &mut Db,
+    tenant_id: &str,
+    now: i64,
+    after: Option<i64>,
+) -> Result<(i64, Vec<Revocation>)> {
+    let generation: i64 = tenants::table
+        .find(tenant_id)
+        .select(tenants::revocation_gen)
+        .first(conn)
+        .optional()
+        .db()?
+        .unwrap_or(0);
+    let rows = revocations::table
         .filter(revocations::tenant_id.eq(tenant_id))
         .filter(revocations::expires_at.gt(now - tessera_core::settings::MAX_LEEWAY))
+        .filter(revocations::generation.gt(after.unwrap_or(i64::MIN)))
         .select(Revocation::as_select())
         .load(conn)
-        .db()
+        .db()?;
+    Ok((generation, rows))
 }

@@ -59,7 +59,7 @@ pub struct RefreshToken {
 
 /// Records a new session, its first refresh token, and the user's last login, at once.
 pub fn start(conn: &mut Db, session: &Session, first: &RefreshToken) -> Result<()> {
-    conn.transaction(|c| {
+    crate::retrying(conn, |c| {
         diesel::insert_into(sessions::table)
             .values(session)
             .execute(c)?;
@@ -75,7 +75,6 @@ pub fn start(conn: &mut Db, session: &Session, first: &RefreshToken) -> Result<(
         .execute(c)?;
         Ok(())
     })
-    .db()
 }
 
 /// What presenting a refresh token led to.
@@ -118,7 +117,7 @@ pub fn refresh(
     rotate: Option<&Rotation>,
 ) -> Result<(RefreshOutcome, Option<i64>)> {
     use refresh_tokens::dsl as rt;
-    conn.transaction(|c| {
+    crate::retrying(conn, |c| {
         let live = rt::refresh_tokens
             .filter(rt::tenant_id.eq(tenant_id))
             .filter(rt::jti.eq(jti))
@@ -197,14 +196,23 @@ pub fn refresh(
             next_exp,
         ))
     })
-    .db()
+}
+
+/// What a revoking transaction committed: the tenant's revocation generation it
+/// took, and what it revoked.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Revoked<T> {
+    /// The generation of the rows written (see [`revocation::next_generation`]).
+    pub generation: i64,
+    /// What was revoked.
+    pub what: T,
 }
 
 /// Revokes one session of the tenant: the session, its refresh tokens, and a durable
 /// revocation record. Returns the session's end (how long the revocation must last),
 /// or `None` if the tenant has no such session.
-pub fn revoke(conn: &mut Db, tenant_id: &str, sid: &str, now: i64) -> Result<Option<i64>> {
-    conn.transaction(|c| {
+pub fn revoke(conn: &mut Db, tenant_id: &str, sid: &str, now: i64) -> Result<Option<Revoked<i64>>> {
+    crate::retrying(conn, |c| {
         let expires: Option<i64> = sessions::table
             .filter(sessions::tenant_id.eq(tenant_id))
             .filter(sessions::sid.eq(sid))
@@ -215,10 +223,20 @@ pub fn revoke(conn: &mut Db, tenant_id: &str, sid: &str, now: i64) -> Result<Opt
             return Ok(None);
         };
         mark_revoked(c, tenant_id, &[sid.to_owned()], now)?;
-        revocation::upsert(c, tenant_id, revocation::SESSION, sid, now, expires)?;
-        Ok(Some(expires))
+        let generation = revocation::next_generation(c, tenant_id)?;
+        revocation::upsert(
+            c,
+            tenant_id,
+            revocation::SESSION,
+            sid,
+            (now, expires),
+            generation,
+        )?;
+        Ok(Some(Revoked {
+            generation,
+            what: expires,
+        }))
     })
-    .db()
 }
 
 /// Revokes every live session of a user and records the user's cut-off (`now`):
@@ -230,42 +248,57 @@ pub fn revoke_user(
     user_id: &str,
     now: i64,
     cutoff_lasts_until: i64,
-) -> Result<Vec<(String, i64)>> {
-    conn.transaction(|c| {
-        let live: Vec<(String, i64)> = sessions::table
-            .filter(sessions::tenant_id.eq(tenant_id))
-            .filter(sessions::user_id.eq(user_id))
-            .filter(sessions::revoked_at.is_null())
-            .filter(sessions::expires_at.gt(now))
-            .select((sessions::sid, sessions::expires_at))
-            .load(c)?;
-        let sids: Vec<String> = live.iter().map(|(s, _)| s.clone()).collect();
-        mark_revoked(c, tenant_id, &sids, now)?;
-        for (sid, exp) in &live {
-            revocation::upsert(c, tenant_id, revocation::SESSION, sid, now, *exp)?;
-        }
+) -> Result<Revoked<Vec<(String, i64)>>> {
+    crate::retrying(conn, |c| {
+        revoke_user_in(c, tenant_id, user_id, now, cutoff_lasts_until)
+    })
+}
+
+/// [`revoke_user`] inside the caller's transaction.
+pub fn revoke_user_in(
+    c: &mut Db,
+    tenant_id: &str,
+    user_id: &str,
+    now: i64,
+    cutoff_lasts_until: i64,
+) -> QueryResult<Revoked<Vec<(String, i64)>>> {
+    let live: Vec<(String, i64)> = sessions::table
+        .filter(sessions::tenant_id.eq(tenant_id))
+        .filter(sessions::user_id.eq(user_id))
+        .filter(sessions::revoked_at.is_null())
+        .filter(sessions::expires_at.gt(now))
+        .select((sessions::sid, sessions::expires_at))
+        .load(c)?;
+    let sids: Vec<String> = live.iter().map(|(s, _)| s.clone()).collect();
+    mark_revoked(c, tenant_id, &sids, now)?;
+    let generation = revocation::next_generation(c, tenant_id)?;
+    for (sid, exp) in &live {
         revocation::upsert(
             c,
             tenant_id,
-            revocation::USER,
-            user_id,
-            now,
-            cutoff_lasts_until,
+            revocation::SESSION,
+            sid,
+            (now, *exp),
+            generation,
         )?;
-        Ok(live)
+    }
+    revocation::upsert(
+        c,
+        tenant_id,
+        revocation::USER,
+        user_id,
+        (now, cutoff_lasts_until),
+        generation,
+    )?;
+    Ok(Revoked {
+        generation,
+        what: live,
     })
-    .db()
 }
 
+/// Marks sessions and their refresh tokens revoked. Refresh tokens are locked before
+/// sessions, the order a refresh takes them in, so the two never deadlock.
 fn mark_revoked(c: &mut Db, tenant_id: &str, sids: &[String], now: i64) -> QueryResult<()> {
-    diesel::update(
-        sessions::table
-            .filter(sessions::tenant_id.eq(tenant_id))
-            .filter(sessions::sid.eq_any(sids))
-            .filter(sessions::revoked_at.is_null()),
-    )
-    .set(sessions::revoked_at.eq(now))
-    .execute(c)?;
     diesel::update(
         refresh_tokens::table
             .filter(refresh_tokens::tenant_id.eq(tenant_id))
@@ -273,6 +306,14 @@ fn mark_revoked(c: &mut Db, tenant_id: &str, sids: &[String], now: i64) -> Query
             .filter(refresh_tokens::revoked_at.is_null()),
     )
     .set(refresh_tokens::revoked_at.eq(now))
+    .execute(c)?;
+    diesel::update(
+        sessions::table
+            .filter(sessions::tenant_id.eq(tenant_id))
+            .filter(sessions::sid.eq_any(sids))
+            .filter(sessions::revoked_at.is_null()),
+    )
+    .set(sessions::revoked_at.eq(now))
     .execute(c)?;
     Ok(())
 }
