@@ -241,7 +241,7 @@ async fn every_admin_change_is_audited_without_secrets() {
         &app.admin("POST", "/tenants/acme/keys", None).await.body,
         "kid",
     );
-    let secret = "0123456789abcdef0123456789abcdef-django";
+    let secret = "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef-django";
     app.admin(
         "POST",
         "/tenants/acme/keys/import",

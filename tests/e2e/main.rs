@@ -21,6 +21,7 @@ mod observability;
 mod openapi;
 mod revocation;
 mod secrets;
+mod security_review;
 mod sessions;
 mod tokens;
 mod users;

@@ -358,7 +358,8 @@ impl TestApp {
         self.read(res.expect("request sent")).await
     }
 
-    /// Sends a JSON body (or none) with extra headers.
+    /// Sends a JSON body (or none) with extra headers (a name given twice is sent
+    /// as two header lines).
     pub async fn send(
         &self,
         method: &str,
@@ -370,7 +371,7 @@ impl TestApp {
             .client
             .request(method.parse().unwrap(), format!("{}{path}", self.url));
         for h in headers {
-            req = req.insert_header(h);
+            req = req.append_header(h);
         }
         let res = match body {
             Some(b) => req.send_json(&b).await,

@@ -87,6 +87,7 @@ pub fn build(
         .clone()
         .unwrap_or_else(|| default_issuer(public_url, &row.slug));
     let mut ring = KeyRing::new(TokenPolicy {
+        refresh_audience: format!("{}/token", default_issuer(public_url, &row.slug)),
         issuer,
         audience: settings.audience.clone(),
         leeway: settings.leeway.max(0) as u64,
@@ -165,17 +166,47 @@ pub fn parse_new(body: serde_json::Value) -> Result<(String, TenantSettings)> {
     Ok((slug, settings))
 }
 
+/// Refuses an issuer another tenant already has, explicitly or as its default
+/// (`{public_url}/v1/tenants/{slug}`): a resource server trusting several tenants
+/// tells them apart by nothing else.
+pub fn check_issuer_free(
+    conn: &mut Db,
+    id: &str,
+    slug: &str,
+    settings: &TenantSettings,
+    public_url: &str,
+) -> Result<()> {
+    let mine = settings
+        .issuer
+        .clone()
+        .unwrap_or_else(|| default_issuer(public_url, slug));
+    let taken = || Error::field("issuer", "is already the issuer of another tenant");
+    if tenant::by_issuer(conn, &mine)?.is_some_and(|t| t.id != id) {
+        return Err(taken());
+    }
+    let prefix = default_issuer(public_url, "");
+    if let Some(other) = mine.strip_prefix(&prefix)
+        && other != slug
+        && tenant::by_slug(conn, other)?.is_some_and(|t| t.issuer.is_none())
+    {
+        return Err(taken());
+    }
+    Ok(())
+}
+
 /// Creates a tenant and its first signing key in one transaction, audited.
 pub fn create(
     conn: &mut Db,
     slug: &str,
     settings: &TenantSettings,
     master: &MasterKey,
+    public_url: &str,
     actor: &str,
 ) -> Result<Tenant> {
     let row = Tenant::new(slug, settings);
     let key = SigningKey::generate(&row.id, settings.algorithm, master)?;
     tessera_store::transaction(conn, |c| {
+        check_issuer_free(c, &row.id, slug, settings, public_url)?;
         tenant::insert(c, &row)?;
         signing_key::insert(c, &key)?;
         let after = serde_json::to_value(settings).ok();
@@ -206,6 +237,7 @@ pub fn update(
     scope: Option<&str>,
     patch: SettingsPatch,
     master: &MasterKey,
+    public_url: &str,
     actor: &str,
 ) -> Result<Tenant> {
     let mut row = visible(conn, slug, scope)?;
@@ -218,6 +250,9 @@ pub fn update(
         .then(|| SigningKey::generate(&row.id, settings.algorithm, master))
         .transpose()?;
     tessera_store::transaction(conn, |c| {
+        if settings.issuer != before.issuer {
+            check_issuer_free(c, &row.id, slug, &settings, public_url)?;
+        }
         tenant::update(c, &row)?;
         let t = now();
         signing_key::catch_up(c, &row.id, t, before.key_overlap())?;

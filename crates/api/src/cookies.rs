@@ -33,6 +33,11 @@ fn cookie(
         .finish()
 }
 
+/// `Cache-Control: no-store`, on every answer that carries a token or a secret
+/// (RFC 6749 §5.1): no cache or proxy keeps it.
+pub const NO_STORE: (actix_web::http::header::HeaderName, &str) =
+    (actix_web::http::header::CACHE_CONTROL, "no-store");
+
 fn token_path(slug: &str) -> String {
     format!("/v1/tenants/{slug}/token")
 }
@@ -41,6 +46,7 @@ fn token_path(slug: &str) -> String {
 /// refresh token in its cookie (with a fresh CSRF cookie) and out of the body.
 pub fn pair_response(slug: &str, mut pair: TokenPair) -> HttpResponse {
     let mut res = HttpResponse::Ok();
+    res.insert_header(NO_STORE);
     if pair.browser
         && let Some(refresh) = pair.refresh.take()
     {

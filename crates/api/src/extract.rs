@@ -172,7 +172,8 @@ pub fn authorization(req: &HttpRequest) -> Option<&str> {
 }
 
 /// Who is calling: User-Agent and address (the peer, or the client a trusted proxy
-/// names in `X-Forwarded-For`), for the sessions list and the login rate limit.
+/// names in `X-Forwarded-For` or `Forwarded`), for the sessions list and the rate
+/// limits.
 pub fn client_info(req: &HttpRequest) -> ClientInfo {
     ClientInfo {
         user_agent: req
@@ -181,13 +182,16 @@ pub fn client_info(req: &HttpRequest) -> ClientInfo {
             .and_then(|v| v.to_str().ok())
             .map(str::to_owned),
         ip: req.peer_addr().map(|peer| {
-            let forwarded = req
-                .headers()
-                .get("x-forwarded-for")
-                .and_then(|v| v.to_str().ok());
             match req.app_data::<web::Data<Hub>>() {
-                Some(hub) => hub.trusted_proxies().client(peer.ip(), forwarded),
-                None => peer.ip(),
+                Some(hub) => {
+                    let proxies = hub.trusted_proxies();
+                    let lines = req
+                        .headers()
+                        .get_all(proxies.header().name())
+                        .filter_map(|v| v.to_str().ok());
+                    proxies.client(peer.ip(), lines)
+                }
+                None => peer.ip().to_canonical(),
             }
             .to_string()
         }),

@@ -51,8 +51,9 @@ pub struct MintClaims<'a> {
     pub token_type: TokenType,
     /// Same as `sub`: what simplejwt's USER_ID_CLAIM reads.
     pub user_id: &'a str,
-    /// The user's roles, read afresh at every mint.
-    pub roles: &'a [String],
+    /// The user's roles, read afresh at every mint (access tokens only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub roles: Option<&'a [String]>,
     /// Tenant-configured custom claims.
     #[serde(flatten)]
     pub custom: &'a Map<String, Value>,

@@ -17,6 +17,7 @@ use crate::{
 static RING: std::sync::LazyLock<KeyRing> = std::sync::LazyLock::new(|| {
     let mut ring = KeyRing::new(TokenPolicy {
         issuer: "https://issuer.example".into(),
+        refresh_audience: "https://t.example/v1/tenants/acme/token".into(),
         audience: None,
         leeway: 0,
     });

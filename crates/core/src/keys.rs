@@ -30,6 +30,18 @@ impl fmt::Debug for KeyMaterial {
 /// Shortest HS secret accepted on import, bytes (RFC 7518 §3.2 asks for at least
 /// the hash size; 256 bits is the least of them).
 pub const MIN_IMPORTED_SECRET: usize = 32;
+/// Largest RSA modulus accepted on import, bits (larger keys only make every
+/// verification slower).
+pub const MAX_RSA_BITS: usize = 4096;
+
+/// The shortest secret an HS algorithm takes: its hash size (RFC 7518 §3.2).
+pub fn min_secret_bytes(algorithm: SigningAlgorithm) -> usize {
+    match algorithm {
+        SigningAlgorithm::HS384 => 48,
+        SigningAlgorithm::HS512 => 64,
+        _ => MIN_IMPORTED_SECRET,
+    }
+}
 /// Longest imported secret or PEM, bytes.
 pub const MAX_IMPORTED_BYTES: usize = 16 * 1024;
 
@@ -88,10 +100,11 @@ impl KeyMaterial {
     /// public JWK derived from it. Errors name the request field, never the material.
     pub fn import(algorithm: SigningAlgorithm, bytes: Vec<u8>) -> Result<Self> {
         if algorithm.is_symmetric() {
-            if !(MIN_IMPORTED_SECRET..=MAX_IMPORTED_BYTES).contains(&bytes.len()) {
+            let min = min_secret_bytes(algorithm);
+            if !(min..=MAX_IMPORTED_BYTES).contains(&bytes.len()) {
                 return Err(Error::field(
                     "secret",
-                    format!("must be {MIN_IMPORTED_SECRET} to {MAX_IMPORTED_BYTES} bytes"),
+                    format!("must be {min} to {MAX_IMPORTED_BYTES} bytes for {algorithm}"),
                 ));
             }
             return Ok(Self { algorithm, bytes });
@@ -105,6 +118,15 @@ impl KeyMaterial {
             return Err(Error::field(
                 field,
                 "must be an unencrypted PEM private key (PKCS#8 \"PRIVATE KEY\")",
+            ));
+        }
+        if algorithm == SigningAlgorithm::RS256
+            && RsaKeyPair::from_pkcs8(pem.contents())
+                .is_ok_and(|k| k.public_modulus_len() * 8 > MAX_RSA_BITS)
+        {
+            return Err(Error::field(
+                field,
+                format!("must be an RSA key of at most {MAX_RSA_BITS} bits"),
             ));
         }
         let material = Self { algorithm, bytes };
@@ -229,6 +251,20 @@ mod tests {
         assert_eq!(field_of(r), vec!["private_key"]);
         let r = KeyMaterial::import(SigningAlgorithm::HS256, b"too short".to_vec());
         assert_eq!(field_of(r), vec!["secret"]);
+        // RFC 7518 §3.2: at least the hash size.
+        for (alg, min) in [
+            (SigningAlgorithm::HS256, 32),
+            (SigningAlgorithm::HS384, 48),
+            (SigningAlgorithm::HS512, 64),
+        ] {
+            let r = KeyMaterial::import(alg, vec![b'k'; min - 1]);
+            assert_eq!(field_of(r), vec!["secret"], "{alg}");
+            assert!(KeyMaterial::import(alg, vec![b'k'; min]).is_ok(), "{alg}");
+        }
+        // An RSA key past 4096 bits is refused (made once with openssl genpkey).
+        let big = include_bytes!("rsa8192.test.pem").to_vec();
+        let r = KeyMaterial::import(SigningAlgorithm::RS256, big);
+        assert_eq!(field_of(r), vec!["private_key"]);
         let detail = format!(
             "{:?}",
             KeyMaterial::import(SigningAlgorithm::ES384, ec.as_bytes().to_vec())

@@ -15,6 +15,21 @@ pub const MAX_LEEWAY: i64 = 300;
 pub const JWKS_MAX_AGE: i64 = 300;
 /// Longest lifetime of any kind accepted, in seconds (one year).
 pub const MAX_LIFETIME: i64 = 366 * 86_400;
+/// Most roles a user may have.
+pub const MAX_ROLES: usize = 64;
+/// Longest role, bytes.
+pub const MAX_ROLE_BYTES: usize = 64;
+/// Bytes of `issuer`, `audience` and `custom_claims` (as JSON) together that an
+/// access token can carry and still stay under [`crate::token::MAX_TOKEN_BYTES`]
+/// whatever the user: the token's budget (8192) less the largest header (160
+/// base64 bytes), signature (RSA-4096: 683) and two dots, as JSON bytes (× 3/4),
+/// less the fixed claims (512) and the most roles a user may have (64 quoted roles
+/// of 64 bytes, 4290). An unset issuer counts as [`DEFAULT_ISSUER_BYTES`].
+pub const TOKEN_CLAIMS_ALLOWANCE: usize = (crate::token::MAX_TOKEN_BYTES - 160 - 683 - 2) * 3 / 4
+    - 512
+    - (MAX_ROLES * (MAX_ROLE_BYTES + 3) + 2);
+/// What an unset issuer (the public URL and the tenant's path) is counted as.
+pub const DEFAULT_ISSUER_BYTES: usize = 256;
 /// Claims Tessera sets itself, which custom claims may not override.
 pub const RESERVED_CLAIMS: [&str; 12] = [
     "iss",
@@ -266,11 +281,27 @@ impl TenantSettings {
                 format!("may not set the reserved claim {k:?}"),
             );
         }
-        if serde_json::to_vec(&self.custom_claims).map_or(0, |v| v.len()) > 4096 {
+        let custom = serde_json::to_vec(&self.custom_claims).map_or(0, |v| v.len());
+        let iss = self
+            .issuer
+            .as_ref()
+            .map_or(DEFAULT_ISSUER_BYTES, String::len);
+        let aud = self.audience.as_ref().map_or(0, String::len);
+        if custom + iss + aud > TOKEN_CLAIMS_ALLOWANCE {
+            let field = if !self.custom_claims.is_empty() {
+                "custom_claims"
+            } else if aud > 0 {
+                "audience"
+            } else {
+                "issuer"
+            };
             push_field(
                 &mut e,
-                "custom_claims",
-                "must be at most 4096 bytes of JSON",
+                field,
+                format!(
+                    "issuer, audience and custom_claims (as JSON) together must be at most {TOKEN_CLAIMS_ALLOWANCE} bytes, so that every access token stays under {} bytes",
+                    crate::token::MAX_TOKEN_BYTES
+                ),
             );
         }
         Error::check_fields(e)

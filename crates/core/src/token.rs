@@ -22,8 +22,12 @@ pub const MAX_TOKEN_BYTES: usize = 8192;
 pub struct TokenPolicy {
     /// Expected and written `iss`.
     pub issuer: String,
-    /// Expected and written `aud`, when set.
+    /// Expected and written `aud` of access tokens, when set.
     pub audience: Option<String>,
+    /// The `aud` of refresh tokens: the tenant's token endpoint URL, which no
+    /// resource server is configured for, so none takes a refresh token for an
+    /// access token.
+    pub refresh_audience: String,
     /// Allowed clock skew, seconds (bounded by [`MAX_LEEWAY`]).
     pub leeway: u64,
 }
@@ -37,7 +41,11 @@ struct Signer {
 struct Verifier {
     alg: jsonwebtoken::Algorithm,
     key: DecodingKey,
-    validation: Validation,
+    /// For access tokens: the tenant's audience, when it has one.
+    access: Validation,
+    /// For refresh tokens: the refresh audience (or, for those minted before
+    /// refresh tokens had one of their own, the tenant's audience or none).
+    refresh: Validation,
 }
 
 /// A tenant's keys ready for use: the active signer and every key that may still
@@ -85,27 +93,32 @@ impl KeyRing {
     /// Adds a key that verifies; `active` also makes it the signer.
     pub fn add(&mut self, kid: &str, material: &KeyMaterial, active: bool) -> Result<()> {
         let alg = material.algorithm.jwt();
-        let mut validation = Validation::new(alg);
-        validation.algorithms = vec![alg];
-        validation.leeway = self.policy.leeway;
-        validation.validate_nbf = true;
-        validation.set_issuer(&[&self.policy.issuer]);
+        let mut access = Validation::new(alg);
+        access.algorithms = vec![alg];
+        access.leeway = self.policy.leeway;
+        access.validate_nbf = true;
+        access.set_issuer(&[&self.policy.issuer]);
+        let mut refresh = access.clone();
         match &self.policy.audience {
             Some(aud) => {
-                validation.set_audience(&[aud]);
-                validation.set_required_spec_claims(&["exp", "nbf", "iss", "sub", "aud"]);
+                access.set_audience(&[aud]);
+                access.set_required_spec_claims(&["exp", "nbf", "iss", "sub", "aud"]);
+                refresh.set_audience(&[aud, &self.policy.refresh_audience]);
             }
             None => {
-                validation.validate_aud = false;
-                validation.set_required_spec_claims(&["exp", "nbf", "iss", "sub"]);
+                access.validate_aud = false;
+                access.set_required_spec_claims(&["exp", "nbf", "iss", "sub"]);
+                refresh.set_audience(&[&self.policy.refresh_audience]);
             }
         }
+        refresh.set_required_spec_claims(&["exp", "nbf", "iss", "sub"]);
         self.verifiers.insert(
             kid.to_owned(),
             Verifier {
                 alg,
                 key: material.decoding_key()?,
-                validation,
+                access,
+                refresh,
             },
         );
         if active {
@@ -144,9 +157,24 @@ impl KeyRing {
             .as_ref()
             .ok_or_else(|| Error::Unavailable("tenant has no active signing key".into()))?;
         let exp = not_after.map_or(now + ttl, |na| (now + ttl).min(na));
+        let no_claims = Map::new();
+        // A refresh token says only what its exchange needs: no roles, no custom
+        // claims, and an audience of its own.
+        let (aud, roles, custom) = match token_type {
+            TokenType::Access => (
+                self.policy.audience.as_deref(),
+                Some(subject.roles),
+                subject.custom,
+            ),
+            TokenType::Refresh => (
+                Some(self.policy.refresh_audience.as_str()),
+                None,
+                &no_claims,
+            ),
+        };
         let claims = MintClaims {
             iss: &self.policy.issuer,
-            aud: self.policy.audience.as_deref(),
+            aud,
             sub: subject.user_id,
             exp,
             iat: now,
@@ -155,8 +183,8 @@ impl KeyRing {
             sid: subject.sid,
             token_type,
             user_id: subject.user_id,
-            roles: subject.roles,
-            custom: subject.custom,
+            roles,
+            custom,
         };
         let mut header = Header::new(signer.alg.jwt());
         header.kid = Some(signer.kid.clone());
@@ -178,13 +206,17 @@ impl KeyRing {
         if header.alg != verifier.alg {
             return Err(INVALID);
         }
-        let data =
-            jsonwebtoken::decode::<VerifiedClaims>(token, &verifier.key, &verifier.validation)
-                .map_err(|e| match e.kind() {
-                    ErrorKind::ExpiredSignature => Error::TokenNotValid("Token is expired"),
-                    ErrorKind::ImmatureSignature => Error::TokenNotValid("Token is not yet valid"),
-                    _ => INVALID,
-                })?;
+        // The header's `typ` picks the rules; the claims must then say the same.
+        let validation = match header.typ.as_deref() {
+            Some(t) if t.eq_ignore_ascii_case(TokenType::Refresh.typ()) => &verifier.refresh,
+            _ => &verifier.access,
+        };
+        let data = jsonwebtoken::decode::<VerifiedClaims>(token, &verifier.key, validation)
+            .map_err(|e| match e.kind() {
+                ErrorKind::ExpiredSignature => Error::TokenNotValid("Token is expired"),
+                ErrorKind::ImmatureSignature => Error::TokenNotValid("Token is not yet valid"),
+                _ => INVALID,
+            })?;
         let claims = data.claims;
         let typ_ok = data
             .header

@@ -227,15 +227,15 @@ impl RevocationStore {
         reply.into_iter().nth(1)
     }
 
-    /// Counts a login attempt against the tenant's limits; `Some(seconds)` is how long
-    /// to wait when one is exceeded.
-    pub async fn login_attempt(&self, a: rate::Attempt<'_>) -> Result<Option<i64>> {
-        let keys = rate::keys(&self.keys, a);
+    /// Counts an attempt against the tenant's limits; `Some(seconds)` is how long to
+    /// wait when one is exceeded.
+    pub async fn attempt(&self, a: rate::Attempt<'_>) -> Result<Option<i64>> {
+        let (keys, limits): (Vec<String>, Vec<i64>) = rate::keys(&self.keys, a).into_iter().unzip();
         let counts = match &self.backend {
             Backend::Redis(link) => rate::hit_redis(&mut link.get().await?, &keys).await?,
             Backend::Memory(m) => m.hit(&keys, rate::WINDOW, now()),
         };
-        Ok(rate::verdict(&counts, a.limit))
+        Ok(rate::verdict(&counts, &limits))
     }
 
     /// Answers whether the store is reachable.

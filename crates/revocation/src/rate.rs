@@ -1,6 +1,13 @@
-//! Login rate limits: fixed one-minute windows per tenant and username and per
-//! tenant and client address, counted in one round trip (one pipeline in one cluster
-//! slot, or one lock in process).
+//! Rate limits of everything that checks or sets a password (login, sign-up,
+//! password change): fixed one-minute windows per tenant, counted in one round trip
+//! (one pipeline in one cluster slot, or one lock in process) before any hashing.
+//!
+//! A login counts against its client address, its username *and* address pair (both
+//! at the tenant's `login_rate_limit`) and its username alone at
+//! [`USERNAME_CEILING`] times that: a guesser from one address is stopped at the
+//! limit, a distributed guesser at the ceiling, and the owner of an account is not
+//! locked out by anyone sending a few requests a minute from elsewhere. A sign-up
+//! counts against its address; a password change against its address and its user.
 use tessera_core::{Error, Result};
 
 use crate::{keys::Keys, link::Connection, unavailable};
@@ -8,26 +15,65 @@ use crate::{keys::Keys, link::Connection, unavailable};
 /// Length of a rate-limit window, seconds.
 pub const WINDOW: i64 = 60;
 
-/// What one login attempt is counted against.
+/// How many times the per-address limit the attempts at one username from all
+/// addresses together may reach.
+pub const USERNAME_CEILING: i64 = 10;
+
+/// What is being attempted.
+#[derive(Debug, Clone, Copy)]
+pub enum Action<'a> {
+    /// A login with this normalized username (a digest of it goes into the keys).
+    Login {
+        /// The username tried, normalized.
+        username: &'a str,
+    },
+    /// A self-service sign-up.
+    Signup,
+    /// A password change by this user.
+    PasswordChange {
+        /// The user's id.
+        user_id: &'a str,
+    },
+}
+
+/// What one attempt is counted against.
 #[derive(Debug, Clone, Copy)]
 pub struct Attempt<'a> {
     /// Tenant id.
     pub tenant_id: &'a str,
-    /// The normalized username tried (a digest of it goes into the key).
-    pub username: &'a str,
-    /// The client's address, when known.
+    /// What is attempted.
+    pub action: Action<'a>,
+    /// The client's rate-limit bucket (its address, or an IPv6 client's /64), when
+    /// known.
     pub ip: Option<&'a str>,
-    /// Attempts allowed per window for each of the two.
+    /// The tenant's `login_rate_limit`: attempts allowed per window.
     pub limit: i64,
 }
 
-/// The counters one attempt hits.
-pub(crate) fn keys(k: &Keys, a: Attempt<'_>) -> Vec<String> {
+/// The counters one attempt hits, each with its limit.
+pub(crate) fn keys(k: &Keys, a: Attempt<'_>) -> Vec<(String, i64)> {
     use sha2::{Digest, Sha256};
-    let user = Sha256::digest(a.username.as_bytes());
-    let mut keys = vec![k.rate(a.tenant_id, &format!("user:{}", hex(&user[..16])))];
-    if let Some(ip) = a.ip {
-        keys.push(k.rate(a.tenant_id, &format!("ip:{ip}")));
+    let ip = a.ip.unwrap_or("-");
+    let mut keys = Vec::with_capacity(3);
+    if a.ip.is_some() {
+        keys.push((k.rate(a.tenant_id, &format!("ip:{ip}")), a.limit));
+    }
+    match a.action {
+        Action::Login { username } => {
+            let user = hex(&Sha256::digest(username.as_bytes())[..16]);
+            keys.push((
+                k.rate(a.tenant_id, &format!("user:{user}:ip:{ip}")),
+                a.limit,
+            ));
+            keys.push((
+                k.rate(a.tenant_id, &format!("user:{user}")),
+                a.limit.saturating_mul(USERNAME_CEILING),
+            ));
+        }
+        Action::Signup => {}
+        Action::PasswordChange { user_id } => {
+            keys.push((k.rate(a.tenant_id, &format!("pw:{user_id}")), a.limit));
+        }
     }
     keys
 }
@@ -52,12 +98,13 @@ pub(crate) async fn hit_redis(conn: &mut Connection, keys: &[String]) -> Result<
     Ok(replies.chunks(2).map(|c| (c[0], c[1])).collect())
 }
 
-/// `Some(seconds)` until the window of a key over `limit` ends, or `None`.
-pub(crate) fn verdict(counts: &[(i64, i64)], limit: i64) -> Option<i64> {
+/// `Some(seconds)` until the window of a key over its limit ends, or `None`.
+pub(crate) fn verdict(counts: &[(i64, i64)], limits: &[i64]) -> Option<i64> {
     counts
         .iter()
-        .filter(|(count, _)| *count > limit)
-        .map(|(_, left)| (*left).clamp(1, WINDOW))
+        .zip(limits)
+        .filter(|((count, _), limit)| count > *limit)
+        .map(|((_, left), _)| (*left).clamp(1, WINDOW))
         .max()
 }
 
@@ -71,8 +118,36 @@ mod tests {
 
     #[test]
     fn the_longest_wait_of_the_keys_over_the_limit_wins() {
-        assert_eq!(verdict(&[(3, 50), (1, 59)], 3), None);
-        assert_eq!(verdict(&[(4, 50), (9, 20)], 3), Some(50));
-        assert_eq!(verdict(&[(4, 0)], 3), Some(1));
+        assert_eq!(verdict(&[(3, 50), (1, 59)], &[3, 3]), None);
+        assert_eq!(verdict(&[(4, 50), (9, 20)], &[3, 3]), Some(50));
+        assert_eq!(verdict(&[(4, 0)], &[3]), Some(1));
+        assert_eq!(verdict(&[(4, 50), (9, 20)], &[3, 30]), Some(50));
+    }
+
+    #[test]
+    fn a_login_counts_per_address_per_pair_and_per_username_with_a_ceiling() {
+        let k = Keys::new("p:");
+        let a = |ip, action| Attempt {
+            tenant_id: "ten",
+            action,
+            ip,
+            limit: 10,
+        };
+        let login = keys(&k, a(Some("1.2.3.4"), Action::Login { username: "alice" }));
+        let limits: Vec<i64> = login.iter().map(|(_, l)| *l).collect();
+        assert_eq!(limits, vec![10, 10, 100]);
+        assert!(login[0].0.ends_with("ip:1.2.3.4") && login[1].0.ends_with("ip:1.2.3.4"));
+        // Another address shares only the username's ceiling.
+        let other = keys(&k, a(Some("5.6.7.8"), Action::Login { username: "alice" }));
+        assert_eq!(other[2], login[2]);
+        assert_ne!(other[1], login[1]);
+        let signup = keys(&k, a(Some("1.2.3.4"), Action::Signup));
+        assert_eq!(signup, vec![login[0].clone()], "sign-ups count per address");
+        let pw = keys(
+            &k,
+            a(Some("1.2.3.4"), Action::PasswordChange { user_id: "usr_1" }),
+        );
+        assert_eq!(pw.len(), 2);
+        assert_eq!(pw[0], login[0]);
     }
 }

@@ -78,8 +78,15 @@ pub fn create_tenant(
         tessera_actors::tenant::parse_new(body.into()).map_err(as_flags)?;
     let mut c = db(settings)?;
     let master = settings.master_key()?;
-    let row = tessera_actors::tenant::create(&mut c, &slug, &tenant_settings, &master, "cli")
-        .map_err(as_flags)?;
+    let row = tessera_actors::tenant::create(
+        &mut c,
+        &slug,
+        &tenant_settings,
+        &master,
+        &settings.public_url,
+        "cli",
+    )
+    .map_err(as_flags)?;
     tessera_actors::views::TenantView::of(&row).map_err(plain)
 }
 

@@ -26,7 +26,10 @@ use std::{
 };
 use tessera_actors::actors::HashPriority;
 use tessera_core::{
-    client_ip::TrustedProxies, master_key::MasterKey, password::HashParams, secret::SecretString,
+    client_ip::{ForwardedHeader, TrustedProxies},
+    master_key::MasterKey,
+    password::HashParams,
+    secret::SecretString,
 };
 use tessera_revocation::Redis as RedisTarget;
 use tessera_store::Target;
@@ -79,6 +82,14 @@ pub struct Http {
     /// `X-Forwarded-For` is believed; empty: the TCP peer is the client.
     #[serde(default)]
     pub trusted_proxies: Vec<String>,
+    /// The header the trusted proxies write the client into: `x-forwarded-for`
+    /// (default; every line is read) or `forwarded` (RFC 7239). Only this one is read.
+    #[serde(default = "default_forwarded_header")]
+    pub forwarded_header: String,
+}
+
+fn default_forwarded_header() -> String {
+    "x-forwarded-for".into()
 }
 
 /// `[database]`
@@ -275,6 +286,7 @@ impl Default for Http {
             bind: default_bind(),
             workers: 0,
             trusted_proxies: Vec::new(),
+            forwarded_header: default_forwarded_header(),
         }
     }
 }
@@ -429,6 +441,7 @@ impl Settings {
             format!("http.bind = {:?}", self.http.bind),
             format!("http.workers = {}", self.http.workers),
             format!("http.trusted_proxies = {:?}", self.http.trusted_proxies),
+            format!("http.forwarded_header = {:?}", self.http.forwarded_header),
             format!("database.url = {}", hidden(self.database.url.is_some())),
             format!("database.pool_size = {}", self.database.pool_size),
             format!(
@@ -475,12 +488,21 @@ impl Settings {
 
     /// The parsed `http.trusted_proxies`, or the error naming the bad entry.
     pub fn trusted_proxies(&self) -> Result<TrustedProxies, ConfigError> {
-        TrustedProxies::parse(&self.http.trusted_proxies).map_err(|why| {
+        let header = ForwardedHeader::parse(&self.http.forwarded_header).ok_or_else(|| {
             ConfigError(format!(
-                "http.trusted_proxies: {why} ({})",
-                env_name("http.trusted_proxies")
+                "http.forwarded_header must be x-forwarded-for or forwarded, not {:?} ({})",
+                self.http.forwarded_header,
+                env_name("http.forwarded_header")
             ))
-        })
+        })?;
+        TrustedProxies::parse(&self.http.trusted_proxies)
+            .map(|t| t.with_header(header))
+            .map_err(|why| {
+                ConfigError(format!(
+                    "http.trusted_proxies: {why} ({})",
+                    env_name("http.trusted_proxies")
+                ))
+            })
     }
 
     /// Where the data lives: Postgres at `database.url`, or, without it, the embedded

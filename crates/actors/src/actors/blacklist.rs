@@ -3,7 +3,10 @@
 //! never a serialization point (no `AtomicResponse`).
 use actix::prelude::*;
 use tessera_core::Result;
-use tessera_revocation::{Entry, RevocationStore, Status, TokenRef, rate::Attempt};
+use tessera_revocation::{
+    Entry, RevocationStore, Status, TokenRef,
+    rate::{Action, Attempt},
+};
 
 /// Answers and records revocations in Redis.
 pub struct BlacklistActor(pub RevocationStore);
@@ -58,15 +61,26 @@ pub struct Refill {
     pub entries: Vec<Entry>,
 }
 
-/// Count a login attempt against the tenant's rate limits; replies with the
-/// seconds to wait when one is exceeded.
+/// What a rate-limited attempt is (owned form of [`Action`]).
+#[derive(Debug, Clone)]
+pub enum Attempted {
+    /// A login with this username, as its unique key.
+    Login(String),
+    /// A sign-up.
+    Signup,
+    /// A password change by this user id.
+    PasswordChange(String),
+}
+
+/// Count an attempt to log in, sign up or change a password against the tenant's
+/// rate limits; replies with the seconds to wait when one is exceeded.
 #[derive(Message)]
 #[rtype(result = "Result<Option<i64>>")]
-pub struct LoginAttempt {
+pub struct RateAttempt {
     /// Tenant id.
     pub tenant_id: String,
-    /// The username tried, as its unique key.
-    pub username_key: String,
+    /// What is attempted.
+    pub what: Attempted,
     /// The client's address.
     pub ip: Option<String>,
     /// The tenant's `login_rate_limit`.
@@ -122,16 +136,25 @@ impl Handler<Refill> for BlacklistActor {
     }
 }
 
-impl Handler<LoginAttempt> for BlacklistActor {
+impl Handler<RateAttempt> for BlacklistActor {
     type Result = ResponseFuture<Result<Option<i64>>>;
-    fn handle(&mut self, m: LoginAttempt, _: &mut Context<Self>) -> Self::Result {
+    fn handle(&mut self, m: RateAttempt, _: &mut Context<Self>) -> Self::Result {
         let store = self.0.clone();
         Box::pin(async move {
+            let action = match &m.what {
+                Attempted::Login(username) => Action::Login { username },
+                Attempted::Signup => Action::Signup,
+                Attempted::PasswordChange(user_id) => Action::PasswordChange { user_id },
+            };
+            let bucket =
+                m.ip.as_deref()
+                    .and_then(|ip| ip.parse().ok())
+                    .map(tessera_core::client_ip::rate_bucket);
             store
-                .login_attempt(Attempt {
+                .attempt(Attempt {
                     tenant_id: &m.tenant_id,
-                    username: &m.username_key,
-                    ip: m.ip.as_deref(),
+                    action,
+                    ip: bucket.as_deref().or(m.ip.as_deref()),
                     limit: m.limit,
                 })
                 .await

@@ -298,6 +298,23 @@ impl Handler<LiveRevocations> for TokenActor {
     }
 }
 
+/// Whether a refresh token can still be exchanged (not rotated out or revoked).
+#[derive(Message)]
+#[rtype(result = "Result<bool>")]
+pub struct RefreshTokenLive {
+    /// Tenant id.
+    pub tenant_id: String,
+    /// The refresh token's jti.
+    pub jti: String,
+}
+
+impl Handler<RefreshTokenLive> for TokenActor {
+    type Result = Result<bool>;
+    fn handle(&mut self, m: RefreshTokenLive, _: &mut SyncContext<Self>) -> Self::Result {
+        session::refresh_token_is_live(&mut *conn(&self.0)?, &m.tenant_id, &m.jti, now())
+    }
+}
+
 /// The revocation generations of these tenants (by id).
 #[derive(Message)]
 #[rtype(result = "Result<Vec<(String, i64)>>")]

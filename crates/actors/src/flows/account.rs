@@ -10,7 +10,10 @@ use utoipa::ToSchema;
 
 use crate::{
     Hub,
-    actors::{ClientInfo, CreateUser, GetUser, HashPassword, SetPassword, VerifyPassword},
+    actors::{
+        Attempted, ClientInfo, CreateUser, FindUserByName, GetUser, HashPassword, SetPassword,
+        VerifyPassword,
+    },
     views::{TokenPair, UserView},
 };
 
@@ -38,12 +41,19 @@ pub(crate) struct NewUser {
 }
 
 impl Hub {
-    /// `POST /users`: self-service sign-up, when the tenant allows it.
-    pub async fn signup(&self, slug: &str, req: SignupRequest) -> Result<UserView> {
+    /// `POST /users`: self-service sign-up, when the tenant allows it; counted
+    /// against the client address's rate limit before anything is hashed.
+    pub async fn signup(
+        &self,
+        slug: &str,
+        req: SignupRequest,
+        client: ClientInfo,
+    ) -> Result<UserView> {
         let ctx = self.tenant(slug).await?;
         if !ctx.settings.allow_signup {
             return Err(Error::SignupDisabled);
         }
+        self.rate_limit(&ctx, Attempted::Signup, &client).await?;
         let new = NewUser {
             username: req.username,
             password: req.password,
@@ -81,6 +91,16 @@ impl Hub {
             check_email(e)?;
         }
         check_new_password("password", new.password.expose(), min_len.max(1) as usize)?;
+        // A taken username costs no hashing (the insert still enforces uniqueness).
+        let find = FindUserByName {
+            tenant_id: tenant_id.to_owned(),
+            username: new.username.clone(),
+        };
+        if self.send(&self.users, find).await??.is_some() {
+            return Err(Error::Conflict(
+                "A user with that username already exists".into(),
+            ));
+        }
         let hash = self
             .send_within(&self.hasher, HashPassword(new.password), self.hash_timeout)
             .await??;
@@ -123,6 +143,9 @@ impl Hub {
     ) -> Result<TokenPair> {
         let ctx = self.tenant(slug).await?;
         let claims = self.authenticate(&ctx, authorization).await?;
+        // A stolen access token does not buy unlimited guesses of the old password.
+        let what = Attempted::PasswordChange(claims.sub.clone());
+        self.rate_limit(&ctx, what, &client).await?;
         let user = self.active_user(&ctx.id, claims.sub).await?;
         check_new_password(
             "new_password",

@@ -105,9 +105,9 @@ impl Hub {
     pub async fn create_tenant(&self, key: &AdminKey, body: Value) -> Result<TenantView> {
         key.platform("A tenant-scoped key cannot create tenants.")?;
         let (slug, settings) = ctx::parse_new(body)?;
-        let (s, actor) = (slug.clone(), key.id.clone());
+        let (s, actor, url) = (slug.clone(), key.id.clone(), self.public_url.clone());
         let row = self
-            .admin_job(move |c, master| ctx::create(c, &s, &settings, master, &actor))
+            .admin_job(move |c, master| ctx::create(c, &s, &settings, master, &url, &actor))
             .await?;
         self.tenant_changed(&slug).await;
         TenantView::of(&row)
@@ -150,10 +150,16 @@ impl Hub {
         if !body.is_object() {
             return Err(Error::field("body", "must be a JSON object"));
         }
+        if body.get("issuer").is_some() {
+            key.platform("Only a platform key can set a tenant's issuer.")?;
+        }
         let patch = SettingsPatch::from_json(body)?;
         let (s, scope, actor) = (slug.to_owned(), key.scope.clone(), key.id.clone());
+        let url = self.public_url.clone();
         let row = self
-            .admin_job(move |c, master| ctx::update(c, &s, scope.as_deref(), patch, master, &actor))
+            .admin_job(move |c, master| {
+                ctx::update(c, &s, scope.as_deref(), patch, master, &url, &actor)
+            })
             .await?;
         self.tenant_changed(slug).await;
         TenantView::of(&row)

@@ -7,7 +7,7 @@ use tessera_core::{
     Error, Result,
     password::{check_email, check_new_password},
     secret::SecretString,
-    settings::nullable,
+    settings::{MAX_ROLE_BYTES, MAX_ROLES, nullable},
     time::now,
 };
 use tessera_store::DbResultExt;
@@ -83,7 +83,11 @@ pub struct UserQuery {
 }
 
 fn check_roles(roles: &[String]) -> Result<()> {
-    if roles.len() > 64 || roles.iter().any(|r| r.is_empty() || r.len() > 64) {
+    if roles.len() > MAX_ROLES
+        || roles
+            .iter()
+            .any(|r| r.is_empty() || r.len() > MAX_ROLE_BYTES)
+    {
         return Err(Error::field(
             "roles",
             "at most 64 roles of 1 to 64 characters",

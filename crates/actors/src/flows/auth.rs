@@ -14,9 +14,9 @@ use tessera_revocation::{Entry, Kind, Status};
 use crate::{
     Hub,
     actors::{
-        CheckRevoked, ClientInfo, ExchangeRefresh, FindUserByName, IssuePair, IssuedTokens,
-        LiveRevocations, LoginAttempt, Refill, RefreshReply, RevokeSessionRecord, RevokeUserRecord,
-        VerifyPassword, VerifyToken,
+        Attempted, CheckRevoked, ClientInfo, ExchangeRefresh, FindUserByName, IssuePair,
+        IssuedTokens, LiveRevocations, RateAttempt, Refill, RefreshReply, RefreshTokenLive,
+        RevokeSessionRecord, RevokeUserRecord, VerifyPassword, VerifyToken,
     },
     metrics::LoginOutcome,
     tenant::TenantCtx,
@@ -47,19 +47,14 @@ impl Hub {
         client: ClientInfo,
     ) -> Result<TokenPair> {
         let ctx = self.tenant(slug).await?;
-        // Rate limits first (per username and per client address), so a flood of
-        // guesses never reaches the password hasher.
-        let attempt = LoginAttempt {
-            tenant_id: ctx.id.clone(),
-            username_key: username_key(username),
-            ip: client.ip.clone(),
-            limit: ctx.settings.login_rate_limit.into(),
-        };
-        if let Some(retry_after) = self.send(&self.blacklist, attempt).await?? {
-            self.metrics.login(&ctx.slug, LoginOutcome::RateLimited);
-            return Err(Error::RateLimited {
-                retry_after: retry_after.max(1) as u64,
-            });
+        // Rate limits first (per address, per username and address, per username),
+        // so a flood of guesses never reaches the password hasher.
+        let what = Attempted::Login(username_key(username));
+        if let Err(e) = self.rate_limit(&ctx, what, &client).await {
+            if matches!(e, Error::RateLimited { .. }) {
+                self.metrics.login(&ctx.slug, LoginOutcome::RateLimited);
+            }
+            return Err(e);
         }
         // A username no user can have is not looked up (the hash below still runs).
         let user = if check_username(username).is_err() {
@@ -98,6 +93,29 @@ impl Hub {
             client,
         };
         Ok(self.send(&self.tokens, issue).await??.into())
+    }
+
+    /// Counts an attempt to log in, sign up or change a password against the
+    /// tenant's `login_rate_limit`: 429 with the wait when it is over, before any
+    /// hashing happens.
+    pub(crate) async fn rate_limit(
+        &self,
+        ctx: &TenantCtx,
+        what: Attempted,
+        client: &ClientInfo,
+    ) -> Result<()> {
+        let attempt = RateAttempt {
+            tenant_id: ctx.id.clone(),
+            what,
+            ip: client.ip.clone(),
+            limit: ctx.settings.login_rate_limit.into(),
+        };
+        match self.send(&self.blacklist, attempt).await?? {
+            Some(retry_after) => Err(Error::RateLimited {
+                retry_after: retry_after.max(1) as u64,
+            }),
+            None => Ok(()),
+        }
     }
 
     /// Issues a fresh pair for a user in a new session.
@@ -151,10 +169,20 @@ impl Hub {
         }
     }
 
-    /// `POST /token/verify`: any token type, signature, claims and revocation.
+    /// `POST /token/verify`: any token type, signature, claims and revocation; a
+    /// refresh token must also still be exchangeable (not rotated out or revoked).
     pub async fn verify(&self, slug: &str, token: String) -> Result<Verified> {
         let ctx = self.tenant(slug).await?;
         let c = self.verify_unrevoked(&ctx, token, None).await?;
+        if c.token_type == TokenType::Refresh {
+            let live = RefreshTokenLive {
+                tenant_id: ctx.id.clone(),
+                jti: c.jti.clone(),
+            };
+            if !self.send(&self.tokens, live).await?? {
+                return Err(Error::TokenNotValid("Token is blacklisted"));
+            }
+        }
         Ok(Verified {
             token_type: c.token_type,
             sub: c.sub,

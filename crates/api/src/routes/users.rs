@@ -43,15 +43,17 @@ pub struct PasswordChange {
         (status = 403, description = "`signup_disabled`", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "`tenant_not_found`", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "`conflict`: username taken", body = Problem, content_type = "application/problem+json"),
+        (status = 429, description = "`rate_limited`: too many attempts from this address (`Retry-After`)", body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[post("/users")]
 pub async fn signup(
     hub: Data<Hub>,
     tenant: web::Path<String>,
+    req: HttpRequest,
     body: Json<SignupRequest>,
 ) -> ApiResult<actix_web::HttpResponse> {
-    let user = hub.signup(&tenant, body.0).await?;
+    let user = hub.signup(&tenant, body.0, client_info(&req)).await?;
     Ok(actix_web::HttpResponse::Created().json(user))
 }
 
@@ -88,6 +90,7 @@ pub async fn me(
         (status = 200, description = "A fresh pair in a new session", body = TokenPair),
         (status = 400, description = "`validation_error`: wrong old password or weak new one", body = Problem, content_type = "application/problem+json"),
         (status = 401, description = "`not_authenticated` or `token_not_valid`", body = Problem, content_type = "application/problem+json"),
+        (status = 429, description = "`rate_limited`: too many attempts for this user or address (`Retry-After`)", body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[post("/users/me/password")]

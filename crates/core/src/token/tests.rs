@@ -7,6 +7,7 @@ use serde_json::json;
 fn policy() -> TokenPolicy {
     TokenPolicy {
         issuer: "https://auth.test/v1/tenants/acme".into(),
+        refresh_audience: "https://t.example/v1/tenants/acme/token".into(),
         audience: None,
         leeway: 0,
     }
@@ -308,4 +309,56 @@ fn authorization_header_schemes() {
     assert_eq!(from_authorization("Bearer a b", &bearer), None);
     let both = vec!["Bearer".to_owned(), "JWT".to_owned()];
     assert_eq!(from_authorization("JWT abc", &both), Some("abc"));
+}
+
+#[test]
+fn refresh_tokens_carry_their_own_audience_and_no_roles_or_custom_claims() {
+    let mut p = policy();
+    p.audience = Some("api.example".into());
+    let (ring, m) = ring_with(SigningAlgorithm::ES256, p);
+    let roles = vec!["admin".to_owned()];
+    let mut custom = Map::new();
+    custom.insert("plan".into(), json!("gold"));
+    let t = now();
+    let (refresh, _) = ring
+        .mint(
+            TokenType::Refresh,
+            subject(&roles, &custom),
+            "r1",
+            t,
+            60,
+            None,
+        )
+        .unwrap();
+    let (access, _) = ring
+        .mint(
+            TokenType::Access,
+            subject(&roles, &custom),
+            "a1",
+            t,
+            60,
+            None,
+        )
+        .unwrap();
+    let (h, c, _) = parts(&refresh);
+    assert_eq!(h["typ"], "JWT");
+    assert_eq!(c["token_type"], "refresh");
+    assert_eq!(c["aud"], "https://t.example/v1/tenants/acme/token");
+    assert!(c.get("roles").is_none() && c.get("plan").is_none(), "{c}");
+    let (_, c, _) = parts(&access);
+    assert_eq!(
+        (c["aud"].clone(), c["plan"].clone()),
+        (json!("api.example"), json!("gold"))
+    );
+    assert_eq!(
+        ring.verify(&refresh, Some(TokenType::Refresh)).unwrap().jti,
+        "r1"
+    );
+    // A resource server checking iss + aud + exp (and not token_type) refuses it.
+    let mut rs = jsonwebtoken::Validation::new(jsonwebtoken::Algorithm::ES256);
+    rs.set_issuer(&["https://auth.test/v1/tenants/acme"]);
+    rs.set_audience(&["api.example"]);
+    let key = m.decoding_key().unwrap();
+    assert!(jsonwebtoken::decode::<Value>(&access, &key, &rs).is_ok());
+    assert!(jsonwebtoken::decode::<Value>(&refresh, &key, &rs).is_err());
 }

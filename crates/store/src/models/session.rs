@@ -365,3 +365,19 @@ pub fn is_live_for_user(
         .db()?;
     Ok(n > 0)
 }
+
+/// Whether the refresh token `jti` of the tenant can still be exchanged: recorded,
+/// not rotated out, not revoked, not expired (what `/token/verify` checks of a
+/// refresh token, as simplejwt's blacklist app does).
+pub fn refresh_token_is_live(conn: &mut Db, tenant_id: &str, jti: &str, now: i64) -> Result<bool> {
+    let n: i64 = refresh_tokens::table
+        .filter(refresh_tokens::tenant_id.eq(tenant_id))
+        .filter(refresh_tokens::jti.eq(jti))
+        .filter(refresh_tokens::used_at.is_null())
+        .filter(refresh_tokens::revoked_at.is_null())
+        .filter(refresh_tokens::expires_at.gt(now))
+        .count()
+        .get_result(conn)
+        .db()?;
+    Ok(n > 0)
+}

@@ -228,3 +228,13 @@ pub fn lock_if_rotating(conn: &mut Db, id: &str) -> Result<bool> {
     .db()?;
     Ok(n > 0)
 }
+
+/// The tenant whose explicit issuer is `issuer`.
+pub fn by_issuer(conn: &mut Db, issuer: &str) -> Result<Option<Tenant>> {
+    tenants::table
+        .filter(tenants::issuer.eq(issuer))
+        .select(Tenant::as_select())
+        .first(conn)
+        .optional()
+        .db()
+}

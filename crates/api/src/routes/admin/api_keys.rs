@@ -51,7 +51,9 @@ pub async fn create_api_key(
     let key = hub.admin_key(authorization(&req)).await?;
     let b = body.0;
     let created = hub.create_api_key(&key, b.name, b.tenant).await?;
-    Ok(HttpResponse::Created().json(created))
+    Ok(HttpResponse::Created()
+        .insert_header(crate::cookies::NO_STORE)
+        .json(created))
 }
 
 /// List admin API keys.

@@ -1,0 +1,388 @@
+//! Findings of the security review: each test failed before its fix.
+use serde_json::json;
+use tessera_tests::{TestApp, decode_parts, s};
+
+#[actix_rt::test]
+async fn refresh_tokens_are_no_access_tokens_and_verify_refuses_used_ones() {
+    let app = TestApp::start().await;
+    app.tenant(
+        "acme",
+        json!({"audience": "api.acme", "custom_claims": {"plan": "gold"}}),
+    )
+    .await;
+    app.user(
+        "acme",
+        "alice",
+        "correct horse",
+        json!({"roles": ["admin"]}),
+    )
+    .await;
+    let pair = app.login("acme", "alice", "correct horse").await;
+    let (h, c) = decode_parts(&s(&pair, "refresh"));
+    assert_eq!(
+        (h["typ"].clone(), c["token_type"].clone()),
+        (json!("JWT"), json!("refresh"))
+    );
+    assert_eq!(c["aud"], format!("{}/v1/tenants/acme/token", app.url));
+    assert!(c.get("roles").is_none() && c.get("plan").is_none(), "{c}");
+    let (_, a) = decode_parts(&s(&pair, "access"));
+    assert_eq!(
+        (a["aud"].clone(), a["plan"].clone()),
+        (json!("api.acme"), json!("gold"))
+    );
+    // A refresh token is still exchanged, and verifies while it is exchangeable.
+    assert_eq!(app.verify_status("acme", &s(&pair, "refresh")).await, 200);
+    let next = app
+        .post(
+            "/v1/tenants/acme/token/refresh",
+            None,
+            json!({"refresh": s(&pair, "refresh")}),
+        )
+        .await;
+    assert_eq!(next.status, 200, "{}", next.text);
+    // Rotated out: /token/verify refuses it as simplejwt's blacklist app does.
+    let r = app
+        .post(
+            "/v1/tenants/acme/token/verify",
+            None,
+            json!({"token": s(&pair, "refresh")}),
+        )
+        .await;
+    assert_eq!((r.status.as_u16(), r.code()), (401, "token_not_valid"));
+    assert_eq!(
+        app.verify_status("acme", &s(&next.body, "refresh")).await,
+        200
+    );
+    // Revoked session: refused too.
+    let r = app
+        .post(
+            "/v1/tenants/acme/token/revoke",
+            None,
+            json!({"token": s(&next.body, "access")}),
+        )
+        .await;
+    assert_eq!(r.status, 200);
+    assert_eq!(
+        app.verify_status("acme", &s(&next.body, "refresh")).await,
+        401
+    );
+}
+
+#[actix_rt::test]
+async fn answers_with_tokens_or_secrets_are_never_stored() {
+    let app = TestApp::start().await;
+    app.tenant("acme", json!({})).await;
+    app.user("acme", "alice", "correct horse", json!({})).await;
+    let no_store = |r: &tessera_tests::Res| {
+        r.headers
+            .get("cache-control")
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned)
+    };
+    let login = app
+        .post(
+            "/v1/tenants/acme/token",
+            None,
+            json!({"username": "alice", "password": "correct horse"}),
+        )
+        .await;
+    assert_eq!(no_store(&login).as_deref(), Some("no-store"), "/token");
+    let refresh = app
+        .post(
+            "/v1/tenants/acme/token/refresh",
+            None,
+            json!({"refresh": s(&login.body, "refresh")}),
+        )
+        .await;
+    assert_eq!(
+        no_store(&refresh).as_deref(),
+        Some("no-store"),
+        "/token/refresh"
+    );
+    let changed = app
+        .post(
+            "/v1/tenants/acme/users/me/password",
+            Some(&s(&refresh.body, "access")),
+            json!({"old_password": "correct horse", "new_password": "brand new pass"}),
+        )
+        .await;
+    assert_eq!(changed.status, 200, "{}", changed.text);
+    assert_eq!(
+        no_store(&changed).as_deref(),
+        Some("no-store"),
+        "/users/me/password"
+    );
+    let key = app
+        .admin("POST", "/api-keys", Some(json!({"name": "ci"})))
+        .await;
+    assert_eq!(key.status, 201);
+    assert_eq!(
+        no_store(&key).as_deref(),
+        Some("no-store"),
+        "admin key creation"
+    );
+}
+
+#[actix_rt::test]
+async fn two_tenants_never_share_an_issuer() {
+    let app = TestApp::start().await;
+    app.tenant("acme", json!({"issuer": "https://id.example/acme"}))
+        .await;
+    app.tenant("beta", json!({})).await;
+    let field = |r: &tessera_tests::Res| (r.status.as_u16(), r.body["errors"]["issuer"].is_array());
+    let r = app
+        .admin(
+            "POST",
+            "/tenants",
+            Some(json!({"slug": "gamma", "issuer": "https://id.example/acme"})),
+        )
+        .await;
+    assert_eq!(field(&r), (400, true), "{}", r.text);
+    let r = app
+        .admin(
+            "PATCH",
+            "/tenants/beta",
+            Some(json!({"issuer": "https://id.example/acme"})),
+        )
+        .await;
+    assert_eq!(field(&r), (400, true), "{}", r.text);
+    // Nor another tenant's default issuer (its own URL).
+    let r = app
+        .admin(
+            "PATCH",
+            "/tenants/acme",
+            Some(json!({"issuer": format!("{}/v1/tenants/beta", app.url)})),
+        )
+        .await;
+    assert_eq!(field(&r), (400, true), "{}", r.text);
+    let r = app
+        .admin(
+            "PATCH",
+            "/tenants/acme",
+            Some(json!({"issuer": "https://id.example/acme2"})),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    // A key scoped to a tenant may not choose its issuer.
+    let k = app
+        .admin(
+            "POST",
+            "/api-keys",
+            Some(json!({"name": "beta", "tenant": "beta"})),
+        )
+        .await;
+    let r = app
+        .call(
+            "PATCH",
+            "/v1/admin/tenants/beta",
+            Some(&s(&k.body, "secret")),
+            Some(json!({"issuer": "https://id.example/beta"})),
+        )
+        .await;
+    assert_eq!(
+        (r.status.as_u16(), r.code()),
+        (403, "permission_denied"),
+        "{}",
+        r.text
+    );
+}
+
+#[actix_rt::test]
+async fn settings_cannot_make_tokens_the_service_refuses() {
+    let app = TestApp::start().await;
+    let big = "x".repeat(600);
+    let r = app
+        .admin(
+            "POST",
+            "/tenants",
+            Some(json!({"slug": "acme", "custom_claims": {"blob": big}})),
+        )
+        .await;
+    assert_eq!(r.status, 400, "{}", r.text);
+    assert!(r.body["errors"]["custom_claims"].is_array(), "{}", r.text);
+    // At the allowance, a user with the most and longest roles still gets tokens that
+    // verify.
+    let allowance = tessera_core::settings::TOKEN_CLAIMS_ALLOWANCE;
+    let issuer = "https://id.example/acme";
+    let blob = "y".repeat(allowance - issuer.len() - r#"{"blob":""}"#.len());
+    app.tenant(
+        "acme",
+        json!({"issuer": issuer, "custom_claims": {"blob": blob}, "algorithm": "RS256"}),
+    )
+    .await;
+    let roles: Vec<String> = (0..64).map(|i| format!("{i:0>64}")).collect();
+    app.user("acme", "alice", "correct horse", json!({"roles": roles}))
+        .await;
+    let pair = app.login("acme", "alice", "correct horse").await;
+    let access = s(&pair, "access");
+    assert!(
+        access.len() <= tessera_core::token::MAX_TOKEN_BYTES,
+        "{}",
+        access.len()
+    );
+    assert_eq!(app.me_status("acme", &access).await, 200);
+}
+
+/// A login of `user` through a trusted proxy that names the client in `headers`.
+async fn login_via(
+    app: &TestApp,
+    user: &str,
+    password: &str,
+    headers: Vec<(&str, String)>,
+) -> tessera_tests::Res {
+    let body = json!({"username": user, "password": password});
+    app.send("POST", "/v1/tenants/acme/token", headers, Some(body))
+        .await
+}
+
+fn xff(ip: &str) -> Vec<(&'static str, String)> {
+    vec![("X-Forwarded-For", ip.to_owned())]
+}
+
+/// The address the sessions list shows for this pair's session.
+async fn listed_ip(app: &TestApp, pair: &tessera_tests::Res) -> serde_json::Value {
+    let r = app
+        .get(
+            "/v1/tenants/acme/users/me/sessions",
+            Some(&s(&pair.body, "access")),
+        )
+        .await;
+    r.body["items"][0]["ip"].clone()
+}
+
+#[actix_rt::test]
+async fn a_client_line_of_x_forwarded_for_never_names_the_client() {
+    let app = TestApp::builder()
+        .configure(|s| s.http.trusted_proxies = vec!["127.0.0.0/8".into()])
+        .start()
+        .await;
+    app.tenant("acme", json!({})).await;
+    app.user("acme", "alice", "correct horse", json!({})).await;
+    // The client sent its own line; the proxy (HAProxy option forwardfor) appended one.
+    let lines = vec![
+        ("X-Forwarded-For", "6.6.6.6".to_owned()),
+        ("X-Forwarded-For", "203.0.113.7".to_owned()),
+    ];
+    let pair = login_via(&app, "alice", "correct horse", lines).await;
+    assert_eq!(pair.status, 200, "{}", pair.text);
+    assert_eq!(listed_ip(&app, &pair).await, "203.0.113.7");
+    let pair = login_via(&app, "alice", "correct horse", xff("::ffff:198.51.100.3")).await;
+    assert_eq!(
+        listed_ip(&app, &pair).await,
+        "198.51.100.3",
+        "v4-mapped is canonical"
+    );
+
+    // RFC 7239 Forwarded, when that is the header the proxies write; IPv6 clients are
+    // limited by their /64.
+    let app = TestApp::builder()
+        .configure(|s| {
+            s.http.trusted_proxies = vec!["127.0.0.0/8".into()];
+            s.http.forwarded_header = "forwarded".into();
+        })
+        .start()
+        .await;
+    app.tenant("acme", json!({"login_rate_limit": 2})).await;
+    app.user("acme", "alice", "correct horse", json!({})).await;
+    let fwd = |v: &str| vec![("Forwarded", v.to_owned())];
+    let pair = login_via(
+        &app,
+        "alice",
+        "correct horse",
+        fwd(r#"for="[2001:db8:1:2::1]:443""#),
+    )
+    .await;
+    assert_eq!(pair.status, 200, "{}", pair.text);
+    assert_eq!(listed_ip(&app, &pair).await, "2001:db8:1:2::1");
+    // Ignored: X-Forwarded-For is not what these proxies write.
+    let r = login_via(&app, "bob", "x", xff("203.0.113.50")).await;
+    assert_eq!(r.status, 401);
+    let r = login_via(&app, "bob", "x", fwd("for=\"[2001:db8:1:2::99]\"")).await;
+    assert_eq!(r.status, 401);
+    let r = login_via(&app, "carol", "x", fwd("for=\"[2001:db8:1:2:ffff::5]\"")).await;
+    assert_eq!(
+        r.code(),
+        "rate_limited",
+        "one /64 is one client: {}",
+        r.text
+    );
+    let r = login_via(&app, "carol", "x", fwd("for=\"[2001:db8:1:3::5]\"")).await;
+    assert_eq!(r.status, 401, "another /64 is another client");
+}
+
+#[actix_rt::test]
+async fn nobody_locks_an_owner_out_with_a_few_requests_a_minute() {
+    let app = TestApp::builder()
+        .configure(|s| s.http.trusted_proxies = vec!["127.0.0.0/8".into()])
+        .start()
+        .await;
+    app.tenant("acme", json!({"login_rate_limit": 3})).await;
+    app.user("acme", "alice", "correct horse", json!({})).await;
+    for _ in 0..3 {
+        let r = login_via(&app, "alice", "guess", xff("198.51.100.66")).await;
+        assert_eq!(r.code(), "invalid_credentials");
+    }
+    let r = login_via(&app, "alice", "correct horse", xff("198.51.100.66")).await;
+    assert_eq!(r.code(), "rate_limited", "the guesser's address is stopped");
+    // The owner, from her own address, logs in.
+    let r = login_via(&app, "alice", "correct horse", xff("203.0.113.10")).await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    // A distributed guesser meets the username's ceiling (10 × the limit).
+    let mut limited = false;
+    for i in 0..12 {
+        for _ in 0..3 {
+            let r = login_via(&app, "alice", "guess", xff(&format!("192.0.2.{i}"))).await;
+            limited |= r.code() == "rate_limited";
+        }
+    }
+    assert!(limited, "the per-username ceiling holds");
+}
+
+#[actix_rt::test]
+async fn sign_up_and_password_change_are_rate_limited_before_hashing() {
+    let app = TestApp::start().await;
+    app.tenant("acme", json!({"allow_signup": true, "login_rate_limit": 2}))
+        .await;
+    let signup = |name: &str| {
+        let body = json!({"username": name, "password": "correct horse"});
+        app.post("/v1/tenants/acme/users", None, body)
+    };
+    assert_eq!(signup("alice").await.status, 201);
+    let taken = signup("alice").await;
+    assert_eq!((taken.status.as_u16(), taken.code()), (409, "conflict"));
+    let r = signup("bob").await;
+    assert_eq!(
+        (r.status.as_u16(), r.code()),
+        (429, "rate_limited"),
+        "{}",
+        r.text
+    );
+    assert!(r.headers.get("retry-after").is_some());
+
+    let other = TestApp::start().await;
+    other.tenant("acme", json!({"login_rate_limit": 2})).await;
+    other
+        .user("acme", "alice", "correct horse", json!({}))
+        .await;
+    let pair = other.login("acme", "alice", "correct horse").await;
+    let access = s(&pair, "access");
+    let change = |old: &str| {
+        let body = json!({"old_password": old, "new_password": "brand new pass"});
+        other.post("/v1/tenants/acme/users/me/password", Some(&access), body)
+    };
+    // The login counted once against this address too (login_rate_limit 2).
+    assert_eq!(change("guess 1").await.code(), "validation_error");
+    let r = change("guess 2").await;
+    assert_eq!(
+        (r.status.as_u16(), r.code()),
+        (429, "rate_limited"),
+        "{}",
+        r.text
+    );
+    let r = change("correct horse").await;
+    assert_eq!(
+        r.code(),
+        "rate_limited",
+        "even the right one, until the window ends"
+    );
+}
