@@ -247,7 +247,9 @@ async fn listed_ip(app: &TestApp, pair: &tessera_tests::Res) -> serde_json::Valu
             Some(&s(&pair.body, "access")),
         )
         .await;
-    r.body["items"][0]["ip"].clone()
+    let items = r.body["items"].as_array().cloned().unwrap_or_default();
+    let current = items.iter().find(|i| i["current"] == true);
+    current.map(|i| i["ip"].clone()).unwrap_or_default()
 }
 
 #[actix_rt::test]
@@ -385,4 +387,187 @@ async fn sign_up_and_password_change_are_rate_limited_before_hashing() {
         "rate_limited",
         "even the right one, until the window ends"
     );
+}
+
+#[actix_rt::test]
+async fn a_refresh_racing_a_revoke_never_fails_and_the_session_ends_revoked() {
+    let app = TestApp::builder().pool_size(4).start().await;
+    app.tenant("acme", json!({})).await;
+    app.user("acme", "alice", "correct horse", json!({})).await;
+    for round in 0..50 {
+        let pair = app.login("acme", "alice", "correct horse").await;
+        let (refresh, access) = (s(&pair, "refresh"), s(&pair, "access"));
+        let (r, v) = futures_util::future::join(
+            app.post(
+                "/v1/tenants/acme/token/refresh",
+                None,
+                json!({"refresh": refresh}),
+            ),
+            app.post(
+                "/v1/tenants/acme/token/revoke",
+                None,
+                json!({"token": access}),
+            ),
+        )
+        .await;
+        for x in [&r, &v] {
+            assert!(
+                x.status.as_u16() < 500,
+                "round {round}: {} {}",
+                x.status,
+                x.text
+            );
+        }
+        assert_eq!(v.status, 200, "round {round}: {}", v.text);
+        // Whichever came first, the session is over: the old and any new tokens fail.
+        assert_eq!(
+            app.refresh_status("acme", &refresh).await,
+            401,
+            "round {round}"
+        );
+        if r.status == 200 {
+            assert_eq!(
+                app.me_status("acme", &s(&r.body, "access")).await,
+                401,
+                "round {round}"
+            );
+            assert_eq!(
+                app.refresh_status("acme", &s(&r.body, "refresh")).await,
+                401,
+                "round {round}"
+            );
+        }
+    }
+}
+
+#[actix_rt::test]
+async fn a_node_that_missed_a_change_stops_using_a_retired_key_within_the_max_age() {
+    if tessera_tests::shared_only("several nodes") {
+        return;
+    }
+    let max_age = |s: &mut tessera_server::settings::Settings| s.cache.tenant_max_age_secs = 2;
+    let a = TestApp::builder().configure(max_age).start().await;
+    // B shares the database but listens on another channel: it hears no change.
+    let deaf = format!("{}deaf:", a.prefix);
+    let b = TestApp::builder()
+        .node_of(&a)
+        .redis_prefix(&deaf)
+        .configure(max_age)
+        .start()
+        .await;
+    a.tenant("acme", json!({})).await;
+    a.user("acme", "alice", "correct horse", json!({})).await;
+    let pair = a.login("acme", "alice", "correct horse").await;
+    let old = s(&pair, "access");
+    assert_eq!(b.verify_status("acme", &old).await, 200);
+    let kid = a.jwks_kids("acme").await[0].clone();
+    let r = a.admin("POST", "/tenants/acme/keys", None).await;
+    assert!(r.status.is_success(), "{}", r.text);
+    let r = a
+        .admin("DELETE", &format!("/tenants/acme/keys/{kid}"), None)
+        .await;
+    assert!(r.status.is_success(), "{}", r.text);
+    assert_eq!(a.verify_status("acme", &old).await, 401);
+    let took = tessera_tests::eventually(
+        "B refuses the retired kid",
+        std::time::Duration::from_secs(4),
+        || async { b.verify_status("acme", &old).await == 401 },
+    )
+    .await;
+    assert!(took <= std::time::Duration::from_secs(3), "{took:?}");
+    let fresh = a.login("acme", "alice", "correct horse").await;
+    assert_eq!(b.verify_status("acme", &s(&fresh, "access")).await, 200);
+    // Without Redis, a change is saved but answered 503: other nodes were not told.
+    // Tenants unknown to a node are remembered briefly, and forgotten on creation.
+    assert_eq!(
+        b.get("/v1/tenants/later/.well-known/jwks.json", None)
+            .await
+            .status,
+        404
+    );
+    a.tenant("later", json!({})).await;
+    tessera_tests::eventually(
+        "B sees the new tenant",
+        std::time::Duration::from_secs(3),
+        || async {
+            b.get("/v1/tenants/later/.well-known/jwks.json", None)
+                .await
+                .status
+                == 200
+        },
+    )
+    .await;
+}
+
+#[actix_rt::test]
+async fn a_change_no_node_could_be_told_of_is_not_answered_as_done() {
+    if tessera_tests::shared_only("a Redis that stops") {
+        return;
+    }
+    let mut redis = tessera_tests::services::PrivateRedis::start();
+    let a = TestApp::builder().redis(&redis.url()).start().await;
+    a.tenant("acme", json!({})).await;
+    redis.stop();
+    let r = a
+        .admin(
+            "PATCH",
+            "/tenants/acme",
+            Some(json!({"access_token_ttl": 60})),
+        )
+        .await;
+    assert_eq!(
+        (r.status.as_u16(), r.code()),
+        (503, "service_unavailable"),
+        "{}",
+        r.text
+    );
+    redis.resume();
+    let r = a.admin("GET", "/tenants/acme", None).await;
+    assert_eq!(
+        r.body["access_token_ttl"], 60,
+        "the change itself is saved: {}",
+        r.text
+    );
+}
+
+#[actix_rt::test]
+async fn a_cut_subscription_is_noticed_and_renewed() {
+    if tessera_tests::shared_only("Redis pub/sub") {
+        return;
+    }
+    let redis = tessera_tests::services::PrivateRedis::start();
+    let a = TestApp::builder().redis(&redis.url()).start().await;
+    let b = TestApp::builder().node_of(&a).start().await;
+    a.tenant("acme", json!({})).await;
+    assert_eq!(
+        b.get("/v1/tenants/acme/.well-known/jwks.json", None)
+            .await
+            .status,
+        200
+    );
+    let mut conn = a.redis().await;
+    let killed: i64 = redis::cmd("CLIENT")
+        .arg("KILL")
+        .arg("TYPE")
+        .arg("pubsub")
+        .query_async(&mut conn)
+        .await
+        .unwrap();
+    assert!(killed >= 2, "both nodes' subscriptions cut: {killed}");
+    actix_rt::time::sleep(std::time::Duration::from_millis(1500)).await;
+    let r = a
+        .admin("PATCH", "/tenants/acme", Some(json!({"disabled": true})))
+        .await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    tessera_tests::eventually(
+        "B hears of it",
+        std::time::Duration::from_secs(1),
+        || async {
+            b.get("/v1/tenants/acme/.well-known/jwks.json", None)
+                .await
+                .status
+                == 404
+        },
+    )
+    .await;
 }

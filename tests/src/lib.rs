@@ -74,6 +74,7 @@ impl Res {
 /// Builder for a [`TestApp`].
 pub struct Builder {
     redis_db: u8,
+    prefix: Option<String>,
     database_base: Option<String>,
     redis_base: Option<String>,
     settings: Settings,
@@ -95,6 +96,13 @@ struct Shared {
 }
 
 impl Builder {
+    /// Uses this Redis key prefix (and so change-notification channel) instead of
+    /// the test's or the first node's: a node that hears none of the others.
+    pub fn redis_prefix(mut self, prefix: &str) -> Self {
+        self.prefix = Some(prefix.to_owned());
+        self
+    }
+
     /// Uses a Redis database of its own (for tests that FLUSHDB).
     pub fn redis_db(mut self, db: u8) -> Self {
         self.redis_db = db;
@@ -201,6 +209,7 @@ impl Builder {
             admin_key,
         } = shared;
 
+        let prefix = self.prefix.unwrap_or(prefix);
         let mut settings = self.settings;
         settings.database.url = Some(db_url.clone().into());
         settings.redis.url = redis_url.clone().into();
@@ -325,6 +334,7 @@ impl TestApp {
         settings.keys.rotation_check_secs = 1;
         Builder {
             redis_db: 0,
+            prefix: None,
             database_base: None,
             redis_base: None,
             settings,

@@ -11,7 +11,10 @@ use tessera_revocation::RevocationStore;
 use tessera_store::DbPool;
 
 use crate::{
-    actors::{AdminActor, BlacklistActor, HashPriority, PasswordHasher, TokenActor, UserActor},
+    actors::{
+        AdminActor, BlacklistActor, HashPriority, PasswordHasher, TenantLoader, TokenActor,
+        UserActor,
+    },
     metrics::Metrics,
     tenant::TenantCache,
 };
@@ -47,6 +50,9 @@ pub struct HubConfig {
     pub prune_every: Option<Duration>,
     /// Proxies whose `X-Forwarded-For` names the client.
     pub trusted_proxies: TrustedProxies,
+    /// Longest a cached tenant context is used before it is read again (a node that
+    /// missed a change notification catches up within it).
+    pub tenant_max_age: Duration,
 }
 
 /// Addresses of every actor plus the tenant cache: what handlers hold.
@@ -57,7 +63,9 @@ pub struct Hub {
     pub(crate) tokens: Addr<TokenActor>,
     pub(crate) blacklist: Addr<BlacklistActor>,
     pub(crate) admin: Addr<AdminActor>,
+    pub(crate) loader: Addr<TenantLoader>,
     pub(crate) cache: Arc<TenantCache>,
+    pub(crate) cache_max_age: Duration,
     pub(crate) public_url: Arc<str>,
     pub(crate) timeout: Duration,
     pub(crate) hash_timeout: Duration,
@@ -91,6 +99,16 @@ impl Hub {
                 public_url: u.clone(),
             })
         };
+        let loader = {
+            let (p, m, u) = (pool.clone(), cfg.master.clone(), cfg.public_url.clone());
+            SyncArbiter::start(n.clamp(1, 2), move || {
+                TenantLoader(AdminActor {
+                    pool: p.clone(),
+                    master: m.clone(),
+                    public_url: u.clone(),
+                })
+            })
+        };
         let priority = cfg.hash_priority;
         let hasher = SyncArbiter::start(cfg.hash_threads.max(1), move || {
             PasswordHasher::new(hashing.clone(), priority)
@@ -100,7 +118,7 @@ impl Hub {
         let blacklist = Supervisor::start_in_arbiter(&Arbiter::new().handle(), move |_| {
             BlacklistActor(store.clone())
         });
-        let cache = Arc::new(TenantCache::default());
+        let cache = Arc::new(TenantCache::new(cfg.tenant_max_age));
         if let Some(redis) = cfg.notify {
             let (c, channel) = (cache.clone(), cfg.revocations.channel());
             actix::spawn(tessera_revocation::notify::listen(
@@ -115,7 +133,9 @@ impl Hub {
             tokens,
             blacklist,
             admin,
+            loader,
             cache,
+            cache_max_age: cfg.tenant_max_age,
             public_url: cfg.public_url.into(),
             timeout: cfg.send_timeout,
             hash_timeout: cfg.hash_timeout,

@@ -8,6 +8,7 @@ use std::{
         Arc,
         atomic::{AtomicI64, AtomicU64, Ordering},
     },
+    time::{Duration, Instant},
 };
 use tessera_core::{
     Error, Result,
@@ -326,17 +327,80 @@ pub fn visible(conn: &mut Db, slug: &str, scope: Option<&str>) -> Result<Tenant>
         .ok_or(Error::TenantNotFound)
 }
 
-/// The in-memory cache of tenant contexts, by slug.
-#[derive(Default)]
+/// How long an unknown slug is remembered as unknown: a flood of random slugs costs
+/// one database read per slug and node within this time, not one per request.
+pub const MISS_TTL: Duration = Duration::from_secs(2);
+/// Most unknown slugs remembered at once (the memory a flood can take).
+const MAX_MISSES: usize = 10_000;
+/// Loads of different slugs go on in parallel; loads of one slug wait for each other.
+const LOAD_STRIPES: usize = 32;
+
+/// The in-memory cache of tenant contexts, by slug. A context lives at most
+/// `max_age` (so a node that missed a change notification still catches up within
+/// it), unknown slugs are remembered for [`MISS_TTL`], and concurrent misses of one
+/// slug load it once.
 pub struct TenantCache {
-    map: RwLock<HashMap<String, Arc<TenantCtx>>>,
+    map: RwLock<HashMap<String, Cached>>,
+    misses: RwLock<HashMap<String, Instant>>,
     generation: AtomicU64,
+    max_age: Duration,
+    loading: Vec<tokio::sync::Mutex<()>>,
+}
+
+/// A cached context and when it was loaded.
+struct Cached {
+    ctx: Arc<TenantCtx>,
+    loaded: Instant,
+}
+
+/// What the cache knows of a slug.
+pub enum Lookup {
+    /// A context, fresh enough to use.
+    Found(Arc<TenantCtx>),
+    /// Recently looked up and not found.
+    Unknown,
+    /// Not cached, or too old: load it.
+    Load,
 }
 
 impl TenantCache {
-    /// The cached context of `slug`.
+    /// An empty cache whose contexts live at most `max_age`.
+    pub fn new(max_age: Duration) -> Self {
+        Self {
+            map: RwLock::default(),
+            misses: RwLock::default(),
+            generation: AtomicU64::new(0),
+            max_age,
+            loading: (0..LOAD_STRIPES)
+                .map(|_| tokio::sync::Mutex::new(()))
+                .collect(),
+        }
+    }
+
+    /// The cached context of `slug`, however old.
     pub fn get(&self, slug: &str) -> Option<Arc<TenantCtx>> {
-        self.map.read().get(slug).cloned()
+        self.map.read().get(slug).map(|c| c.ctx.clone())
+    }
+
+    /// What the cache says of `slug` at `now` (Unix seconds) and `at` (monotonic).
+    pub fn lookup(&self, slug: &str, now: i64, at: Instant) -> Lookup {
+        if let Some(c) = self.map.read().get(slug)
+            && c.ctx.refresh_at.is_none_or(|r| now < r)
+            && at.duration_since(c.loaded) < self.max_age
+        {
+            return Lookup::Found(c.ctx.clone());
+        }
+        match self.misses.read().get(slug) {
+            Some(since) if at.duration_since(*since) < MISS_TTL => Lookup::Unknown,
+            _ => Lookup::Load,
+        }
+    }
+
+    /// The lock that one slug's loads take (striped: a few slugs share one).
+    pub fn load_lock(&self, slug: &str) -> &tokio::sync::Mutex<()> {
+        use std::hash::{BuildHasher, BuildHasherDefault, DefaultHasher};
+        let h = BuildHasherDefault::<DefaultHasher>::default().hash_one(slug);
+        &self.loading[h as usize % self.loading.len()]
     }
 
     /// A stamp to take before loading; [`TenantCache::insert`] ignores loads that an
@@ -349,23 +413,47 @@ impl TenantCache {
     pub fn insert(&self, ctx: Arc<TenantCtx>, stamp: u64) {
         let mut map = self.map.write();
         if self.generation.load(Ordering::Acquire) == stamp {
-            map.insert(ctx.slug.clone(), ctx);
+            let cached = Cached {
+                ctx: ctx.clone(),
+                loaded: Instant::now(),
+            };
+            map.insert(ctx.slug.clone(), cached);
         }
+    }
+
+    /// Remembers that `slug` names no tenant (unless an invalidation came after
+    /// `stamp`, e.g. the tenant was just created).
+    pub fn insert_miss(&self, slug: &str, stamp: u64) {
+        let mut misses = self.misses.write();
+        if self.generation.load(Ordering::Acquire) != stamp {
+            return;
+        }
+        if misses.len() >= MAX_MISSES {
+            let now = Instant::now();
+            misses.retain(|_, at| now.duration_since(*at) < MISS_TTL);
+            if misses.len() >= MAX_MISSES {
+                misses.clear();
+            }
+        }
+        misses.insert(slug.to_owned(), Instant::now());
     }
 
     /// Every cached context.
     pub fn all(&self) -> Vec<Arc<TenantCtx>> {
-        self.map.read().values().cloned().collect()
+        self.map.read().values().map(|c| c.ctx.clone()).collect()
     }
 
-    /// Drops `slug` (or everything for `*`).
+    /// Drops `slug` (or everything for `*`), and forgets it was unknown.
     pub fn invalidate(&self, slug: &str) {
         let mut map = self.map.write();
+        let mut misses = self.misses.write();
         self.generation.fetch_add(1, Ordering::AcqRel);
         if slug == "*" {
             map.clear();
+            misses.clear();
         } else {
             map.remove(slug);
+            misses.remove(slug);
         }
     }
 }

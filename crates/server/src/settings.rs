@@ -66,6 +66,32 @@ pub struct Settings {
     /// Logging.
     #[serde(default)]
     pub log: Log,
+    /// In-memory caches.
+    #[serde(default)]
+    pub cache: Cache,
+}
+
+/// `[cache]`
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Cache {
+    /// Longest a node uses a cached tenant (settings and keys) before reading it
+    /// again, seconds (1–30): a node that missed a change notification catches up
+    /// within it.
+    #[serde(default = "default_tenant_max_age")]
+    pub tenant_max_age_secs: u64,
+}
+
+fn default_tenant_max_age() -> u64 {
+    30
+}
+
+impl Default for Cache {
+    fn default() -> Self {
+        Self {
+            tenant_max_age_secs: default_tenant_max_age(),
+        }
+    }
 }
 
 /// `[http]`
@@ -276,6 +302,7 @@ impl Default for Settings {
             argon2: Argon2::default(),
             timeouts: Timeouts::default(),
             log: Log::default(),
+            cache: Cache::default(),
         }
     }
 }
@@ -411,6 +438,12 @@ impl Settings {
             ));
         }
         self.trusted_proxies()?;
+        if !(1..=30).contains(&self.cache.tenant_max_age_secs) {
+            return Err(ConfigError(format!(
+                "cache.tenant_max_age_secs must be 1 to 30 ({})",
+                env_name("cache.tenant_max_age_secs")
+            )));
+        }
         if self.database.pool_size == 0 {
             return Err(ConfigError(
                 "database.pool_size must be at least 1 (TESSERA__DATABASE__POOL_SIZE)".into(),
@@ -482,6 +515,10 @@ impl Settings {
             format!("timeouts.hash_ms = {}", self.timeouts.hash_ms),
             format!("log.format = {:?}", self.log.format),
             format!("log.level = {:?}", self.log.level),
+            format!(
+                "cache.tenant_max_age_secs = {}",
+                self.cache.tenant_max_age_secs
+            ),
         ];
         lines.iter().fold(String::new(), |acc, l| acc + l + "\n")
     }
@@ -682,6 +719,11 @@ impl Settings {
     /// The password hash/verify timeout.
     pub fn hash_timeout(&self) -> Duration {
         Duration::from_millis(self.timeouts.hash_ms.max(1))
+    }
+
+    /// How long a cached tenant is used before it is read again.
+    pub fn tenant_max_age(&self) -> Duration {
+        Duration::from_secs(self.cache.tenant_max_age_secs)
     }
 
     /// How often `serve` prunes expired rows (`None`: off).

@@ -102,6 +102,7 @@ pub async fn start(settings: &Settings, listener: Option<TcpListener>) -> Comman
         rotation_check: settings.rotation_check(),
         prune_every: settings.prune_every(),
         trusted_proxies: settings.trusted_proxies()?,
+        tenant_max_age: settings.tenant_max_age(),
     })
     .map_err(|e| e.log_cause())?;
     let listener = match listener {

@@ -8,7 +8,7 @@ use tessera_store::{DbPool, pool::conn};
 
 use crate::tenant::{self as ctx, TenantCtx};
 
-/// Runs admin operations and loads tenant contexts for the cache.
+/// Runs admin operations.
 pub struct AdminActor {
     /// The pool.
     pub pool: DbPool,
@@ -46,15 +46,19 @@ impl<T: Send + 'static> Handler<AdminJob<T>> for AdminActor {
     }
 }
 
-impl Handler<LoadTenant> for AdminActor {
+/// Loads tenant contexts for the cache on threads of its own, so that no flood of
+/// admin work (or of bogus admin keys) delays a tenant's reload for everyone.
+pub struct TenantLoader(pub AdminActor);
+
+impl Actor for TenantLoader {
+    type Context = SyncContext<Self>;
+}
+
+impl Handler<LoadTenant> for TenantLoader {
     type Result = Result<Option<TenantCtx>>;
     fn handle(&mut self, m: LoadTenant, _: &mut SyncContext<Self>) -> Self::Result {
-        ctx::load(
-            &mut *conn(&self.pool)?,
-            &m.0,
-            &self.master,
-            &self.public_url,
-        )
+        let a = &self.0;
+        ctx::load(&mut *conn(&a.pool)?, &m.0, &a.master, &a.public_url)
     }
 }
 

@@ -109,7 +109,7 @@ impl Hub {
         let row = self
             .admin_job(move |c, master| ctx::create(c, &s, &settings, master, &url, &actor))
             .await?;
-        self.tenant_changed(&slug).await;
+        self.tenant_changed(&slug).await?;
         TenantView::of(&row)
     }
 
@@ -161,7 +161,7 @@ impl Hub {
                 ctx::update(c, &s, scope.as_deref(), patch, master, &url, &actor)
             })
             .await?;
-        self.tenant_changed(slug).await;
+        self.tenant_changed(slug).await?;
         TenantView::of(&row)
     }
 
@@ -170,7 +170,7 @@ impl Hub {
         let (s, scope, actor) = (slug.to_owned(), key.scope.clone(), key.id.clone());
         self.admin_job(move |c, _| ctx::delete(c, &s, scope.as_deref(), &actor))
             .await?;
-        self.tenant_changed(slug).await;
+        self.tenant_changed(slug).await?;
         Ok(())
     }
 

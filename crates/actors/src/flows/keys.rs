@@ -69,7 +69,7 @@ impl Hub {
                 keys::rotate(c, &row, master, &actor)
             })
             .await?;
-        self.tenant_changed(slug).await;
+        self.tenant_changed(slug).await?;
         Ok(KeyView::of(
             &new,
             tessera_store::models::signing_key::Phase::Active,
@@ -89,7 +89,7 @@ impl Hub {
             keys::retire(c, &row, &kid, master, &actor)
         })
         .await?;
-        self.tenant_changed(slug).await;
+        self.tenant_changed(slug).await?;
         Ok(())
     }
 
@@ -126,7 +126,7 @@ impl Hub {
                 keys::import(c, &row, &material, master, &actor)
             })
             .await?;
-        self.tenant_changed(slug).await;
+        self.tenant_changed(slug).await?;
         Ok(KeyView::of(
             &new,
             tessera_store::models::signing_key::Phase::Active,
@@ -138,7 +138,7 @@ impl Hub {
     pub async fn rotation_pass(&self) -> Result<usize> {
         let changed = self.admin_job(keys::scheduled_rotation).await?;
         for slug in &changed {
-            self.tenant_changed(slug).await;
+            self.tenant_changed(slug).await?;
         }
         Ok(changed.len())
     }
