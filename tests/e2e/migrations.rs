@@ -5,7 +5,7 @@ use tessera_store::{Db, Target};
 
 fn up_down_up(c: &mut Db) -> Result<(), String> {
     let up = tessera_store::migrate(c).map_err(|e| e.log_cause())?;
-    assert_eq!(up, 5, "every migration applies to a fresh database");
+    assert_eq!(up, 6, "every migration applies to a fresh database");
     assert_eq!(
         tessera_store::pending_migrations(c).map_err(|e| e.log_cause())?,
         0

@@ -571,3 +571,161 @@ async fn a_cut_subscription_is_noticed_and_renewed() {
     )
     .await;
 }
+
+#[actix_rt::test]
+async fn browser_mode_refuses_cross_site_token_requests_without_setting_a_cookie() {
+    let app = TestApp::start().await;
+    app.tenant(
+        "acme",
+        json!({"refresh_cookie": true, "allowed_origins": ["https://app.example.com"]}),
+    )
+    .await;
+    app.tenant("api", json!({})).await;
+    app.user("acme", "alice", "correct horse", json!({})).await;
+    app.user("api", "alice", "correct horse", json!({})).await;
+    async fn login(app: &TestApp, slug: &str, headers: Vec<(&str, String)>) -> tessera_tests::Res {
+        let body = json!({"username": "alice", "password": "correct horse"});
+        app.send(
+            "POST",
+            &format!("/v1/tenants/{slug}/token"),
+            headers,
+            Some(body),
+        )
+        .await
+    }
+    let h = |k: &'static str, v: &str| (k, v.to_owned());
+    // A cross-site form post (what login CSRF is), or a foreign Origin.
+    for headers in [
+        vec![
+            h("Sec-Fetch-Site", "cross-site"),
+            h("Origin", "https://evil.test"),
+        ],
+        vec![h("Origin", "https://evil.test")],
+        vec![h("Origin", "null")],
+    ] {
+        let r = login(&app, "acme", headers.clone()).await;
+        assert_eq!(
+            (r.status.as_u16(), r.code()),
+            (403, "permission_denied"),
+            "{headers:?}"
+        );
+        assert!(
+            r.headers.get("set-cookie").is_none(),
+            "no cookie: {headers:?}"
+        );
+    }
+    // Same-origin, a listed origin, and clients that are no browser page get in.
+    let host = app.url.trim_start_matches("http://").to_owned();
+    for headers in [
+        vec![h("Sec-Fetch-Site", "same-origin"), h("Origin", &app.url)],
+        vec![h("Origin", &format!("http://{host}"))],
+        vec![
+            h("Sec-Fetch-Site", "cross-site"),
+            h("Origin", "https://app.example.com"),
+        ],
+        vec![],
+    ] {
+        let r = login(&app, "acme", headers.clone()).await;
+        assert_eq!(r.status, 200, "{headers:?}: {}", r.text);
+    }
+    // Refresh and revoke are refused the same way.
+    for path in ["/token/refresh", "/token/revoke"] {
+        let r = app
+            .send(
+                "POST",
+                &format!("/v1/tenants/acme{path}"),
+                vec![h("Sec-Fetch-Site", "cross-site")],
+                Some(json!({})),
+            )
+            .await;
+        assert_eq!(
+            (r.status.as_u16(), r.code()),
+            (403, "permission_denied"),
+            "{path}"
+        );
+    }
+    // A tenant without browser mode has no cookie to protect: API clients are free.
+    let r = login(&app, "api", vec![h("Sec-Fetch-Site", "cross-site")]).await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    // allowed_origins takes origins only.
+    let r = app
+        .admin(
+            "PATCH",
+            "/tenants/acme",
+            Some(json!({"allowed_origins": ["https://x.test/path"]})),
+        )
+        .await;
+    assert!(r.body["errors"]["allowed_origins"].is_array(), "{}", r.text);
+}
+
+#[actix_rt::test]
+async fn within_the_reuse_interval_a_rotated_out_token_gets_its_successor_again() {
+    let app = TestApp::builder().pool_size(8).start().await;
+    app.tenant("acme", json!({"refresh_reuse_interval": 10}))
+        .await;
+    app.tenant("brief", json!({"refresh_reuse_interval": 1}))
+        .await;
+    for slug in ["acme", "brief"] {
+        app.user(slug, "alice", "correct horse", json!({})).await;
+    }
+    let pair = app.login("acme", "alice", "correct horse").await;
+    let refresh = s(&pair, "refresh");
+    let replies = futures_util::future::join_all((0..20).map(|_| {
+        app.post(
+            "/v1/tenants/acme/token/refresh",
+            None,
+            json!({"refresh": refresh}),
+        )
+    }))
+    .await;
+    let mut jtis = std::collections::HashSet::new();
+    for r in &replies {
+        assert_eq!(r.status, 200, "{}", r.text);
+        jtis.insert(decode_parts(&s(&r.body, "refresh")).1["jti"].clone());
+        assert_eq!(app.me_status("acme", &s(&r.body, "access")).await, 200);
+    }
+    assert_eq!(jtis.len(), 1, "one successor: {jtis:?}");
+    // The session lives, and its one successor rotates on as usual.
+    let next = &replies[0].body;
+    assert_eq!(app.me_status("acme", &s(&pair, "access")).await, 200);
+    let r = app
+        .post(
+            "/v1/tenants/acme/token/refresh",
+            None,
+            json!({"refresh": s(next, "refresh")}),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    // The first token's successor is used now: presenting the first again is reuse.
+    assert_eq!(app.refresh_status("acme", &refresh).await, 401);
+    assert_eq!(
+        app.me_status("acme", &s(&r.body, "access")).await,
+        401,
+        "session revoked"
+    );
+
+    // After the interval, a replay is reuse as with strict rotation.
+    let pair = app.login("brief", "alice", "correct horse").await;
+    let refresh = s(&pair, "refresh");
+    assert_eq!(app.refresh_status("brief", &refresh).await, 200);
+    actix_rt::time::sleep(std::time::Duration::from_millis(2100)).await;
+    assert_eq!(app.refresh_status("brief", &refresh).await, 401);
+    assert_eq!(
+        app.me_status("brief", &s(&pair, "access")).await,
+        401,
+        "session revoked"
+    );
+    // The interval has a range.
+    let r = app
+        .admin(
+            "PATCH",
+            "/tenants/acme",
+            Some(json!({"refresh_reuse_interval": 61})),
+        )
+        .await;
+    assert!(
+        r.body["errors"]["refresh_reuse_interval"].is_array(),
+        "{}",
+        r.text
+    );
+}

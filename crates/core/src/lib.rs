@@ -7,6 +7,7 @@ pub mod admin_key;
 pub mod algorithm;
 pub mod claims;
 pub mod client_ip;
+pub mod cross_site;
 pub mod error;
 pub mod ids;
 pub mod keys;

@@ -15,6 +15,24 @@ pub const MAX_LEEWAY: i64 = 300;
 pub const JWKS_MAX_AGE: i64 = 300;
 /// Longest lifetime of any kind accepted, in seconds (one year).
 pub const MAX_LIFETIME: i64 = 366 * 86_400;
+/// Longest `refresh_reuse_interval`, seconds.
+pub const MAX_REUSE_INTERVAL: i64 = 60;
+
+/// Whether `o` is a serialized origin: `http(s)://host[:port]`, nothing after.
+pub fn is_origin(o: &str) -> bool {
+    let Some(rest) = o
+        .strip_prefix("https://")
+        .or_else(|| o.strip_prefix("http://"))
+    else {
+        return false;
+    };
+    !rest.is_empty()
+        && o.len() <= 256
+        && rest
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | ':' | '[' | ']'))
+}
+
 /// Most roles a user may have.
 pub const MAX_ROLES: usize = 64;
 /// Longest role, bytes.
@@ -65,6 +83,10 @@ pub struct TenantSettings {
     pub session_max_lifetime: i64,
     /// Whether each refresh returns a new refresh token and retires the old one.
     pub rotate_refresh_tokens: bool,
+    /// Seconds after a rotation within which the rotated-out refresh token, presented
+    /// again, returns its successor again instead of counting as reuse (a lost
+    /// answer, two tabs refreshing at once); 0 (the default) is strict rotation.
+    pub refresh_reuse_interval: i64,
     /// Clock skew allowed on `exp`/`nbf`, seconds.
     pub leeway: i64,
     /// Accepted `Authorization` prefixes: `Bearer` and/or `JWT`.
@@ -75,6 +97,9 @@ pub struct TenantSettings {
     pub password_min_length: i32,
     /// Browser mode: refresh token in an HttpOnly cookie.
     pub refresh_cookie: bool,
+    /// Browser mode: origins (`https://app.example.com`) besides same-site ones that
+    /// may call `/token`, `/token/refresh` and `/token/revoke`.
+    pub allowed_origins: Vec<String>,
     /// Login attempts per minute per user and per client address.
     pub login_rate_limit: i32,
     /// Claims merged into every token.
@@ -98,11 +123,13 @@ impl TenantSettings {
             refresh_token_ttl: 86_400,
             session_max_lifetime: 30 * 86_400,
             rotate_refresh_tokens: true,
+            refresh_reuse_interval: 0,
             leeway: 0,
             auth_header_types: vec!["Bearer".into()],
             allow_signup: false,
             password_min_length: 8,
             refresh_cookie: false,
+            allowed_origins: Vec::new(),
             login_rate_limit: 10,
             custom_claims: Map::new(),
             key_rotation_interval: None,
@@ -157,11 +184,13 @@ impl TenantSettings {
             refresh_token_ttl,
             session_max_lifetime,
             rotate_refresh_tokens,
+            refresh_reuse_interval,
             leeway,
             auth_header_types,
             allow_signup,
             password_min_length,
             refresh_cookie,
+            allowed_origins,
             login_rate_limit,
             custom_claims,
             key_rotation_interval,
@@ -218,6 +247,20 @@ impl TenantSettings {
                 &mut e,
                 "session_max_lifetime",
                 "must be at least refresh_token_ttl",
+            );
+        }
+        if !(0..=MAX_REUSE_INTERVAL).contains(&self.refresh_reuse_interval) {
+            push_field(
+                &mut e,
+                "refresh_reuse_interval",
+                format!("must be between 0 and {MAX_REUSE_INTERVAL} seconds"),
+            );
+        }
+        if self.allowed_origins.len() > 32 || self.allowed_origins.iter().any(|o| !is_origin(o)) {
+            push_field(
+                &mut e,
+                "allowed_origins",
+                "must be at most 32 origins like \"https://app.example.com\" (scheme, host and optional port; no path)",
             );
         }
         if !(0..=MAX_LEEWAY).contains(&self.leeway) {
@@ -333,6 +376,8 @@ pub struct SettingsPatch {
     pub session_max_lifetime: Option<i64>,
     /// See [`TenantSettings::rotate_refresh_tokens`].
     pub rotate_refresh_tokens: Option<bool>,
+    /// See [`TenantSettings::refresh_reuse_interval`].
+    pub refresh_reuse_interval: Option<i64>,
     /// See [`TenantSettings::leeway`].
     pub leeway: Option<i64>,
     /// See [`TenantSettings::auth_header_types`].
@@ -343,6 +388,8 @@ pub struct SettingsPatch {
     pub password_min_length: Option<i32>,
     /// See [`TenantSettings::refresh_cookie`].
     pub refresh_cookie: Option<bool>,
+    /// See [`TenantSettings::allowed_origins`].
+    pub allowed_origins: Option<Vec<String>>,
     /// See [`TenantSettings::login_rate_limit`].
     pub login_rate_limit: Option<i32>,
     /// See [`TenantSettings::custom_claims`].

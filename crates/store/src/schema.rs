@@ -25,6 +25,8 @@ diesel::table! {
         created_at -> BigInt,
         updated_at -> BigInt,
         revocation_gen -> BigInt,
+        allowed_origins -> Text,
+        refresh_reuse_interval -> BigInt,
     }
 }
 

@@ -218,8 +218,9 @@ impl Handler<ExchangeRefresh> for TokenActor {
         let rotation = s.rotate_refresh_tokens.then(|| Rotation {
             jti: random_id(),
             ttl: s.refresh_token_ttl,
+            reuse_interval: s.refresh_reuse_interval,
         });
-        let (outcome, next_exp) = session::refresh(
+        let (outcome, next) = session::refresh(
             &mut *conn(&self.0)?,
             &m.ctx.id,
             &m.claims.jti,
@@ -250,12 +251,13 @@ impl Handler<ExchangeRefresh> for TokenActor {
             s.access_token_ttl,
             Some(session_end),
         )?;
-        let refresh = match (rotation, next_exp) {
-            (Some(rot), Some(exp)) => {
+        let refresh = match (rotation, next) {
+            (Some(_), Some(next)) => {
+                let exp = next.expires_at;
                 let (token, _) =
                     m.ctx
                         .ring
-                        .mint(TokenType::Refresh, subject, &rot.jti, t, exp - t, None)?;
+                        .mint(TokenType::Refresh, subject, &next.jti, t, exp - t, None)?;
                 Some((token, exp - t))
             }
             (None, None) => None,

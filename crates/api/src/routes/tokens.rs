@@ -48,6 +48,34 @@ pub struct RevokeRequest {
     pub token: Option<String>,
 }
 
+/// In browser mode, refuses a request a page of another site made the browser send
+/// (login CSRF: it would log the victim into the attacker's account): 403, no cookie.
+async fn refuse_cross_site(
+    hub: &Hub,
+    slug: &str,
+    req: &HttpRequest,
+) -> Result<(), tessera_core::Error> {
+    let h = |name: &str| req.headers().get(name).and_then(|v| v.to_str().ok());
+    if h("sec-fetch-site").is_none() && h("origin").is_none() {
+        return Ok(());
+    }
+    let ctx = hub.tenant(slug).await?;
+    let s = &ctx.settings;
+    if s.refresh_cookie
+        && tessera_core::cross_site::is_cross_site(
+            h("sec-fetch-site"),
+            h("origin"),
+            h("host"),
+            &s.allowed_origins,
+        )
+    {
+        return Err(tessera_core::Error::PermissionDenied(
+            "Cross-site request refused: the origin is not allowed to call this tenant's token routes",
+        ));
+    }
+    Ok(())
+}
+
 /// Whether the tenant runs in browser mode (refresh token in a cookie); asked only
 /// when a request brings no token in its body.
 async fn browser(hub: &Hub, slug: &str) -> Result<bool, tessera_core::Error> {
@@ -80,6 +108,7 @@ pub struct TokenRequest {
         (status = 200, description = "A new session's tokens", body = TokenPair),
         (status = 400, description = "Malformed body", body = Problem, content_type = "application/problem+json"),
         (status = 401, description = "`invalid_credentials`", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "`permission_denied`: (browser mode) a cross-site request — `Sec-Fetch-Site: cross-site`, or an `Origin` neither same-site nor in `allowed_origins`", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "`tenant_not_found`", body = Problem, content_type = "application/problem+json"),
         (status = 415, description = "`unsupported_media_type`", body = Problem, content_type = "application/problem+json"),
         (status = 429, description = "`rate_limited`, with `Retry-After`", body = Problem, content_type = "application/problem+json"),
@@ -93,6 +122,7 @@ pub async fn obtain(
     req: HttpRequest,
     body: JsonOrForm<LoginRequest>,
 ) -> ApiResult<HttpResponse> {
+    refuse_cross_site(&hub, &tenant, &req).await?;
     let b = body.0;
     let pair = hub
         .login(&tenant, &b.username, b.password, client_info(&req))
@@ -118,7 +148,7 @@ pub async fn obtain(
         (status = 200, description = "New tokens", body = TokenPair),
         (status = 400, description = "`validation_error`: no refresh token", body = Problem, content_type = "application/problem+json"),
         (status = 401, description = "`token_not_valid`", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "`permission_denied`: cookie without a matching CSRF header", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "`permission_denied`: cookie without a matching CSRF header, or (browser mode) a cross-site request", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "`tenant_not_found`", body = Problem, content_type = "application/problem+json"),
     )
 )]
@@ -129,6 +159,7 @@ pub async fn refresh(
     req: HttpRequest,
     body: JsonOrForm<RefreshRequest>,
 ) -> ApiResult<HttpResponse> {
+    refuse_cross_site(&hub, &tenant, &req).await?;
     let token = token_of(&req, body.0.refresh, "refresh", || browser(&hub, &tenant)).await?;
     let pair = hub.refresh(&tenant, token).await?;
     Ok(pair_response(&tenant, pair))
@@ -176,7 +207,7 @@ pub async fn verify(
         (status = 200, description = "Revoked", body = Object, example = json!({})),
         (status = 400, description = "`validation_error`: no token", body = Problem, content_type = "application/problem+json"),
         (status = 401, description = "`token_not_valid`", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "`permission_denied`: cookie without a matching CSRF header", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "`permission_denied`: cookie without a matching CSRF header, or (browser mode) a cross-site request", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "`tenant_not_found`", body = Problem, content_type = "application/problem+json"),
     )
 )]
@@ -187,6 +218,7 @@ pub async fn revoke(
     req: HttpRequest,
     body: JsonOrForm<RevokeRequest>,
 ) -> ApiResult<HttpResponse> {
+    refuse_cross_site(&hub, &tenant, &req).await?;
     let token = token_of(&req, body.0.token, "token", || browser(&hub, &tenant)).await?;
     let browser = hub.revoke(&tenant, token).await?;
     Ok(cleared_response(&tenant, browser))

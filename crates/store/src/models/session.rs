@@ -103,19 +103,33 @@ pub struct Rotation {
     pub jti: String,
     /// Lifetime of a refresh token, seconds.
     pub ttl: i64,
+    /// Seconds after its rotation within which a rotated-out token presented again
+    /// gets its (unused) successor again instead of counting as reuse; 0 is strict.
+    pub reuse_interval: i64,
+}
+
+/// The refresh token that succeeds the one presented: to sign and hand out.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Successor {
+    /// Its id: the new one, or within the reuse interval the one already issued.
+    pub jti: String,
+    /// Its expiry (never past the session's end).
+    pub expires_at: i64,
 }
 
 /// Exchanges the refresh token `jti`: with `rotate`, marks it used in one atomic
-/// `UPDATE … WHERE used_at IS NULL RETURNING` and records its successor (returned
+/// `UPDATE … WHERE used_at IS NULL RETURNING` and records its successor (whose
 /// `expires_at` never passes the session's end); without, checks it is still good.
-/// Returns the outcome and, when rotated, the successor's expiry.
+/// A token rotated out less than `reuse_interval` seconds ago, whose successor is
+/// still unused, gets that successor again. Returns the outcome and, when rotated,
+/// the successor.
 pub fn refresh(
     conn: &mut Db,
     tenant_id: &str,
     jti: &str,
     now: i64,
     rotate: Option<&Rotation>,
-) -> Result<(RefreshOutcome, Option<i64>)> {
+) -> Result<(RefreshOutcome, Option<Successor>)> {
     use refresh_tokens::dsl as rt;
     crate::retrying(conn, |c| {
         let live = rt::refresh_tokens
@@ -132,22 +146,43 @@ pub fn refresh(
         } else {
             live.select((rt::sid, rt::user_id)).first(c).optional()?
         };
-        let Some((sid, user_id)) = found else {
-            let used: Option<Option<i64>> = rt::refresh_tokens
-                .filter(rt::tenant_id.eq(tenant_id))
-                .filter(rt::jti.eq(jti))
-                .filter(rt::revoked_at.is_null())
-                .select(rt::used_at)
-                .first(c)
-                .optional()?;
-            let outcome = match used {
-                Some(Some(_)) => {
-                    let sid = rt::refresh_tokens.find(jti).select(rt::sid).first(c)?;
-                    RefreshOutcome::Reused { sid }
+        let mut replayed = None;
+        let (sid, user_id) = match found {
+            Some(found) => found,
+            None => {
+                let used: Option<(Option<i64>, String, String)> = rt::refresh_tokens
+                    .filter(rt::tenant_id.eq(tenant_id))
+                    .filter(rt::jti.eq(jti))
+                    .filter(rt::revoked_at.is_null())
+                    .select((rt::used_at, rt::sid, rt::user_id))
+                    .first(c)
+                    .optional()?;
+                let Some((Some(used_at), sid, user_id)) = used else {
+                    return Ok((RefreshOutcome::Rejected, None));
+                };
+                let window = rotate.map_or(0, |r| r.reuse_interval);
+                let successor = if window > 0 && now - used_at <= window {
+                    rt::refresh_tokens
+                        .filter(rt::tenant_id.eq(tenant_id))
+                        .filter(rt::parent_jti.eq(jti))
+                        .filter(rt::used_at.is_null())
+                        .filter(rt::revoked_at.is_null())
+                        .filter(rt::expires_at.gt(now))
+                        .select((rt::jti, rt::expires_at))
+                        .first::<(String, i64)>(c)
+                        .optional()?
+                } else {
+                    None
+                };
+                match successor {
+                    // A lost answer or a second tab: the same successor again.
+                    Some((jti, expires_at)) => {
+                        replayed = Some(Successor { jti, expires_at });
+                        (sid, user_id)
+                    }
+                    None => return Ok((RefreshOutcome::Reused { sid }, None)),
                 }
-                _ => RefreshOutcome::Rejected,
-            };
-            return Ok((outcome, None));
+            }
         };
         let session: Option<i64> = sessions::table
             .filter(sessions::tenant_id.eq(tenant_id))
@@ -170,8 +205,8 @@ pub fn refresh(
         diesel::update(sessions::table.find(&sid))
             .set(sessions::last_used_at.eq(now))
             .execute(c)?;
-        let mut next_exp = None;
-        if let Some(rot) = rotate {
+        let mut next = replayed.clone();
+        if let Some(rot) = rotate.filter(|_| replayed.is_none()) {
             let exp = (now + rot.ttl).min(session_expires_at);
             diesel::insert_into(refresh_tokens::table)
                 .values(&RefreshToken {
@@ -186,14 +221,17 @@ pub fn refresh(
                     revoked_at: None,
                 })
                 .execute(c)?;
-            next_exp = Some(exp);
+            next = Some(Successor {
+                jti: rot.jti.clone(),
+                expires_at: exp,
+            });
         }
         Ok((
             RefreshOutcome::Accepted {
                 user,
                 session_expires_at,
             },
-            next_exp,
+            next,
         ))
     })
 }

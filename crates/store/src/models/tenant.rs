@@ -53,6 +53,10 @@ pub struct Tenant {
     pub created_at: i64,
     /// Unix seconds.
     pub updated_at: i64,
+    /// JSON array text.
+    pub allowed_origins: String,
+    /// See [`TenantSettings`].
+    pub refresh_reuse_interval: i64,
 }
 
 impl Tenant {
@@ -81,6 +85,8 @@ impl Tenant {
             disabled: false,
             created_at: t,
             updated_at: t,
+            allowed_origins: String::new(),
+            refresh_reuse_interval: 0,
         };
         row.set_settings(settings);
         row
@@ -105,6 +111,8 @@ impl Tenant {
         self.custom_claims = Value::Object(s.custom_claims.clone()).to_string();
         self.key_rotation_interval = s.key_rotation_interval;
         self.disabled = s.disabled;
+        self.allowed_origins = Value::from(s.allowed_origins.clone()).to_string();
+        self.refresh_reuse_interval = s.refresh_reuse_interval;
     }
 
     /// The row's settings.
@@ -131,6 +139,9 @@ impl Tenant {
                 .map_err(|_| corrupt("custom_claims"))?,
             key_rotation_interval: self.key_rotation_interval,
             disabled: self.disabled,
+            allowed_origins: serde_json::from_str(&self.allowed_origins)
+                .map_err(|_| corrupt("allowed_origins"))?,
+            refresh_reuse_interval: self.refresh_reuse_interval,
         })
     }
 }
