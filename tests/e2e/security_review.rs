@@ -729,3 +729,102 @@ async fn within_the_reuse_interval_a_rotated_out_token_gets_its_successor_again(
         r.text
     );
 }
+
+#[actix_rt::test]
+async fn nothing_undoes_a_password_change() {
+    use tessera_store::models::{session, user};
+    let app = TestApp::start().await;
+    app.tenant("acme", json!({})).await;
+    let id = app.user("acme", "alice", "correct horse", json!({})).await;
+    let mut db = app.db();
+    let tenant = tessera_store::models::tenant::by_slug(&mut db, "acme")
+        .unwrap()
+        .unwrap();
+    let before = user::by_id(&mut db, &tenant.id, &id).unwrap().unwrap();
+    // The user changes the password while an admin change of the roles is under way.
+    let pair = app.login("acme", "alice", "correct horse").await;
+    let r = app
+        .post(
+            "/v1/tenants/acme/users/me/password",
+            Some(&s(&pair, "access")),
+            json!({"old_password": "correct horse", "new_password": "brand new pass"}),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    let changes = user::UserChanges {
+        roles: Some(r#"["staff"]"#.into()),
+        ..Default::default()
+    };
+    user::update(&mut db, &before.tenant_id, &id, &changes).unwrap();
+    let after = user::by_id(&mut db, &before.tenant_id, &id)
+        .unwrap()
+        .unwrap();
+    assert_ne!(
+        after.password_hash, before.password_hash,
+        "the new password stays"
+    );
+    app.login("acme", "alice", "brand new pass").await;
+    // A login that checked the old password cannot start a session afterwards.
+    let t = tessera_core::time::now();
+    let sess = session::Session {
+        sid: "sid_race".into(),
+        tenant_id: before.tenant_id.clone(),
+        user_id: id.clone(),
+        created_at: t,
+        last_used_at: t,
+        expires_at: t + 60,
+        user_agent: None,
+        ip: None,
+        revoked_at: None,
+    };
+    let first = session::RefreshToken {
+        jti: "jti_race".into(),
+        tenant_id: before.tenant_id.clone(),
+        sid: "sid_race".into(),
+        parent_jti: None,
+        user_id: id.clone(),
+        issued_at: t,
+        expires_at: t + 60,
+        used_at: None,
+        revoked_at: None,
+    };
+    let started = session::start(&mut db, &sess, &first, Some(&before.password_hash), None);
+    assert!(!started.unwrap(), "stale password check: no session");
+    assert_eq!(
+        app.count("SELECT count(*) AS n FROM sessions WHERE sid = 'sid_race'"),
+        0
+    );
+    assert!(session::start(&mut db, &sess, &first, Some(&after.password_hash), None).unwrap());
+}
+
+#[actix_rt::test]
+async fn a_login_rehashes_a_password_made_with_other_costs() {
+    use tessera_core::password::{HashParams, PasswordHashing};
+    use tessera_store::models::{tenant, user};
+    let app = TestApp::start().await;
+    app.tenant("acme", json!({})).await;
+    let id = app.user("acme", "alice", "correct horse", json!({})).await;
+    let mut db = app.db();
+    let t = tenant::by_slug(&mut db, "acme").unwrap().unwrap();
+    // The hash an older configuration made.
+    let older = PasswordHashing::new(HashParams {
+        memory_kib: 128,
+        iterations: 2,
+        parallelism: 1,
+    })
+    .unwrap();
+    let old_hash = older.hash(&mut older.scratch(), "correct horse").unwrap();
+    user::set_password(&mut db, &t.id, &id, &old_hash).unwrap();
+    let pair = app.login("acme", "alice", "correct horse").await;
+    let stored = user::by_id(&mut db, &t.id, &id)
+        .unwrap()
+        .unwrap()
+        .password_hash;
+    let s_ = &app.settings.argon2;
+    let costs = format!("m={},t={},p=1", s_.memory_kib, s_.iterations);
+    assert!(stored.contains(&costs), "rehashed with {costs}: {stored}");
+    assert_ne!(stored, old_hash);
+    // Nothing else changed: the session works, the password too.
+    assert_eq!(app.me_status("acme", &s(&pair, "access")).await, 200);
+    app.login("acme", "alice", "correct horse").await;
+}

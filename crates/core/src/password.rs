@@ -44,6 +44,15 @@ impl HashParams {
     }
 }
 
+/// The answer of a password check.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Verdict {
+    /// Whether the password matches.
+    pub ok: bool,
+    /// A hash of it with the current costs, when the stored one was made with others.
+    pub rehash: Option<String>,
+}
+
 /// A reusable argon2 work area (`memory_kib` of blocks). Each hashing thread owns one,
 /// so a hash neither allocates nor faults in 19 MiB of fresh pages per call.
 pub struct HashScratch(Vec<Block>);
@@ -109,6 +118,37 @@ impl PasswordHashing {
         let target = hash.unwrap_or(&self.dummy_hash);
         let ok = Self::matches(scratch, target, password).unwrap_or(false);
         ok && hash.is_some()
+    }
+
+    /// Whether a stored hash was made with other costs (or another argon2 variant or
+    /// version) than this hasher's: a successful login then stores a new one.
+    pub fn needs_rehash(&self, phc: &str) -> bool {
+        let Ok(parsed) = PasswordHash::new(phc) else {
+            return true;
+        };
+        let current = self.argon.params();
+        parsed.algorithm != argon2::ARGON2ID_IDENT
+            || parsed.version != Some(Version::V0x13.into())
+            || Params::try_from(&parsed).map_or(true, |p| {
+                (p.m_cost(), p.t_cost(), p.p_cost())
+                    != (current.m_cost(), current.t_cost(), current.p_cost())
+            })
+    }
+
+    /// [`PasswordHashing::verify`], and when the password matches a hash made with
+    /// other costs, a new hash with this hasher's costs to store instead.
+    pub fn verify_and_upgrade(
+        &self,
+        scratch: &mut HashScratch,
+        hash: Option<&str>,
+        password: &str,
+    ) -> Result<Verdict> {
+        let ok = self.verify(scratch, hash, password);
+        let rehash = match hash {
+            Some(h) if ok && self.needs_rehash(h) => Some(self.hash(scratch, password)?),
+            _ => None,
+        };
+        Ok(Verdict { ok, rehash })
     }
 
     fn matches(scratch: &mut HashScratch, phc: &str, password: &str) -> Option<bool> {
@@ -237,6 +277,53 @@ mod tests {
             parallelism: 1,
         })
         .unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    #[test]
+    fn a_match_against_other_costs_brings_a_new_hash() {
+        let old = PasswordHashing::new(HashParams {
+            memory_kib: 32,
+            iterations: 2,
+            parallelism: 1,
+        })
+        .unwrap_or_else(|e| panic!("{e}"));
+        let now = fast();
+        let mut scratch = old.scratch();
+        let stored = old.hash(&mut scratch, "pw").unwrap_or_default();
+        assert!(now.needs_rehash(&stored) && !old.needs_rehash(&stored));
+        let mut scratch = now.scratch();
+        let v = now
+            .verify_and_upgrade(&mut scratch, Some(&stored), "pw")
+            .unwrap_or_else(|e| panic!("{e}"));
+        let new = v.rehash.unwrap_or_default();
+        assert!(v.ok && new.contains("m=64,t=1,p=1"), "{new}");
+        assert!(now.verify(&mut scratch, Some(&new), "pw"));
+        // A wrong password, a current hash or an unknown user bring none.
+        let wrong = now.verify_and_upgrade(&mut scratch, Some(&stored), "nope");
+        assert_eq!(
+            wrong.ok(),
+            Some(Verdict {
+                ok: false,
+                rehash: None
+            })
+        );
+        let same = now.verify_and_upgrade(&mut scratch, Some(&new), "pw");
+        assert_eq!(
+            same.ok(),
+            Some(Verdict {
+                ok: true,
+                rehash: None
+            })
+        );
+        let unknown = now.verify_and_upgrade(&mut scratch, None, "pw");
+        assert_eq!(
+            unknown.ok(),
+            Some(Verdict {
+                ok: false,
+                rehash: None
+            })
+        );
+        assert!(now.needs_rehash("not a phc string"));
     }
 
     #[test]

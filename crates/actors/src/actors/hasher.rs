@@ -3,7 +3,7 @@ use actix::prelude::*;
 use std::sync::Arc;
 use tessera_core::{
     Result,
-    password::{HashScratch, PasswordHashing},
+    password::{HashScratch, PasswordHashing, Verdict},
     secret::SecretString,
 };
 
@@ -91,8 +91,9 @@ impl Actor for PasswordHasher {
 pub struct HashPassword(pub SecretString);
 
 /// Check a password against a stored hash; `None` verifies against a dummy hash.
+/// A match against a hash of other costs also brings a new hash to store.
 #[derive(Message)]
-#[rtype(result = "bool")]
+#[rtype(result = "Result<Verdict>")]
 pub struct VerifyPassword {
     /// The stored PHC string, if the user exists.
     pub hash: Option<String>,
@@ -108,9 +109,9 @@ impl Handler<HashPassword> for PasswordHasher {
 }
 
 impl Handler<VerifyPassword> for PasswordHasher {
-    type Result = bool;
-    fn handle(&mut self, msg: VerifyPassword, _: &mut SyncContext<Self>) -> bool {
-        self.hashing.verify(
+    type Result = Result<Verdict>;
+    fn handle(&mut self, msg: VerifyPassword, _: &mut SyncContext<Self>) -> Self::Result {
+        self.hashing.verify_and_upgrade(
             &mut self.scratch,
             msg.hash.as_deref(),
             msg.password.expose(),

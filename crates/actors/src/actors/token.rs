@@ -75,6 +75,11 @@ pub struct IssuePair {
     pub roles: Vec<String>,
     /// Where the login came from.
     pub client: ClientInfo,
+    /// The password hash the login checked the password against: the session
+    /// starts only if it is still the user's.
+    pub password_hash: Option<String>,
+    /// A new hash of the password with the current costs, to store instead.
+    pub rehash: Option<String>,
 }
 
 /// Exchange a verified refresh token.
@@ -199,7 +204,15 @@ impl Handler<IssuePair> for TokenActor {
             used_at: None,
             revoked_at: None,
         };
-        session::start(&mut *conn(&self.0)?, &session, &first)?;
+        if !session::start(
+            &mut *conn(&self.0)?,
+            &session,
+            &first,
+            m.password_hash.as_deref(),
+            m.rehash.as_deref(),
+        )? {
+            return Err(Error::InvalidCredentials);
+        }
         Ok(IssuedTokens {
             browser: m.ctx.settings.refresh_cookie,
             access,

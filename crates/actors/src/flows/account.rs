@@ -158,7 +158,8 @@ impl Hub {
         };
         if !self
             .send_within(&self.hasher, verify, self.hash_timeout)
-            .await?
+            .await??
+            .ok
         {
             return Err(Error::field(
                 "old_password",

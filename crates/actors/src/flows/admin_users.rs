@@ -215,21 +215,29 @@ impl Hub {
                 let t = now();
                 let deactivated = u.is_active && is_active == Some(false);
                 let repassworded = hash.is_some();
-                if let Some(a) = is_active {
+                let changes = user::UserChanges {
+                    is_active,
+                    roles: roles.map(|r| Value::from(r).to_string()),
+                    password_changed_at: hash.as_ref().map(|_| t),
+                    password_hash: hash,
+                    email,
+                };
+                // The view and audit record of the user after the change.
+                if let Some(a) = changes.is_active {
                     u.is_active = a;
                 }
-                if let Some(r) = roles {
-                    u.roles = Value::from(r).to_string();
+                if let Some(r) = &changes.roles {
+                    u.roles = r.clone();
                 }
-                if let Some(e) = email {
-                    u.email = e;
+                if let Some(e) = &changes.email {
+                    u.email = e.clone();
                 }
-                if let Some(h) = hash {
-                    u.password_hash = h;
-                    u.password_changed_at = t;
+                if let (Some(h), Some(at)) = (&changes.password_hash, changes.password_changed_at) {
+                    u.password_hash = h.clone();
+                    u.password_changed_at = at;
                 }
                 tessera_store::transaction(c, |c| {
-                    user::save(c, &u)?;
+                    user::update(c, &row.id, &u.id, &changes)?;
                     let cutoff = if deactivated || repassworded {
                         Some((
                             t,

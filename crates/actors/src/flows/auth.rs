@@ -75,11 +75,11 @@ impl Hub {
             hash: user.as_ref().map(|u| u.password_hash.clone()),
             password,
         };
-        let ok = self
+        let verdict = self
             .send_within(&self.hasher, verify, self.hash_timeout)
-            .await?;
+            .await??;
         let user = match user {
-            Some(u) if ok && u.is_active => u,
+            Some(u) if verdict.ok && u.is_active => u,
             _ => {
                 self.metrics.login(&ctx.slug, LoginOutcome::Failed);
                 return Err(Error::InvalidCredentials);
@@ -91,6 +91,8 @@ impl Hub {
             user_id: user.id.clone(),
             roles: user.role_list(),
             client,
+            password_hash: Some(user.password_hash.clone()),
+            rehash: verdict.rehash,
         };
         Ok(self.send(&self.tokens, issue).await??.into())
     }
@@ -134,6 +136,8 @@ impl Hub {
                     user_id,
                     roles,
                     client,
+                    password_hash: None,
+                    rehash: None,
                 },
             )
             .await??

@@ -57,23 +57,49 @@ pub struct RefreshToken {
     pub revoked_at: Option<i64>,
 }
 
-/// Records a new session, its first refresh token, and the user's last login, at once.
-pub fn start(conn: &mut Db, session: &Session, first: &RefreshToken) -> Result<()> {
+/// Records a new session, its first refresh token, and the user's last login, at
+/// once — if the user is still active and, when `password_hash` is given, their
+/// password hash is still the one the login checked (a login that checked the old
+/// password never starts a session after a password change, even within the same
+/// second: every hash has its own salt). `rehash` replaces that hash with one of
+/// the same password at the current costs, in the same statement. Returns whether
+/// the session started.
+pub fn start(
+    conn: &mut Db,
+    session: &Session,
+    first: &RefreshToken,
+    password_hash: Option<&str>,
+    rehash: Option<&str>,
+) -> Result<bool> {
     crate::retrying(conn, |c| {
+        // The user row first: the lock order of every transaction that changes a user.
+        let mut q = diesel::update(users::table)
+            .filter(users::tenant_id.eq(&session.tenant_id))
+            .filter(users::id.eq(&session.user_id))
+            .filter(users::is_active.eq(true))
+            .into_boxed();
+        if let Some(hash) = password_hash {
+            q = q.filter(users::password_hash.eq(hash));
+        }
+        let touched = match rehash.filter(|_| password_hash.is_some()) {
+            Some(new) => q
+                .set((
+                    users::last_login.eq(session.created_at),
+                    users::password_hash.eq(new),
+                ))
+                .execute(c)?,
+            None => q.set(users::last_login.eq(session.created_at)).execute(c)?,
+        };
+        if touched == 0 {
+            return Ok(false);
+        }
         diesel::insert_into(sessions::table)
             .values(session)
             .execute(c)?;
         diesel::insert_into(refresh_tokens::table)
             .values(first)
             .execute(c)?;
-        diesel::update(
-            users::table
-                .filter(users::tenant_id.eq(&session.tenant_id))
-                .filter(users::id.eq(&session.user_id)),
-        )
-        .set(users::last_login.eq(session.created_at))
-        .execute(c)?;
-        Ok(())
+        Ok(true)
     })
 }
 

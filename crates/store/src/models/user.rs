@@ -163,21 +163,45 @@ pub fn list(
     q.load(conn).db()
 }
 
-/// Saves a user's changeable fields (active, roles, e-mail, password hash and its
-/// change time), scoped by tenant.
-pub fn save(conn: &mut Db, row: &User) -> Result<()> {
+/// The columns an admin change of a user writes: only those it changes (`None`
+/// leaves a column as it is), so a concurrent password change is never undone by
+/// an older copy of the row.
+#[derive(Debug, Clone, Default, AsChangeset)]
+#[diesel(table_name = users)]
+pub struct UserChanges {
+    /// New active flag.
+    pub is_active: Option<bool>,
+    /// New roles (JSON array text).
+    pub roles: Option<String>,
+    /// New e-mail (`Some(None)` clears it).
+    pub email: Option<Option<String>>,
+    /// New password hash.
+    pub password_hash: Option<String>,
+    /// When the password changed (with a new hash).
+    pub password_changed_at: Option<i64>,
+}
+
+impl UserChanges {
+    /// Whether nothing would be written.
+    pub fn is_empty(&self) -> bool {
+        self.is_active.is_none()
+            && self.roles.is_none()
+            && self.email.is_none()
+            && self.password_hash.is_none()
+    }
+}
+
+/// Writes the changed columns of a tenant's user.
+pub fn update(conn: &mut Db, tenant_id: &str, id: &str, changes: &UserChanges) -> Result<()> {
+    if changes.is_empty() {
+        return Ok(());
+    }
     diesel::update(
         users::table
-            .filter(users::tenant_id.eq(&row.tenant_id))
-            .filter(users::id.eq(&row.id)),
+            .filter(users::tenant_id.eq(tenant_id))
+            .filter(users::id.eq(id)),
     )
-    .set((
-        users::is_active.eq(row.is_active),
-        users::roles.eq(&row.roles),
-        users::email.eq(&row.email),
-        users::password_hash.eq(&row.password_hash),
-        users::password_changed_at.eq(row.password_changed_at),
-    ))
+    .set(changes)
     .execute(conn)
     .db()?;
     Ok(())
