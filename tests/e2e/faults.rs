@@ -236,3 +236,198 @@ async fn sigterm_drains_in_flight_requests_then_exits_cleanly() {
         1
     );
 }
+
+/// A spawned process, killed if the test fails before it exits.
+struct KillOnDrop(std::process::Child);
+
+impl Drop for KillOnDrop {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// What one request of the SIGTERM load led to.
+enum Outcome {
+    /// Answered in full with this status (and body).
+    Answered(u16, serde_json::Value),
+    /// Never answered: refused or reset before an answer began (the node had
+    /// stopped accepting; nothing was done).
+    NotServed,
+    /// An answer that began and broke off: a lost request.
+    Broken(String),
+}
+
+/// Sends one request on a connection of its own (`Connection: close`).
+async fn one_request(
+    client: &awc::Client,
+    url: &str,
+    path: &str,
+    bearer: Option<&str>,
+    body: serde_json::Value,
+) -> Outcome {
+    let mut req = client
+        .post(format!("{url}{path}"))
+        .insert_header(("Connection", "close"));
+    if let Some(b) = bearer {
+        req = req.insert_header(("Authorization", format!("Bearer {b}")));
+    }
+    let req = if path.ends_with("/users/me") {
+        client
+            .get(format!("{url}{path}"))
+            .insert_header(("Connection", "close"))
+            .insert_header(("Authorization", format!("Bearer {}", bearer.unwrap_or(""))))
+            .send()
+            .await
+    } else {
+        req.send_json(&body).await
+    };
+    match req {
+        Ok(mut res) => match res.body().limit(1 << 20).await {
+            Ok(b) => Outcome::Answered(
+                res.status().as_u16(),
+                serde_json::from_slice(&b).unwrap_or(serde_json::Value::Null),
+            ),
+            Err(e) => Outcome::Broken(format!("{e}")),
+        },
+        Err(_) => Outcome::NotServed,
+    }
+}
+
+#[actix_rt::test]
+async fn sigterm_under_mixed_load_exits_cleanly_and_loses_nothing_twenty_times() {
+    let mut app = TestApp::start().await;
+    app.tenant("acme", json!({"refresh_reuse_interval": 0}))
+        .await;
+    app.user("acme", "alice", "correct horse", json!({})).await;
+    let mut refresh = Vec::new();
+    for _ in 0..4 {
+        refresh.push(s(
+            &app.login("acme", "alice", "correct horse").await,
+            "refresh",
+        ));
+    }
+    let access = s(&app.login("acme", "alice", "correct horse").await, "access");
+    let client = awc::Client::builder()
+        .timeout(Duration::from_secs(30))
+        .finish();
+    let (mut answered, mut not_served) = (0usize, 0usize);
+    let public = app.url.clone();
+    for round in 0..20 {
+        let (child, url) = crate::spawn_server(&mut app, &[("TESSERA__PUBLIC_URL", &public)]).await;
+        let mut child = KillOnDrop(child);
+        let child = &mut child.0;
+        // Every refresh token a client holds still works after a restart.
+        for r in &refresh {
+            let body = json!({"token": r});
+            let o = one_request(&client, &url, "/v1/tenants/acme/token/verify", None, body).await;
+            assert!(
+                matches!(o, Outcome::Answered(200, _)),
+                "round {round}: a held token works"
+            );
+        }
+        let stop = std::cell::Cell::new(false);
+        let load = futures_util::future::join_all((0..8).map(|task| {
+            let (client, url, stop, access) = (&client, &url, &stop, &access);
+            let mut mine = refresh.get(task % 4).cloned().filter(|_| task < 4);
+            async move {
+                let mut outcomes = Vec::new();
+                while !stop.get() {
+                    let o = match (task % 4, &mine) {
+                        (0, Some(r)) => {
+                            let body = json!({"refresh": r});
+                            one_request(client, url, "/v1/tenants/acme/token/refresh", None, body)
+                                .await
+                        }
+                        (1, _) => {
+                            let body = json!({"username": "alice", "password": "correct horse"});
+                            one_request(client, url, "/v1/tenants/acme/token", None, body).await
+                        }
+                        (2, _) => {
+                            one_request(
+                                client,
+                                url,
+                                "/v1/tenants/acme/users/me",
+                                Some(access),
+                                json!({}),
+                            )
+                            .await
+                        }
+                        _ => {
+                            let body = json!({"token": access});
+                            one_request(client, url, "/v1/tenants/acme/token/verify", None, body)
+                                .await
+                        }
+                    };
+                    if let (Outcome::Answered(200, b), Some(_)) = (&o, &mine)
+                        && let Some(next) = b["refresh"].as_str()
+                    {
+                        mine = Some(next.to_owned());
+                    }
+                    let done = matches!(o, Outcome::NotServed);
+                    outcomes.push(o);
+                    if done {
+                        break;
+                    }
+                }
+                (outcomes, mine)
+            }
+        }));
+        let signal = async {
+            actix_rt::time::sleep(Duration::from_millis(300 + 40 * round)).await;
+            crate::sigterm(child);
+            actix_rt::time::sleep(Duration::from_millis(300)).await;
+            stop.set(true);
+        };
+        let (results, ()) = futures_util::future::join(load, signal).await;
+        let status = {
+            let start = Instant::now();
+            loop {
+                if let Some(st) = child.try_wait().unwrap() {
+                    break st;
+                }
+                assert!(
+                    start.elapsed() < Duration::from_secs(35),
+                    "round {round}: no exit"
+                );
+                actix_rt::time::sleep(Duration::from_millis(20)).await;
+            }
+        };
+        let mut log = String::new();
+        std::io::Read::read_to_string(child.stderr.as_mut().unwrap(), &mut log).unwrap();
+        assert!(status.success(), "round {round}: exit {status:?}\n{log}");
+        for bad in [
+            "ERROR",
+            "panicked",
+            "malloc",
+            "corrupt",
+            "double free",
+            "Segmentation",
+        ] {
+            assert!(
+                !log.contains(bad),
+                "round {round}: {bad} in the log:\n{log}"
+            );
+        }
+        for (task, (outcomes, mine)) in results.into_iter().enumerate() {
+            for o in outcomes {
+                match o {
+                    Outcome::Answered(code, body) => {
+                        assert!(code < 500, "round {round} task {task}: {code} {body}");
+                        answered += 1;
+                    }
+                    Outcome::NotServed => not_served += 1,
+                    Outcome::Broken(e) => panic!("round {round} task {task}: a broken answer: {e}"),
+                }
+            }
+            if task < 4
+                && let Some(r) = mine
+            {
+                refresh[task] = r;
+            }
+        }
+    }
+    eprintln!(
+        "20 SIGTERMs under load: {answered} requests answered, {not_served} refused after the stop"
+    );
+}

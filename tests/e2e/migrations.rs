@@ -1,6 +1,6 @@
 //! Migrations are reversible on both backends: up → down → up on a fresh schema
 //! (Postgres) and a fresh file (SQLite).
-use diesel::{Connection, PgConnection, RunQueryDsl};
+use diesel::RunQueryDsl;
 use tessera_store::{Db, Target};
 
 fn up_down_up(c: &mut Db) -> Result<(), String> {
@@ -20,7 +20,7 @@ fn up_down_up(c: &mut Db) -> Result<(), String> {
 fn postgres_migrations_run_up_down_up() {
     let base = tessera_tests::database_url();
     let schema = format!("m_{}", tessera_core::ids::random_id());
-    let mut admin = PgConnection::establish(&base).unwrap();
+    let mut admin = tessera_tests::pg(&base).unwrap();
     diesel::sql_query(format!("CREATE SCHEMA {schema}"))
         .execute(&mut admin)
         .unwrap();

@@ -19,13 +19,17 @@ use tessera_server::{settings::Settings, startup};
 pub mod services;
 
 /// Postgres to test against (`TEST_DATABASE_URL`, default the machine's `test` db
-/// over loopback without TLS: libpq then never touches OpenSSL, whose exit-time
-/// cleanup otherwise races the pools of servers still running when the test
-/// process ends — a segfault in libcrypto seen once in six runs).
+/// over TLS, as production reaches Postgres: `sslmode=require`).
 pub fn database_url() -> String {
     std::env::var("TEST_DATABASE_URL").unwrap_or_else(|_| {
-        "postgres://root@127.0.0.1:5432/test?sslmode=disable&gssencmode=disable".into()
+        "postgres://root@127.0.0.1:5432/test?sslmode=require&gssencmode=disable".into()
     })
+}
+
+/// A direct connection to a test Postgres (OpenSSL prepared as the server does).
+pub fn pg(url: &str) -> diesel::ConnectionResult<PgConnection> {
+    tessera_store::pool::prepare_tls();
+    PgConnection::establish(url)
 }
 
 /// Whether this run tests the embedded mode (`TESSERA_TEST_BACKEND=embedded`).
@@ -177,7 +181,7 @@ impl Builder {
             None => {
                 let schema = format!("t_{}", tessera_core::ids::random_id());
                 let base = self.database_base.clone().unwrap_or_else(database_url);
-                let mut admin = PgConnection::establish(&base).expect("connect to test Postgres");
+                let mut admin = pg(&base).expect("connect to test Postgres");
                 diesel::sql_query(format!("CREATE SCHEMA {schema}"))
                     .execute(&mut admin)
                     .unwrap();
@@ -623,7 +627,7 @@ impl Drop for TestApp {
             let _ = std::fs::remove_dir_all(dir);
             return;
         }
-        if let Ok(mut c) = PgConnection::establish(&self.db_base) {
+        if let Ok(mut c) = pg(&self.db_base) {
             let _ = diesel::sql_query(format!("DROP SCHEMA IF EXISTS {} CASCADE", self.schema))
                 .execute(&mut c);
         }

@@ -91,7 +91,7 @@ fn run(cli: Cli) -> commands::CommandResult<()> {
             startup::init_tracing(&settings);
             actix_rt::System::new().block_on(async move {
                 let running = startup::start(&settings, None).await?;
-                running.server.await?;
+                running.serve_until_stopped().await?;
                 Ok(())
             })
         }

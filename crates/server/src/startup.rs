@@ -21,6 +21,41 @@ pub struct Running {
     pub hub: Hub,
     /// Embedded, the data folder's lock: held while this lives.
     pub data_lock: Option<std::fs::File>,
+    /// The database pool the actors share (to drain at shutdown).
+    pub pool: tessera_store::DbPool,
+}
+
+/// Longest wait at shutdown for database work still under way.
+const DRAIN: std::time::Duration = std::time::Duration::from_secs(10);
+
+impl Running {
+    /// Serves until the server stops (SIGTERM/SIGINT: it stops accepting, answers
+    /// what is in flight, then returns), then shuts down in order: the actors lose
+    /// their addresses and stop, and the process returns only once no database
+    /// connection is in use, so nothing is mid-query (or mid-TLS) at exit.
+    pub async fn serve_until_stopped(self) -> std::io::Result<()> {
+        let Running {
+            server,
+            hub,
+            pool,
+            data_lock,
+            ..
+        } = self;
+        let served = server.await;
+        drop(hub);
+        let start = std::time::Instant::now();
+        loop {
+            let state = pool.state();
+            if state.connections == state.idle_connections || start.elapsed() > DRAIN {
+                break;
+            }
+            actix_rt::time::sleep(std::time::Duration::from_millis(10)).await;
+        }
+        drop(pool);
+        drop(data_lock);
+        tracing::info!("tessera stopped");
+        served
+    }
 }
 
 /// Installs the tracing subscriber (text or JSON lines); later calls are no-ops.
@@ -85,7 +120,7 @@ pub async fn start(settings: &Settings, listener: Option<TcpListener>) -> Comman
         n => n,
     };
     let hub = Hub::start(HubConfig {
-        pool,
+        pool: pool.clone(),
         // Also embedded, where the SQLite pool has one connection: token verification
         // runs on these threads without touching the pool, and must use every core
         // (with one thread, verify ran at 80% of the shared mode's rate).
@@ -128,5 +163,6 @@ pub async fn start(settings: &Settings, listener: Option<TcpListener>) -> Comman
         addr,
         hub,
         data_lock,
+        pool,
     })
 }

@@ -42,6 +42,7 @@ const SQLITE_BUSY_MS: u32 = 5_000;
 /// Opens one connection to `target`. SQLite connections enforce foreign keys (the
 /// cascades), use the write-ahead log and wait for a busy file rather than failing.
 pub fn establish(target: &Target) -> Result<Db, diesel::ConnectionError> {
+    prepare_tls();
     match target {
         Target::Postgres(url) => PgConnection::establish(url).map(Db::Pg),
         Target::Sqlite(path) => {
@@ -83,11 +84,25 @@ pub type DbPool = Pool<Manager>;
 /// A connection checked out of the pool.
 pub type DbConn = PooledConnection<Manager>;
 
+/// Initializes OpenSSL, which libpq uses for TLS to Postgres, with
+/// `OPENSSL_INIT_NO_ATEXIT` (through `openssl_sys::init`), before any connection
+/// exists. Without it libpq's first connection registers OpenSSL's clean-up to run
+/// at process exit, and that clean-up frees OpenSSL's global state while threads the
+/// process cannot join — the actors' `SyncArbiter` threads and the pool's reaper,
+/// closing their TLS connections or running OpenSSL's per-thread exit handlers — still
+/// use it: heap corruption at shutdown (`malloc_consolidate(): unaligned fastbin chunk
+/// detected`, SIGABRT). The first initialization wins, so this must come first; later
+/// calls do nothing. The memory is the process's own and goes with it at exit.
+pub fn prepare_tls() {
+    openssl_sys::init();
+}
+
 /// Builds a pool of `size` connections to `target`; a checkout waits at most
 /// `timeout`. Connections are opened lazily, so a pool can be built while Postgres is
 /// down. SQLite gets one connection whatever `size` says: the file has one writer at
 /// a time, and one connection means no transaction ever waits on another's lock.
 pub fn connect(target: &Target, size: u32, timeout: Duration) -> DbPool {
+    prepare_tls();
     let size = match target {
         Target::Postgres(_) => size.max(1),
         Target::Sqlite(_) => 1,
