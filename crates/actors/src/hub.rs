@@ -64,6 +64,7 @@ pub struct Hub {
     pub(crate) blacklist: Addr<BlacklistActor>,
     pub(crate) admin: Addr<AdminActor>,
     pub(crate) loader: Addr<TenantLoader>,
+    pub(crate) cold_loader: Addr<TenantLoader>,
     pub(crate) cache: Arc<TenantCache>,
     pub(crate) cache_max_age: Duration,
     pub(crate) public_url: Arc<str>,
@@ -99,9 +100,11 @@ impl Hub {
                 public_url: u.clone(),
             })
         };
-        let loader = {
+        // Reloads of tenants this node serves, and first loads of slugs it has not
+        // seen (a flood of random slugs queues there), on threads of their own.
+        let loader_of = |threads: usize| {
             let (p, m, u) = (pool.clone(), cfg.master.clone(), cfg.public_url.clone());
-            SyncArbiter::start(n.clamp(1, 2), move || {
+            SyncArbiter::start(threads, move || {
                 TenantLoader(AdminActor {
                     pool: p.clone(),
                     master: m.clone(),
@@ -109,6 +112,8 @@ impl Hub {
                 })
             })
         };
+        let loader = loader_of(n.clamp(1, 2));
+        let cold_loader = loader_of(1);
         let priority = cfg.hash_priority;
         let hasher = SyncArbiter::start(cfg.hash_threads.max(1), move || {
             PasswordHasher::new(hashing.clone(), priority)
@@ -134,6 +139,7 @@ impl Hub {
             blacklist,
             admin,
             loader,
+            cold_loader,
             cache,
             cache_max_age: cfg.tenant_max_age,
             public_url: cfg.public_url.into(),

@@ -347,10 +347,12 @@ pub struct TenantCache {
     loading: Vec<tokio::sync::Mutex<()>>,
 }
 
-/// A cached context and when it was loaded.
+/// A cached context, when it was loaded, and whether a change made it stale (it is
+/// kept, so that its reload counts as one of a tenant this node serves).
 struct Cached {
     ctx: Arc<TenantCtx>,
     loaded: Instant,
+    stale: bool,
 }
 
 /// What the cache knows of a slug.
@@ -385,6 +387,7 @@ impl TenantCache {
     /// What the cache says of `slug` at `now` (Unix seconds) and `at` (monotonic).
     pub fn lookup(&self, slug: &str, now: i64, at: Instant) -> Lookup {
         if let Some(c) = self.map.read().get(slug)
+            && !c.stale
             && c.ctx.refresh_at.is_none_or(|r| now < r)
             && at.duration_since(c.loaded) < self.max_age
         {
@@ -416,14 +419,16 @@ impl TenantCache {
             let cached = Cached {
                 ctx: ctx.clone(),
                 loaded: Instant::now(),
+                stale: false,
             };
             map.insert(ctx.slug.clone(), cached);
         }
     }
 
     /// Remembers that `slug` names no tenant (unless an invalidation came after
-    /// `stamp`, e.g. the tenant was just created).
+    /// `stamp`, e.g. the tenant was just created), and drops its stale context.
     pub fn insert_miss(&self, slug: &str, stamp: u64) {
+        self.map.write().remove(slug);
         let mut misses = self.misses.write();
         if self.generation.load(Ordering::Acquire) != stamp {
             return;
@@ -443,17 +448,106 @@ impl TenantCache {
         self.map.read().values().map(|c| c.ctx.clone()).collect()
     }
 
-    /// Drops `slug` (or everything for `*`), and forgets it was unknown.
+    /// Makes `slug` (or everything for `*`) stale, to be read again at its next
+    /// use, and forgets it was unknown.
     pub fn invalidate(&self, slug: &str) {
         let mut map = self.map.write();
         let mut misses = self.misses.write();
         self.generation.fetch_add(1, Ordering::AcqRel);
         if slug == "*" {
-            map.clear();
+            map.values_mut().for_each(|c| c.stale = true);
             misses.clear();
         } else {
-            map.remove(slug);
+            if let Some(c) = map.get_mut(slug) {
+                c.stale = true;
+            }
             misses.remove(slug);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tessera_core::token::KeyRing;
+
+    fn ctx(slug: &str, refresh_at: Option<i64>) -> Arc<TenantCtx> {
+        Arc::new(TenantCtx {
+            id: format!("ten_{slug}"),
+            slug: slug.to_owned(),
+            settings: TenantSettings::new(slug),
+            ring: KeyRing::new(TokenPolicy {
+                issuer: "https://i.test".into(),
+                refresh_audience: "https://i.test/token".into(),
+                audience: None,
+                leeway: 0,
+            }),
+            jwks: String::new(),
+            refresh_at,
+            revocation_gen: AtomicI64::new(0),
+        })
+    }
+
+    fn found(l: Lookup) -> bool {
+        matches!(l, Lookup::Found(_))
+    }
+
+    #[test]
+    fn contexts_age_out_and_go_stale_on_a_change_but_stay_known() {
+        let cache = TenantCache::new(Duration::from_secs(30));
+        let t0 = Instant::now();
+        cache.insert(ctx("acme", None), cache.stamp());
+        assert!(found(cache.lookup("acme", 100, t0)));
+        assert!(matches!(
+            cache.lookup("acme", 100, t0 + Duration::from_secs(31)),
+            Lookup::Load
+        ));
+        cache.invalidate("acme");
+        assert!(matches!(cache.lookup("acme", 100, t0), Lookup::Load));
+        assert!(
+            cache.get("acme").is_some(),
+            "a stale context still counts as known"
+        );
+        // A load that an invalidation overtook is not cached.
+        let stamp = cache.stamp();
+        cache.invalidate("acme");
+        cache.insert(ctx("acme", None), stamp);
+        assert!(matches!(cache.lookup("acme", 100, t0), Lookup::Load));
+    }
+
+    #[test]
+    fn a_context_is_reloaded_when_time_alone_changes_it() {
+        let cache = TenantCache::new(Duration::from_secs(30));
+        let t0 = Instant::now();
+        cache.insert(ctx("acme", Some(200)), cache.stamp());
+        assert!(found(cache.lookup("acme", 199, t0)));
+        assert!(matches!(cache.lookup("acme", 200, t0), Lookup::Load));
+    }
+
+    #[test]
+    fn unknown_slugs_are_remembered_briefly_and_forgotten_on_a_change() {
+        let cache = TenantCache::new(Duration::from_secs(30));
+        cache.insert_miss("ghost", cache.stamp());
+        assert!(matches!(
+            cache.lookup("ghost", 0, Instant::now()),
+            Lookup::Unknown
+        ));
+        assert!(matches!(
+            cache.lookup("ghost", 0, Instant::now() + MISS_TTL),
+            Lookup::Load
+        ));
+        cache.invalidate("ghost");
+        assert!(matches!(
+            cache.lookup("ghost", 0, Instant::now()),
+            Lookup::Load
+        ));
+        // A miss stamped before a change (the tenant was just created) is not kept.
+        let stamp = cache.stamp();
+        cache.invalidate("new");
+        cache.insert_miss("new", stamp);
+        assert!(matches!(
+            cache.lookup("new", 0, Instant::now()),
+            Lookup::Load
+        ));
     }
 }

@@ -12,8 +12,10 @@ use crate::{
 
 impl Hub {
     /// The context of an enabled tenant; unknown and disabled answer alike. A miss
-    /// loads the tenant on the tenant loader's own threads (so neither an admin-key
-    /// flood nor a slug flood delays it), once however many requests wait for it.
+    /// loads the tenant once however many requests wait for it, on loader threads of
+    /// their own: reloads of tenants this node already serves on one pair, first
+    /// loads of slugs it has not seen on another, so that neither a flood of bogus
+    /// admin keys nor one of random slugs delays a known tenant's reload.
     pub async fn tenant(&self, slug: &str) -> Result<Arc<TenantCtx>> {
         match self.cache.lookup(slug, now(), Instant::now()) {
             Lookup::Found(ctx) => return enabled(ctx),
@@ -23,7 +25,14 @@ impl Hub {
         if !is_slug(slug) {
             return Err(Error::TenantNotFound);
         }
-        let _loading = self.cache.load_lock(slug).lock().await;
+        // Concurrent reloads of a tenant this node serves happen once. First loads
+        // of slugs never seen take no such lock: a flood of random slugs must not
+        // hold the locks a known tenant's reload needs.
+        let known = self.cache.get(slug).is_some();
+        let _loading = match known {
+            true => Some(self.cache.load_lock(slug).lock().await),
+            false => None,
+        };
         // Another request may have loaded it while this one waited.
         match self.cache.lookup(slug, now(), Instant::now()) {
             Lookup::Found(ctx) => return enabled(ctx),
@@ -31,10 +40,12 @@ impl Hub {
             Lookup::Load => {}
         }
         let stamp = self.cache.stamp();
-        let Some(ctx) = self
-            .send(&self.loader, LoadTenant(slug.to_owned()))
-            .await??
-        else {
+        let loader = if known {
+            &self.loader
+        } else {
+            &self.cold_loader
+        };
+        let Some(ctx) = self.send(loader, LoadTenant(slug.to_owned())).await?? else {
             self.cache.insert_miss(slug, stamp);
             return Err(Error::TenantNotFound);
         };
