@@ -479,22 +479,12 @@ async fn a_node_that_missed_a_change_stops_using_a_retired_key_within_the_max_ag
     assert_eq!(b.verify_status("acme", &s(&fresh, "access")).await, 200);
     // Without Redis, a change is saved but answered 503: other nodes were not told.
     // Tenants unknown to a node are remembered briefly, and forgotten on creation.
-    assert_eq!(
-        b.get("/v1/tenants/later/.well-known/jwks.json", None)
-            .await
-            .status,
-        404
-    );
+    assert_eq!(b.jwks_status("later").await, 404);
     a.tenant("later", json!({})).await;
     tessera_tests::eventually(
         "B sees the new tenant",
         std::time::Duration::from_secs(3),
-        || async {
-            b.get("/v1/tenants/later/.well-known/jwks.json", None)
-                .await
-                .status
-                == 200
-        },
+        || async { b.jwks_status("later").await == 200 },
     )
     .await;
 }
@@ -539,12 +529,7 @@ async fn a_cut_subscription_is_noticed_and_renewed() {
     let a = TestApp::builder().redis(&redis.url()).start().await;
     let b = TestApp::builder().node_of(&a).start().await;
     a.tenant("acme", json!({})).await;
-    assert_eq!(
-        b.get("/v1/tenants/acme/.well-known/jwks.json", None)
-            .await
-            .status,
-        200
-    );
+    assert_eq!(b.jwks_status("acme").await, 200);
     let mut conn = a.redis().await;
     let killed: i64 = redis::cmd("CLIENT")
         .arg("KILL")
@@ -562,12 +547,7 @@ async fn a_cut_subscription_is_noticed_and_renewed() {
     tessera_tests::eventually(
         "B hears of it",
         std::time::Duration::from_secs(1),
-        || async {
-            b.get("/v1/tenants/acme/.well-known/jwks.json", None)
-                .await
-                .status
-                == 404
-        },
+        || async { b.jwks_status("acme").await == 404 },
     )
     .await;
 }

@@ -523,6 +523,15 @@ impl TestApp {
             .as_u16()
     }
 
+    /// Status of `GET /.well-known/jwks.json` of a tenant (404 when this node does
+    /// not know it, or it is disabled).
+    pub async fn jwks_status(&self, slug: &str) -> u16 {
+        self.get(&format!("/v1/tenants/{slug}/.well-known/jwks.json"), None)
+            .await
+            .status
+            .as_u16()
+    }
+
     /// Status of `POST /token/refresh` with this refresh token.
     pub async fn refresh_status(&self, slug: &str, refresh: &str) -> u16 {
         self.post(
