@@ -53,7 +53,8 @@ async fn refresh_tokens_are_no_access_tokens_and_verify_refuses_used_ones() {
         app.verify_status("acme", &s(&next.body, "refresh")).await,
         200
     );
-    // Revoked session: refused too.
+    // Revoked session: refused too; revoking it again takes no new generation.
+    let generation = || app.count("SELECT revocation_gen AS n FROM tenants WHERE slug = 'acme'");
     let r = app
         .post(
             "/v1/tenants/acme/token/revoke",
@@ -65,6 +66,20 @@ async fn refresh_tokens_are_no_access_tokens_and_verify_refuses_used_ones() {
     assert_eq!(
         app.verify_status("acme", &s(&next.body, "refresh")).await,
         401
+    );
+    let before = generation();
+    let again = app
+        .post(
+            "/v1/tenants/acme/token/revoke",
+            None,
+            json!({"token": s(&next.body, "access")}),
+        )
+        .await;
+    assert_eq!(again.status, 200);
+    assert_eq!(
+        generation(),
+        before,
+        "a replayed logout makes no node refill"
     );
 }
 
@@ -210,6 +225,13 @@ async fn settings_cannot_make_tokens_the_service_refuses() {
         json!({"issuer": issuer, "custom_claims": {"blob": blob}, "algorithm": "RS256"}),
     )
     .await;
+    let quoted = json!({"username": "q", "password": "correct horse", "roles": ["a\"b"]});
+    let r = app.admin("POST", "/tenants/acme/users", Some(quoted)).await;
+    assert!(
+        r.body["errors"]["roles"].is_array(),
+        "roles JSON would escape: {}",
+        r.text
+    );
     let roles: Vec<String> = (0..64).map(|i| format!("{i:0>64}")).collect();
     app.user("acme", "alice", "correct horse", json!({"roles": roles}))
         .await;
@@ -582,6 +604,12 @@ async fn browser_mode_refuses_cross_site_token_requests_without_setting_a_cookie
         ],
         vec![h("Origin", "https://evil.test")],
         vec![h("Origin", "null")],
+        // A sibling on the same site (another tenant's app) is not trusted either.
+        vec![
+            h("Sec-Fetch-Site", "same-site"),
+            h("Origin", "https://sibling.example"),
+        ],
+        vec![h("Sec-Fetch-Site", "same-site")],
     ] {
         let r = login(&app, "acme", headers.clone()).await;
         assert_eq!(
@@ -768,13 +796,28 @@ async fn nothing_undoes_a_password_change() {
         used_at: None,
         revoked_at: None,
     };
-    let started = session::start(&mut db, &sess, &first, Some(&before.password_hash), None);
+    let started = session::start(
+        &mut db,
+        &sess,
+        &first,
+        Some(before.password_changed_at),
+        None,
+    );
     assert!(!started.unwrap(), "stale password check: no session");
     assert_eq!(
         app.count("SELECT count(*) AS n FROM sessions WHERE sid = 'sid_race'"),
         0
     );
-    assert!(session::start(&mut db, &sess, &first, Some(&after.password_hash), None).unwrap());
+    assert!(
+        session::start(
+            &mut db,
+            &sess,
+            &first,
+            Some(after.password_changed_at),
+            None
+        )
+        .unwrap()
+    );
 }
 
 #[actix_rt::test]

@@ -236,38 +236,53 @@ impl Hub {
     /// snapshot, a failover, eviction, or a write that failed after the commit) and
     /// refills the difference. Also warns once when Redis may evict keys.
     async fn watch_revocation_generations(&self) {
-        if let Some(policy) = self.revocation_store.eviction_policy().await
-            && policy != "noeviction"
-        {
-            tracing::warn!(
-                %policy,
-                "Redis maxmemory-policy is not noeviction: an evicted revocation is refilled only when a later revocation reveals the gap; set maxmemory-policy noeviction"
-            );
-        }
         let mut tick = actix::clock::interval(REVOCATION_GEN_CHECK);
+        let mut ticks: u64 = 0;
+        let mut failing = false;
         loop {
             tick.tick().await;
+            if ticks.is_multiple_of(60) {
+                self.check_eviction_policy().await;
+            }
+            ticks += 1;
             let cached = self.cache.all();
             if cached.is_empty() {
                 continue;
             }
             let ids: Vec<String> = cached.iter().map(|c| c.id.clone()).collect();
             let read = self
-                .send(&self.tokens, crate::actors::RevocationGenerations(ids))
+                .send(&self.loader, crate::actors::RevocationGenerations(ids))
                 .await
                 .and_then(|r| r);
             match read {
                 Ok(gens) => {
-                    for (id, generation) in gens {
-                        if let Some(ctx) = cached.iter().find(|c| c.id == id) {
-                            ctx.saw_revocation_gen(generation);
+                    let gens: std::collections::HashMap<String, i64> = gens.into_iter().collect();
+                    for ctx in &cached {
+                        if let Some(g) = gens.get(&ctx.id) {
+                            ctx.saw_revocation_gen(*g);
                         }
                     }
+                    failing = false;
                 }
-                Err(e) => {
-                    tracing::debug!(error = %e.log_cause(), "revocation generations unread")
+                Err(e) if !failing => {
+                    failing = true;
+                    tracing::warn!(error = %e.log_cause(), "revocation generations unread: a Redis that lost data is noticed only when this succeeds again");
                 }
+                Err(_) => {}
             }
+        }
+    }
+
+    /// Warns (every minute) while Redis may evict keys: an evicted revocation whose
+    /// tenant's marker survives is refused again only after a refill.
+    async fn check_eviction_policy(&self) {
+        if let Some(policy) = self.revocation_store.eviction_policy().await
+            && policy != "noeviction"
+        {
+            tracing::error!(
+                %policy,
+                "Redis maxmemory-policy is not noeviction: under memory pressure Redis may evict revocation entries, and an evicted entry is not noticed while its tenant's marker survives; set maxmemory-policy noeviction"
+            );
         }
     }
 

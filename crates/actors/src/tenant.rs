@@ -313,7 +313,14 @@ pub fn delete(conn: &mut Db, slug: &str, scope: Option<&str>, actor: &str) -> Re
         tenant::delete(c, &row.id)?;
         audit::record(
             c,
-            &AuditEvent::new(Some(tref(&row)), actor, "tenant.delete", slug, before, None),
+            &AuditEvent::new(
+                Some(tref(&row)),
+                actor,
+                "tenant.delete",
+                slug,
+                before.clone(),
+                None,
+            ),
         )
     })?;
     Ok(row)
@@ -337,8 +344,8 @@ const LOAD_STRIPES: usize = 32;
 
 /// The in-memory cache of tenant contexts, by slug. A context lives at most
 /// `max_age` (so a node that missed a change notification still catches up within
-/// it), unknown slugs are remembered for [`MISS_TTL`], and concurrent misses of one
-/// slug load it once.
+/// it), unknown slugs are remembered for [`MISS_TTL`], and concurrent reloads of a
+/// tenant this node serves load it once.
 pub struct TenantCache {
     map: RwLock<HashMap<String, Cached>>,
     misses: RwLock<HashMap<String, Instant>>,

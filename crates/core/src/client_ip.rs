@@ -92,7 +92,7 @@ impl TrustedProxies {
             ForwardedHeader::XForwardedFor => lines
                 .into_iter()
                 .flat_map(|l| l.split(','))
-                .map(|e| e.trim().parse::<IpAddr>().ok())
+                .map(address)
                 .collect(),
             ForwardedHeader::Forwarded => lines
                 .into_iter()
@@ -124,14 +124,24 @@ fn forwarded_for(element: &str) -> Option<IpAddr> {
         let (k, v) = pair.split_once('=')?;
         k.trim().eq_ignore_ascii_case("for").then(|| v.trim())
     })?;
-    let value = value.trim_matches('"');
+    address(value)
+}
+
+/// An address as proxies write it: `1.2.3.4`, `2001:db8::1`, with a port
+/// (`1.2.3.4:5678`, `[2001:db8::1]:443`) or in quotes.
+fn address(entry: &str) -> Option<IpAddr> {
+    let value = entry.trim().trim_matches('"');
     if let Some(rest) = value.strip_prefix('[') {
         return rest.split_once(']')?.0.parse().ok();
     }
-    value
-        .parse()
-        .ok()
-        .or_else(|| value.rsplit_once(':')?.0.parse().ok())
+    value.parse().ok().or_else(|| {
+        value
+            .rsplit_once(':')?
+            .0
+            .parse::<std::net::Ipv4Addr>()
+            .ok()
+            .map(IpAddr::V4)
+    })
 }
 
 /// The bucket a client's address is counted in by rate limits: an IPv4 address
@@ -198,6 +208,11 @@ mod tests {
         assert_eq!(t.client(ip("127.0.0.1"), lines), ip("203.0.113.7"));
         let lines = ["6.6.6.6, 1.1.1.1", "203.0.113.7, 127.0.0.1"];
         assert_eq!(t.client(ip("127.0.0.1"), lines), ip("203.0.113.7"));
+        // Some balancers write the client's port too.
+        let lines = ["6.6.6.6", "203.0.113.7:51234"];
+        assert_eq!(t.client(ip("127.0.0.1"), lines), ip("203.0.113.7"));
+        let lines = ["[2001:db8::7]:443"];
+        assert_eq!(t.client(ip("127.0.0.1"), lines), ip("2001:db8::7"));
     }
 
     #[test]

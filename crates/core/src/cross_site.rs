@@ -1,29 +1,32 @@
 //! Login CSRF defence of browser mode: a page on another site must not be able to
-//! make a victim's browser log in (and get a refresh cookie) or refresh or log out.
-//! The browser's own `Sec-Fetch-Site` decides when it is sent (a page cannot forge
-//! it); otherwise the `Origin` must be the service's own host or one the tenant lists.
-//! A request with neither header comes from no browser page and is not a CSRF.
+//! make a victim's browser log in (and get a refresh cookie), refresh or log out.
+//! Browsers send `Origin` on every such POST: it must be this service's own host or
+//! one the tenant lists in `allowed_origins`. A sibling on the same site (another
+//! subdomain, e.g. another tenant's app under the same parent domain) is not trusted
+//! unless listed. Without `Origin`, the browser's own `Sec-Fetch-Site` (which a page
+//! cannot forge) refuses `cross-site` and `same-site`; a request with neither header
+//! comes from no browser page and is not a CSRF.
 
-/// Whether a browser-mode token request is cross-site and must be refused.
-/// `host` is the request's `Host` header; `allowed` the tenant's `allowed_origins`.
+/// Whether a browser-mode token request must be refused. `own_hosts` are this
+/// service's host names (the request's host, the public URL's); `allowed` the
+/// tenant's `allowed_origins`.
 pub fn is_cross_site(
     sec_fetch_site: Option<&str>,
     origin: Option<&str>,
-    host: Option<&str>,
+    own_hosts: &[&str],
     allowed: &[String],
 ) -> bool {
-    if let Some(o) = origin
-        && allowed.iter().any(|a| a.eq_ignore_ascii_case(o))
-    {
-        return false;
-    }
-    match sec_fetch_site.map(str::to_ascii_lowercase).as_deref() {
-        Some("cross-site") => true,
-        Some("same-origin" | "same-site" | "none") => false,
-        _ => match origin {
-            None => false,
-            Some(o) => host.is_none_or(|h| hostname(h) != origin_host(o)),
-        },
+    match origin {
+        Some(o) if allowed.iter().any(|a| a.eq_ignore_ascii_case(o)) => false,
+        Some(o) => !origin_host(o).is_some_and(|h| {
+            own_hosts
+                .iter()
+                .any(|own| hostname(own).is_some_and(|own| own == h))
+        }),
+        None => matches!(
+            sec_fetch_site.map(str::to_ascii_lowercase).as_deref(),
+            Some("cross-site" | "same-site")
+        ),
     }
 }
 
@@ -50,47 +53,54 @@ mod tests {
     use super::*;
 
     #[test]
-    fn the_browser_says_cross_site_or_the_origin_is_not_ours() {
+    fn an_origin_must_be_ours_or_listed() {
         let allowed = vec!["https://app.example.com".to_owned()];
-        let host = Some("auth.example.com");
-        // Sec-Fetch-Site decides when present.
+        let own = ["auth.example.com:8443"];
+        // A foreign page, whatever Sec-Fetch-Site says; a sibling on the same site too.
         assert!(is_cross_site(
             Some("cross-site"),
             Some("https://evil.test"),
-            host,
+            &own,
             &[]
         ));
-        assert!(is_cross_site(Some("cross-site"), None, host, &[]));
+        assert!(is_cross_site(None, Some("https://evil.test"), &own, &[]));
+        assert!(is_cross_site(
+            Some("same-site"),
+            Some("https://other.example.com"),
+            &own,
+            &[]
+        ));
+        assert!(is_cross_site(None, Some("null"), &own, &[]));
+        // Our own host (any port or scheme), or a listed origin.
+        assert!(!is_cross_site(
+            Some("same-origin"),
+            Some("https://auth.example.com"),
+            &own,
+            &[]
+        ));
+        assert!(!is_cross_site(
+            None,
+            Some("http://AUTH.example.com:80"),
+            &own,
+            &[]
+        ));
         assert!(!is_cross_site(
             Some("same-site"),
             Some("https://app.example.com"),
-            host,
-            &[]
-        ));
-        assert!(!is_cross_site(Some("same-origin"), None, host, &[]));
-        // A listed origin is allowed whatever the browser says.
-        assert!(!is_cross_site(
-            Some("cross-site"),
-            Some("https://app.example.com"),
-            host,
+            &own,
             &allowed
         ));
-        // Without Sec-Fetch-Site (older browsers) the Origin's host must be ours.
-        assert!(is_cross_site(None, Some("https://evil.test"), host, &[]));
-        assert!(is_cross_site(None, Some("null"), host, &[]));
-        assert!(!is_cross_site(
-            None,
-            Some("https://auth.example.com:8443"),
-            Some("auth.example.com:443"),
-            &[]
-        ));
-        // No browser page: neither header.
-        assert!(!is_cross_site(None, None, host, &[]));
         assert!(!is_cross_site(
             None,
             Some("http://[::1]:8080"),
-            Some("[::1]:8080"),
+            &["[::1]:8080"],
             &[]
         ));
+        // No Origin: the browser's Sec-Fetch-Site decides; no header at all is no page.
+        assert!(is_cross_site(Some("cross-site"), None, &own, &[]));
+        assert!(is_cross_site(Some("same-site"), None, &own, &[]));
+        assert!(!is_cross_site(Some("same-origin"), None, &own, &[]));
+        assert!(!is_cross_site(Some("none"), None, &own, &[]));
+        assert!(!is_cross_site(None, None, &own, &[]));
     }
 }

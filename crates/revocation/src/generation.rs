@@ -82,11 +82,20 @@ pub(crate) fn advance(cur: Option<i64>, landed: &mut BTreeSet<i64>, write: Write
 
 /// The same as [`advance`], in Redis, atomic with the entries' writes. KEYS: the
 /// marker, the landed set, then the entries; ARGV: the generation, `from` (see
-/// [`Write::args`]), then each entry's value and EXAT.
+/// [`Write::args`]), then each entry's value and EXAT. An entry never goes back: it
+/// keeps the larger value (a user's later cut-off) and the later expiry, whatever
+/// order writes land in.
 pub(crate) const SCRIPT: &str = r"
 local n = #KEYS - 2
 for i = 1, n do
-  redis.call('SET', KEYS[2 + i], ARGV[1 + 2 * i], 'EXAT', ARGV[2 + 2 * i])
+  local key = KEYS[2 + i]
+  local value = tonumber(ARGV[1 + 2 * i])
+  local until_ = tonumber(ARGV[2 + 2 * i])
+  local old = redis.call('GET', key)
+  if old and tonumber(old) > value then value = tonumber(old) end
+  local expires = redis.call('EXPIRETIME', key)
+  if expires > until_ then until_ = expires end
+  redis.call('SET', key, value, 'EXAT', until_)
 end
 local gen = tonumber(ARGV[1])
 local from = tonumber(ARGV[2])

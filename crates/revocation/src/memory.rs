@@ -86,7 +86,11 @@ impl Memory {
     ) {
         let mut entries = self.entries.write();
         for (key, value, until) in items {
-            entries.map.insert(key, Stored { value, until });
+            // Never backwards: the larger value (a later cut-off), the later expiry.
+            let e = entries.map.entry(key).or_insert(Stored { value, until });
+            let live = e.until > now;
+            e.value = if live { e.value.max(value) } else { value };
+            e.until = if live { e.until.max(until) } else { until };
         }
         let cur = entries.map.get(&marker).map(|s| s.value);
         let mut all = self.landed.lock();
@@ -139,6 +143,23 @@ mod tests {
         m.set([("a".to_owned(), 7, 100), ("b".to_owned(), 8, 50)], 10);
         assert_eq!(m.get(["a", "b", "c"], 10), [Some(7), Some(8), None]);
         assert_eq!(m.get(["a", "b"], 50), [Some(7), None]);
+    }
+
+    #[test]
+    fn an_entry_never_goes_back() {
+        use crate::generation::Write;
+        let m = Memory::default();
+        let marker = || ("g".to_owned(), "l".to_owned());
+        let full = Write::Refill {
+            from: None,
+            generation: 2,
+        };
+        m.write([("u".to_owned(), 200, 900)], marker(), full, 10);
+        // An older cut-off with a shorter life lands late: the later one stays.
+        let late = Write::Revocation { generation: 1 };
+        m.write([("u".to_owned(), 100, 500)], marker(), late, 10);
+        assert_eq!(m.get(["u", "g"], 10), [Some(200), Some(2)]);
+        assert_eq!(m.get(["u"], 899), [Some(200)]);
     }
 
     #[test]

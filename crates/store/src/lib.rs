@@ -45,12 +45,14 @@ impl<T> DbResultExt<T> for Result<T, diesel::result::Error> {
 }
 
 /// Runs `f` in a transaction whose body speaks Tessera's error: it commits on `Ok`
-/// and rolls back on any error.
+/// and rolls back on any error. A top-level transaction that loses a deadlock or a
+/// serialization conflict runs again (see [`retrying`]).
 pub fn transaction<T>(
     conn: &mut Db,
-    f: impl FnOnce(&mut Db) -> Result<T, Error>,
+    mut f: impl FnMut(&mut Db) -> Result<T, Error>,
 ) -> Result<T, Error> {
     use diesel::Connection;
+    use diesel::connection::{AnsiTransactionManager, TransactionManager};
     enum TxError {
         Db(diesel::result::Error),
         App(Error),
@@ -60,14 +62,34 @@ pub fn transaction<T>(
             TxError::Db(e)
         }
     }
-    conn.transaction::<T, TxError, _>(|c| f(c).map_err(TxError::App))
-        .map_err(|e| match e {
-            TxError::Db(d) => Err::<(), _>(d)
-                .db()
-                .err()
-                .unwrap_or_else(|| Error::Internal("transaction".into())),
-            TxError::App(a) => a,
-        })
+    let nested = match conn {
+        Db::Pg(c) => AnsiTransactionManager::transaction_manager_status_mut(c).transaction_depth(),
+        Db::Sqlite(c) => {
+            AnsiTransactionManager::transaction_manager_status_mut(c).transaction_depth()
+        }
+    }
+    .ok()
+    .flatten()
+    .is_some();
+    let mut attempt = 1;
+    loop {
+        let r = conn.transaction::<T, TxError, _>(|c| f(c).map_err(TxError::App));
+        match r {
+            Ok(v) => return Ok(v),
+            Err(TxError::Db(d)) if !nested && attempt < TX_ATTEMPTS && is_retryable(&d) => {
+                tracing::info!(attempt, error = %d, "transaction retried");
+                std::thread::sleep(std::time::Duration::from_millis(2 * attempt as u64));
+                attempt += 1;
+            }
+            Err(TxError::Db(d)) => {
+                return Err(Err::<(), _>(d)
+                    .db()
+                    .err()
+                    .unwrap_or_else(|| Error::Internal("transaction".into())));
+            }
+            Err(TxError::App(a)) => return Err(a),
+        }
+    }
 }
 
 /// How many times [`retrying`] runs a transaction that lost a deadlock or a

@@ -73,3 +73,16 @@ impl Handler<PingDb> for AdminActor {
         tessera_store::pool::ping(&mut *conn(&self.pool)?)
     }
 }
+
+/// The revocation generations of these tenants (by id), read by every node each
+/// second on the tenant loader's threads (not behind request traffic).
+#[derive(Message)]
+#[rtype(result = "Result<Vec<(String, i64)>>")]
+pub struct RevocationGenerations(pub Vec<String>);
+
+impl Handler<RevocationGenerations> for TenantLoader {
+    type Result = Result<Vec<(String, i64)>>;
+    fn handle(&mut self, m: RevocationGenerations, _: &mut SyncContext<Self>) -> Self::Result {
+        tessera_store::models::revocation::generations(&mut *conn(&self.0.pool)?, &m.0)
+    }
+}

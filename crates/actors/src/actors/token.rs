@@ -75,9 +75,9 @@ pub struct IssuePair {
     pub roles: Vec<String>,
     /// Where the login came from.
     pub client: ClientInfo,
-    /// The password hash the login checked the password against: the session
-    /// starts only if it is still the user's.
-    pub password_hash: Option<String>,
+    /// The password change time of the hash the login checked the password
+    /// against: the session starts only if the password has not changed since.
+    pub password_changed_at: Option<i64>,
     /// A new hash of the password with the current costs, to store instead.
     pub rehash: Option<String>,
 }
@@ -208,7 +208,7 @@ impl Handler<IssuePair> for TokenActor {
             &mut *conn(&self.0)?,
             &session,
             &first,
-            m.password_hash.as_deref(),
+            m.password_changed_at,
             m.rehash.as_deref(),
         )? {
             return Err(Error::InvalidCredentials);
@@ -327,18 +327,6 @@ impl Handler<RefreshTokenLive> for TokenActor {
     type Result = Result<bool>;
     fn handle(&mut self, m: RefreshTokenLive, _: &mut SyncContext<Self>) -> Self::Result {
         session::refresh_token_is_live(&mut *conn(&self.0)?, &m.tenant_id, &m.jti, now())
-    }
-}
-
-/// The revocation generations of these tenants (by id).
-#[derive(Message)]
-#[rtype(result = "Result<Vec<(String, i64)>>")]
-pub struct RevocationGenerations(pub Vec<String>);
-
-impl Handler<RevocationGenerations> for TokenActor {
-    type Result = Result<Vec<(String, i64)>>;
-    fn handle(&mut self, m: RevocationGenerations, _: &mut SyncContext<Self>) -> Self::Result {
-        revocation::generations(&mut *conn(&self.0)?, &m.0)
     }
 }
 

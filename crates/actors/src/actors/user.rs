@@ -1,7 +1,14 @@
 //! UserActor: users in Postgres, on a `SyncArbiter` sized like the pool.
 use actix::prelude::*;
 use tessera_core::Result;
-use tessera_store::{DbPool, models::user, pool::conn};
+use tessera_store::{
+    DbPool, DbResultExt,
+    models::{
+        session::{self, Revoked},
+        user,
+    },
+    pool::conn,
+};
 
 /// Loads and changes users.
 pub struct UserActor(pub DbPool);
@@ -35,9 +42,10 @@ pub struct GetUser {
 #[rtype(result = "Result<()>")]
 pub struct CreateUser(pub user::User);
 
-/// Replace a user's password hash.
+/// Store a user's new password and cut off every token issued before `at`, in one
+/// transaction (a crash between the two never leaves old sessions alive).
 #[derive(Message)]
-#[rtype(result = "Result<bool>")]
+#[rtype(result = "Result<Revoked<Vec<(String, i64)>>>")]
 pub struct SetPassword {
     /// Tenant id.
     pub tenant_id: String,
@@ -45,6 +53,10 @@ pub struct SetPassword {
     pub user_id: String,
     /// New PHC string.
     pub hash: String,
+    /// The cut-off time.
+    pub at: i64,
+    /// How long the cut-off must last.
+    pub lasts_until: i64,
 }
 
 impl Handler<FindUserByName> for UserActor {
@@ -69,8 +81,15 @@ impl Handler<CreateUser> for UserActor {
 }
 
 impl Handler<SetPassword> for UserActor {
-    type Result = Result<bool>;
+    type Result = Result<Revoked<Vec<(String, i64)>>>;
     fn handle(&mut self, m: SetPassword, _: &mut SyncContext<Self>) -> Self::Result {
-        user::set_password(&mut *conn(&self.0)?, &m.tenant_id, &m.user_id, &m.hash)
+        tessera_store::transaction(&mut *conn(&self.0)?, |c| {
+            if !user::set_password(c, &m.tenant_id, &m.user_id, &m.hash)? {
+                return Err(tessera_core::Error::TokenNotValid(
+                    "User not found or inactive",
+                ));
+            }
+            session::revoke_user_in(c, &m.tenant_id, &m.user_id, m.at, m.lasts_until).db()
+        })
     }
 }

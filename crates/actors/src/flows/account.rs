@@ -4,6 +4,7 @@ use tessera_core::{
     Error, Result,
     password::{check_email, check_new_password, check_username, normalize_username},
     secret::SecretString,
+    time::now,
 };
 use tessera_store::models::user::User;
 use utoipa::ToSchema;
@@ -14,6 +15,7 @@ use crate::{
         Attempted, ClientInfo, CreateUser, FindUserByName, GetUser, HashPassword, SetPassword,
         VerifyPassword,
     },
+    flows::auth::cutoff_entries,
     views::{TokenPair, UserView},
 };
 
@@ -169,13 +171,19 @@ impl Hub {
         let hash = self
             .send_within(&self.hasher, HashPassword(new), self.hash_timeout)
             .await??;
+        let at = now();
+        let lasts_until = at + ctx.longest_token_life();
         let set = SetPassword {
             tenant_id: ctx.id.clone(),
             user_id: user.id.clone(),
             hash,
+            at,
+            lasts_until,
         };
-        self.send(&self.users, set).await??;
-        self.revoke_user(&ctx, &user.id).await?;
+        let revoked = self.send(&self.users, set).await??;
+        let entries = cutoff_entries(&ctx.id, &user.id, at, lasts_until, revoked.what);
+        self.revoke_entries(&ctx.slug, &ctx.id, revoked.generation, entries)
+            .await?;
         self.issue(ctx, user.id.clone(), user.role_list(), client)
             .await
     }

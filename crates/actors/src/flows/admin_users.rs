@@ -83,14 +83,17 @@ pub struct UserQuery {
 }
 
 fn check_roles(roles: &[String]) -> Result<()> {
-    if roles.len() > MAX_ROLES
-        || roles
-            .iter()
-            .any(|r| r.is_empty() || r.len() > MAX_ROLE_BYTES)
-    {
+    // No character JSON escapes (quotes, backslashes, controls): a role's bytes are
+    // what it takes in a token, which keeps the 8 KiB token budget exact.
+    let bad = |r: &String| {
+        r.is_empty()
+            || r.len() > MAX_ROLE_BYTES
+            || r.chars().any(|c| c.is_control() || c == '"' || c == '\\')
+    };
+    if roles.len() > MAX_ROLES || roles.iter().any(bad) {
         return Err(Error::field(
             "roles",
-            "at most 64 roles of 1 to 64 characters",
+            "at most 64 roles of 1 to 64 bytes, without quotes, backslashes or control characters",
         ));
     }
     Ok(())
@@ -218,8 +221,7 @@ impl Hub {
                 let changes = user::UserChanges {
                     is_active,
                     roles: roles.map(|r| Value::from(r).to_string()),
-                    password_changed_at: hash.as_ref().map(|_| t),
-                    password_hash: hash,
+                    password_hash: None,
                     email,
                 };
                 // The view and audit record of the user after the change.
@@ -232,12 +234,15 @@ impl Hub {
                 if let Some(e) = &changes.email {
                     u.email = e.clone();
                 }
-                if let (Some(h), Some(at)) = (&changes.password_hash, changes.password_changed_at) {
+                if let Some(h) = &hash {
                     u.password_hash = h.clone();
-                    u.password_changed_at = at;
+                    u.password_changed_at = t;
                 }
                 tessera_store::transaction(c, |c| {
                     user::update(c, &row.id, &u.id, &changes)?;
+                    if let Some(h) = &hash {
+                        user::set_password(c, &row.id, &u.id, h)?;
+                    }
                     let cutoff = if deactivated || repassworded {
                         Some((
                             t,
@@ -255,11 +260,11 @@ impl Hub {
                         &actor,
                         "user.update",
                         &u.id,
-                        Some(before),
+                        Some(before.clone()),
                         Some(after),
                     );
                     audit::record(c, &ev)?;
-                    Ok((u, cutoff))
+                    Ok((u.clone(), cutoff))
                 })
             })
             .await?;
@@ -308,6 +313,8 @@ impl Hub {
                 let u = user::by_id(c, &row.id, &id)?.ok_or(Error::NotFound("User"))?;
                 let t = now();
                 tessera_store::transaction(c, |c| {
+                    // The user row first, as every transaction changing a user takes it.
+                    user::lock(c, &row.id, &u.id)?;
                     let sessions = session::revoke_user_in(c, &row.id, &u.id, t, t + life).db()?;
                     let (action, after) = if delete {
                         user::delete(c, &row.id, &u.id)?;

@@ -91,7 +91,7 @@ impl Hub {
             user_id: user.id.clone(),
             roles: user.role_list(),
             client,
-            password_hash: Some(user.password_hash.clone()),
+            password_changed_at: Some(user.password_changed_at),
             rehash: verdict.rehash,
         };
         Ok(self.send(&self.tokens, issue).await??.into())
@@ -136,7 +136,7 @@ impl Hub {
                     user_id,
                     roles,
                     client,
-                    password_hash: None,
+                    password_changed_at: None,
                     rehash: None,
                 },
             )

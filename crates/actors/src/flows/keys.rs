@@ -138,7 +138,11 @@ impl Hub {
     pub async fn rotation_pass(&self) -> Result<usize> {
         let changed = self.admin_job(keys::scheduled_rotation).await?;
         for slug in &changed {
-            self.tenant_changed(slug).await?;
+            // One failed notification must not keep the others from going out (a
+            // node that misses one still reloads within the cache's bound).
+            if let Err(e) = self.tenant_changed(slug).await {
+                tracing::warn!(tenant = %slug, error = %e.log_cause(), "rotation not announced");
+            }
         }
         Ok(changed.len())
     }

@@ -61,11 +61,16 @@ async fn refuse_cross_site(
     }
     let ctx = hub.tenant(slug).await?;
     let s = &ctx.settings;
+    let info = req.connection_info();
+    let public = hub.public_url();
+    let public_host = public
+        .split_once("://")
+        .map_or(public, |(_, rest)| rest.split('/').next().unwrap_or(rest));
     if s.refresh_cookie
         && tessera_core::cross_site::is_cross_site(
             h("sec-fetch-site"),
             h("origin"),
-            h("host"),
+            &[info.host(), public_host],
             &s.allowed_origins,
         )
     {

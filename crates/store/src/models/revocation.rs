@@ -74,8 +74,9 @@ pub fn upsert(
     };
     // The same upsert in both dialects; the multi-backend has no ON CONFLICT, so
     // each variant builds it for its own backend.
+    use diesel::{dsl::sql, sql_types::BigInt};
     macro_rules! upsert {
-        ($c:expr) => {
+        ($c:expr, $larger:expr) => {
             diesel::insert_into(revocations::table)
                 .values(&row)
                 .on_conflict((
@@ -85,16 +86,23 @@ pub fn upsert(
                 ))
                 .do_update()
                 .set((
-                    revocations::revoked_at.eq(excluded(revocations::revoked_at)),
-                    revocations::expires_at.eq(excluded(revocations::expires_at)),
+                    revocations::revoked_at.eq(sql::<BigInt>(&format!(
+                        "{}(revocations.revoked_at, excluded.revoked_at)",
+                        $larger
+                    ))),
+                    revocations::expires_at.eq(sql::<BigInt>(&format!(
+                        "{}(revocations.expires_at, excluded.expires_at)",
+                        $larger
+                    ))),
                     revocations::generation.eq(excluded(revocations::generation)),
                 ))
                 .execute($c)
         };
     }
+    // The larger of two values: GREATEST in Postgres, the two-argument max in SQLite.
     match conn {
-        Db::Pg(c) => upsert!(c),
-        Db::Sqlite(c) => upsert!(c),
+        Db::Pg(c) => upsert!(c, "GREATEST"),
+        Db::Sqlite(c) => upsert!(c, "max"),
     }?;
     Ok(())
 }

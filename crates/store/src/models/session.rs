@@ -58,17 +58,18 @@ pub struct RefreshToken {
 }
 
 /// Records a new session, its first refresh token, and the user's last login, at
-/// once — if the user is still active and, when `password_hash` is given, their
-/// password hash is still the one the login checked (a login that checked the old
-/// password never starts a session after a password change, even within the same
-/// second: every hash has its own salt). `rehash` replaces that hash with one of
-/// the same password at the current costs, in the same statement. Returns whether
-/// the session started.
+/// once — if the user is still active and, when `password_changed_at` is given,
+/// their password has not changed since the login read it (a login that checked the
+/// old password never starts a session after a password change; a change always
+/// moves this time forward, see [`crate::models::user::set_password`]). `rehash`
+/// replaces the hash with one of the same password at the current costs, in the same
+/// statement (a rehash is no change: two logins racing to rehash both succeed).
+/// Returns whether the session started.
 pub fn start(
     conn: &mut Db,
     session: &Session,
     first: &RefreshToken,
-    password_hash: Option<&str>,
+    password_changed_at: Option<i64>,
     rehash: Option<&str>,
 ) -> Result<bool> {
     crate::retrying(conn, |c| {
@@ -78,10 +79,10 @@ pub fn start(
             .filter(users::id.eq(&session.user_id))
             .filter(users::is_active.eq(true))
             .into_boxed();
-        if let Some(hash) = password_hash {
-            q = q.filter(users::password_hash.eq(hash));
+        if let Some(at) = password_changed_at {
+            q = q.filter(users::password_changed_at.eq(at));
         }
-        let touched = match rehash.filter(|_| password_hash.is_some()) {
+        let touched = match rehash.filter(|_| password_changed_at.is_some()) {
             Some(new) => q
                 .set((
                     users::last_login.eq(session.created_at),
@@ -277,15 +278,23 @@ pub struct Revoked<T> {
 /// or `None` if the tenant has no such session.
 pub fn revoke(conn: &mut Db, tenant_id: &str, sid: &str, now: i64) -> Result<Option<Revoked<i64>>> {
     crate::retrying(conn, |c| {
-        let expires: Option<i64> = sessions::table
+        let found: Option<(i64, Option<i64>)> = sessions::table
             .filter(sessions::tenant_id.eq(tenant_id))
             .filter(sessions::sid.eq(sid))
-            .select(sessions::expires_at)
+            .select((sessions::expires_at, sessions::revoked_at))
             .first(c)
             .optional()?;
-        let Some(expires) = expires else {
+        let Some((expires, revoked_at)) = found else {
             return Ok(None);
         };
+        if revoked_at.is_some() {
+            // Already revoked and recorded: no new generation (a replayed logout must
+            // not make every node refill), the store's entry is written again.
+            return Ok(Some(Revoked {
+                generation: 0,
+                what: expires,
+            }));
+        }
         mark_revoked(c, tenant_id, &[sid.to_owned()], now)?;
         let generation = revocation::next_generation(c, tenant_id)?;
         revocation::upsert(

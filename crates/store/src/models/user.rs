@@ -104,8 +104,11 @@ pub fn by_id(conn: &mut Db, tenant_id: &str, id: &str) -> Result<Option<User>> {
         .db()
 }
 
-/// Replaces a user's password hash; returns whether the user exists.
+/// Replaces a user's password hash; returns whether the user exists. The change
+/// time moves strictly forward (`now`, or a second past the last change when that
+/// was as late), so a login can tell a change from a rehash even within one second.
 pub fn set_password(conn: &mut Db, tenant_id: &str, id: &str, hash: &str) -> Result<bool> {
+    let t = now();
     let n = diesel::update(
         users::table
             .filter(users::tenant_id.eq(tenant_id))
@@ -113,7 +116,9 @@ pub fn set_password(conn: &mut Db, tenant_id: &str, id: &str, hash: &str) -> Res
     )
     .set((
         users::password_hash.eq(hash),
-        users::password_changed_at.eq(now()),
+        users::password_changed_at.eq(diesel::dsl::sql::<diesel::sql_types::BigInt>(&format!(
+            "CASE WHEN password_changed_at >= {t} THEN password_changed_at + 1 ELSE {t} END"
+        ))),
     ))
     .execute(conn)
     .db()?;
@@ -175,10 +180,8 @@ pub struct UserChanges {
     pub roles: Option<String>,
     /// New e-mail (`Some(None)` clears it).
     pub email: Option<Option<String>>,
-    /// New password hash.
+    /// New password hash (use [`set_password`], which also moves the change time).
     pub password_hash: Option<String>,
-    /// When the password changed (with a new hash).
-    pub password_changed_at: Option<i64>,
 }
 
 impl UserChanges {
@@ -189,6 +192,21 @@ impl UserChanges {
             && self.email.is_none()
             && self.password_hash.is_none()
     }
+}
+
+/// Locks a tenant's user row for the rest of the transaction (a no-op write, which
+/// both backends take as the row's lock): every transaction that changes a user and
+/// its sessions takes the user row first, so no two of them deadlock.
+pub fn lock(conn: &mut Db, tenant_id: &str, id: &str) -> Result<()> {
+    diesel::update(
+        users::table
+            .filter(users::tenant_id.eq(tenant_id))
+            .filter(users::id.eq(id)),
+    )
+    .set(users::is_active.eq(users::is_active))
+    .execute(conn)
+    .db()?;
+    Ok(())
 }
 
 /// Writes the changed columns of a tenant's user.
