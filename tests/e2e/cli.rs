@@ -16,6 +16,7 @@ fn with(
 }
 
 #[actix_rt::test]
+#[ignore = "shared backend only (Postgres + Redis): Postgres and Redis settings (tests/e2e/embedded.rs checks the embedded ones)"]
 async fn check_config_checks_offline_and_online_and_hides_secrets() {
     if tessera_tests::shared_only(
         "Postgres and Redis settings (tests/e2e/embedded.rs checks the embedded ones)",

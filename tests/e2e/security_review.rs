@@ -463,6 +463,7 @@ async fn a_refresh_racing_a_revoke_never_fails_and_the_session_ends_revoked() {
 }
 
 #[actix_rt::test]
+#[ignore = "shared backend only (Postgres + Redis): several nodes"]
 async fn a_node_that_missed_a_change_stops_using_a_retired_key_within_the_max_age() {
     if tessera_tests::shared_only("several nodes") {
         return;
@@ -512,6 +513,7 @@ async fn a_node_that_missed_a_change_stops_using_a_retired_key_within_the_max_ag
 }
 
 #[actix_rt::test]
+#[ignore = "shared backend only (Postgres + Redis): a Redis that stops"]
 async fn a_change_no_node_could_be_told_of_is_not_answered_as_done() {
     if tessera_tests::shared_only("a Redis that stops") {
         return;
@@ -543,6 +545,7 @@ async fn a_change_no_node_could_be_told_of_is_not_answered_as_done() {
 }
 
 #[actix_rt::test]
+#[ignore = "shared backend only (Postgres + Redis): Redis pub/sub"]
 async fn a_cut_subscription_is_noticed_and_renewed() {
     if tessera_tests::shared_only("Redis pub/sub") {
         return;

@@ -5,7 +5,8 @@
 //! and its own Redis key prefix); `embedded` runs the zero-setup mode (its own data
 //! folder with an SQLite file and a master key made by the server, revocations in
 //! process). Tests of what only the shared mode has (several nodes, Redis and
-//! Postgres faults) return early under `embedded`.
+//! Postgres faults) are `#[ignore]`d with the reason, so the embedded pass reports
+//! them as skipped; the shared pass runs them with `--include-ignored`.
 #![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
 
 use awc::http::StatusCode;
@@ -37,8 +38,11 @@ pub fn embedded() -> bool {
     std::env::var("TESSERA_TEST_BACKEND").is_ok_and(|b| b == "embedded")
 }
 
-/// For tests of what only Postgres + Redis deployments have: true (and a note on
-/// stderr) when this run tests the embedded mode, so the test returns at once.
+/// For tests of what only Postgres + Redis deployments have, which are also marked
+/// `#[ignore = "shared backend only …"]` so that the runner reports them as skipped
+/// in the embedded pass (the shared pass runs them with `--include-ignored`): true
+/// (and a note on stderr) when this run tests the embedded mode anyway, so the test
+/// returns at once.
 pub fn shared_only(what: &str) -> bool {
     let skip = embedded();
     if skip {
