@@ -286,6 +286,34 @@ impl Hub {
         }
     }
 
+    /// [`Hub::send`] for a message whose reply is itself a `Result`, flattened: the
+    /// one way flows reach an actor.
+    pub(crate) async fn ask<A, M, T>(&self, addr: &Addr<A>, msg: M) -> Result<T>
+    where
+        A: Actor + Handler<M>,
+        A::Context: ToEnvelope<A, M>,
+        M: Message<Result = Result<T>> + Send + 'static,
+        T: Send,
+    {
+        self.send(addr, msg).await?
+    }
+
+    /// [`Hub::ask`] with a timeout of its own (the password hasher's).
+    pub(crate) async fn ask_within<A, M, T>(
+        &self,
+        addr: &Addr<A>,
+        msg: M,
+        timeout: Duration,
+    ) -> Result<T>
+    where
+        A: Actor + Handler<M>,
+        A::Context: ToEnvelope<A, M>,
+        M: Message<Result = Result<T>> + Send + 'static,
+        T: Send,
+    {
+        self.send_within(addr, msg, timeout).await?
+    }
+
     /// Proxies whose `X-Forwarded-For` names the client.
     pub fn trusted_proxies(&self) -> &TrustedProxies {
         &self.trusted_proxies

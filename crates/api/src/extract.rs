@@ -3,7 +3,7 @@
 use actix_web::{FromRequest, HttpRequest, dev::Payload, http::header, web};
 use futures_util::{StreamExt, future::LocalBoxFuture};
 use serde::de::DeserializeOwned;
-use tessera_actors::{Hub, actors::ClientInfo};
+use tessera_actors::{Hub, actors::ClientInfo, flows::AdminKey};
 use tessera_core::Error;
 
 use crate::error::ApiError;
@@ -161,6 +161,30 @@ impl<T: DeserializeOwned + 'static> FromRequest for JsonOrForm<T> {
     fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
         let (req, payload) = (req.clone(), payload.take());
         Box::pin(async move { extract(req, payload, true).await.map(JsonOrForm) })
+    }
+}
+
+/// The admin key a request authenticates with (`Authorization: Bearer <admin key>`):
+/// what every admin handler takes, so that each is one call to the hub. Placed last
+/// among a handler's arguments, it is checked after the path, query and body are
+/// read, as before it existed.
+pub struct Admin(pub AdminKey);
+
+impl FromRequest for Admin {
+    type Error = ApiError;
+    type Future = LocalBoxFuture<'static, Result<Self, ApiError>>;
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let req = req.clone();
+        Box::pin(async move {
+            let hub = req
+                .app_data::<web::Data<Hub>>()
+                .cloned()
+                .ok_or_else(|| ApiError(Error::Internal("no hub in the app".into())))?;
+            hub.admin_key(authorization(&req))
+                .await
+                .map(Admin)
+                .map_err(ApiError)
+        })
     }
 }
 

@@ -76,7 +76,7 @@ impl Hub {
     ) -> Result<UserView> {
         let row = self.new_user(tenant_id, min_len, new).await?;
         let view = UserView::from(&row);
-        self.send(&self.users, CreateUser(row)).await??;
+        self.ask(&self.users, CreateUser(row)).await?;
         Ok(view)
     }
 
@@ -98,14 +98,14 @@ impl Hub {
             tenant_id: tenant_id.to_owned(),
             username: new.username.clone(),
         };
-        if self.send(&self.users, find).await??.is_some() {
+        if self.ask(&self.users, find).await?.is_some() {
             return Err(Error::Conflict(
                 "A user with that username already exists".into(),
             ));
         }
         let hash = self
-            .send_within(&self.hasher, HashPassword(new.password), self.hash_timeout)
-            .await??;
+            .ask_within(&self.hasher, HashPassword(new.password), self.hash_timeout)
+            .await?;
         let mut row = User::new(tenant_id, &new.username, new.email, hash, &new.roles);
         row.is_active = new.is_active;
         Ok(row)
@@ -121,14 +121,14 @@ impl Hub {
     }
 
     async fn active_user(&self, tenant_id: &str, user_id: String) -> Result<User> {
-        self.send(
+        self.ask(
             &self.users,
             GetUser {
                 tenant_id: tenant_id.to_owned(),
                 user_id,
             },
         )
-        .await??
+        .await?
         .filter(|u| u.is_active)
         .ok_or(Error::TokenNotValid("User not found or inactive"))
     }
@@ -159,8 +159,8 @@ impl Hub {
             password: old,
         };
         if !self
-            .send_within(&self.hasher, verify, self.hash_timeout)
-            .await??
+            .ask_within(&self.hasher, verify, self.hash_timeout)
+            .await?
             .ok
         {
             return Err(Error::field(
@@ -169,8 +169,8 @@ impl Hub {
             ));
         }
         let hash = self
-            .send_within(&self.hasher, HashPassword(new), self.hash_timeout)
-            .await??;
+            .ask_within(&self.hasher, HashPassword(new), self.hash_timeout)
+            .await?;
         let at = now();
         let lasts_until = at + ctx.longest_token_life();
         let set = SetPassword {
@@ -180,7 +180,7 @@ impl Hub {
             at,
             lasts_until,
         };
-        let revoked = self.send(&self.users, set).await??;
+        let revoked = self.ask(&self.users, set).await?;
         let entries = cutoff_entries(&ctx.id, &user.id, at, lasts_until, revoked.what);
         self.revoke_entries(&ctx.slug, &ctx.id, revoked.generation, entries)
             .await?;

@@ -201,8 +201,8 @@ impl Hub {
                 let min = row.password_min_length.max(1) as usize;
                 check_new_password("password", p.expose(), min)?;
                 Some(
-                    self.send_within(&self.hasher, HashPassword(p), self.hash_timeout)
-                        .await??,
+                    self.ask_within(&self.hasher, HashPassword(p), self.hash_timeout)
+                        .await?,
                 )
             }
             None => None,

@@ -64,7 +64,7 @@ impl Hub {
                 tenant_id: ctx.id.clone(),
                 username: username.to_owned(),
             };
-            self.send(&self.users, find).await??
+            self.ask(&self.users, find).await?
         };
         let password = if password.expose().len() > MAX_PASSWORD_BYTES {
             SecretString::default()
@@ -76,8 +76,8 @@ impl Hub {
             password,
         };
         let verdict = self
-            .send_within(&self.hasher, verify, self.hash_timeout)
-            .await??;
+            .ask_within(&self.hasher, verify, self.hash_timeout)
+            .await?;
         let user = match user {
             Some(u) if verdict.ok && u.is_active => u,
             _ => {
@@ -94,7 +94,7 @@ impl Hub {
             password_changed_at: Some(user.password_changed_at),
             rehash: verdict.rehash,
         };
-        Ok(self.send(&self.tokens, issue).await??.into())
+        Ok(self.ask(&self.tokens, issue).await?.into())
     }
 
     /// Counts an attempt to log in, sign up or change a password against the
@@ -112,7 +112,7 @@ impl Hub {
             ip: client.ip.clone(),
             limit: ctx.settings.login_rate_limit.into(),
         };
-        match self.send(&self.blacklist, attempt).await?? {
+        match self.ask(&self.blacklist, attempt).await? {
             Some(retry_after) => Err(Error::RateLimited {
                 retry_after: retry_after.max(1) as u64,
             }),
@@ -129,7 +129,7 @@ impl Hub {
         client: ClientInfo,
     ) -> Result<TokenPair> {
         Ok(self
-            .send(
+            .ask(
                 &self.tokens,
                 IssuePair {
                     ctx,
@@ -140,7 +140,7 @@ impl Hub {
                     rehash: None,
                 },
             )
-            .await??
+            .await?
             .into())
     }
 
@@ -152,14 +152,14 @@ impl Hub {
             .verify_unrevoked(&ctx, token, Some(TokenType::Refresh))
             .await?;
         match self
-            .send(
+            .ask(
                 &self.tokens,
                 ExchangeRefresh {
                     ctx: ctx.clone(),
                     claims,
                 },
             )
-            .await??
+            .await?
         {
             RefreshReply::Issued(t) => Ok(t.into()),
             RefreshReply::Rejected => Err(Error::TokenNotValid("Token is invalid or expired")),
@@ -183,7 +183,7 @@ impl Hub {
                 tenant_id: ctx.id.clone(),
                 jti: c.jti.clone(),
             };
-            if !self.send(&self.tokens, live).await?? {
+            if !self.ask(&self.tokens, live).await? {
                 return Err(Error::TokenNotValid("Token is blacklisted"));
             }
         }
@@ -218,7 +218,7 @@ impl Hub {
     pub async fn revoke(&self, slug: &str, token: String) -> Result<bool> {
         let ctx = self.tenant(slug).await?;
         let c = self
-            .send(
+            .ask(
                 &self.tokens,
                 VerifyToken {
                     ctx: ctx.clone(),
@@ -226,7 +226,7 @@ impl Hub {
                     expected: None,
                 },
             )
-            .await??;
+            .await?;
         self.revoke_session(&ctx, &c.sid, c.exp).await?;
         Ok(ctx.settings.refresh_cookie)
     }
@@ -250,7 +250,7 @@ impl Hub {
             tenant_id: ctx.id.clone(),
             sid: sid.to_owned(),
         };
-        let Some(revoked) = self.send(&self.tokens, record).await?? else {
+        let Some(revoked) = self.ask(&self.tokens, record).await? else {
             // No such session in the database: nothing was committed, so nothing
             // advances the tenant's generation; the entry alone covers the tokens.
             let entry = session_entry(&ctx.id, sid, now(), fallback_until);
@@ -273,7 +273,7 @@ impl Hub {
             at,
             lasts_until,
         };
-        let revoked = self.send(&self.tokens, record).await??;
+        let revoked = self.ask(&self.tokens, record).await?;
         let entries = cutoff_entries(&ctx.id, user_id, at, lasts_until, revoked.what);
         self.revoke_entries(&ctx.slug, &ctx.id, revoked.generation, entries)
             .await
@@ -288,7 +288,7 @@ impl Hub {
         expected: Option<TokenType>,
     ) -> Result<VerifiedClaims> {
         let claims = self
-            .send(
+            .ask(
                 &self.tokens,
                 VerifyToken {
                     ctx: ctx.clone(),
@@ -296,7 +296,7 @@ impl Hub {
                     expected,
                 },
             )
-            .await??;
+            .await?;
         let check = CheckRevoked {
             tenant_id: ctx.id.clone(),
             user_id: claims.sub.clone(),
@@ -305,14 +305,14 @@ impl Hub {
             iat: claims.iat,
             known_gen: ctx.revocation_gen(),
         };
-        let status = match self.send(&self.blacklist, check.clone()).await?? {
+        let status = match self.ask(&self.blacklist, check.clone()).await? {
             Status::Unfilled => {
                 self.refill(ctx, None).await?;
-                self.send(&self.blacklist, check).await??
+                self.ask(&self.blacklist, check).await?
             }
             Status::Behind(have) => {
                 self.refill(ctx, Some(have)).await?;
-                self.send(&self.blacklist, check).await??
+                self.ask(&self.blacklist, check).await?
             }
             s => s,
         };
@@ -333,7 +333,7 @@ impl Hub {
             tenant_id: tenant_id.to_owned(),
             after: from,
         };
-        let (generation, rows) = self.send(&self.tokens, live).await??;
+        let (generation, rows) = self.ask(&self.tokens, live).await?;
         ctx.saw_revocation_gen(generation);
         let entries = rows
             .into_iter()

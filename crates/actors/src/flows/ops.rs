@@ -11,7 +11,7 @@ use crate::{
 impl Hub {
     /// Ready when Postgres and Redis both answer.
     pub async fn ready(&self) -> Result<()> {
-        self.send(&self.admin, PingDb).await??;
+        self.ask(&self.admin, PingDb).await?;
         self.send(&self.blacklist, Ping).await?
     }
 

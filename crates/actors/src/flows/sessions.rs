@@ -35,7 +35,7 @@ impl Hub {
         let after = cursor.as_deref().map(parse_cursor).transpose()?;
         let limit = page_size(limit);
         let rows = self
-            .send(
+            .ask(
                 &self.tokens,
                 ListSessions {
                     tenant_id: ctx.id.clone(),
@@ -44,7 +44,7 @@ impl Hub {
                     limit: limit + 1,
                 },
             )
-            .await??;
+            .await?;
         page(
             rows,
             limit,
@@ -64,7 +64,7 @@ impl Hub {
         let ctx = self.tenant(slug).await?;
         let claims = self.authenticate(&ctx, authorization).await?;
         let revoked = self
-            .send(
+            .ask(
                 &self.tokens,
                 RevokeOwnSession {
                     tenant_id: ctx.id.clone(),
@@ -72,7 +72,7 @@ impl Hub {
                     sid: sid.to_owned(),
                 },
             )
-            .await??
+            .await?
             .ok_or(Error::NotFound("Session"))?;
         let entry = session_entry(&ctx.id, sid, now(), revoked.what);
         self.revoke_entries(&ctx.slug, &ctx.id, revoked.generation, vec![entry])

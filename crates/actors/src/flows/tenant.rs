@@ -45,7 +45,7 @@ impl Hub {
         } else {
             &self.cold_loader
         };
-        let Some(ctx) = self.send(loader, LoadTenant(slug.to_owned())).await?? else {
+        let Some(ctx) = self.ask(loader, LoadTenant(slug.to_owned())).await? else {
             self.cache.insert_miss(slug, stamp);
             return Err(Error::TenantNotFound);
         };

@@ -1,6 +1,7 @@
 //! `/v1/admin/api-keys…`: admin API keys (platform keys only).
+use crate::extract::Admin;
 use actix_web::{
-    HttpRequest, HttpResponse, delete, get, post,
+    HttpResponse, delete, get, post,
     web::{self, Data},
 };
 use serde::Deserialize;
@@ -13,7 +14,7 @@ use utoipa::ToSchema;
 use super::ListQuery;
 use crate::{
     error::{ApiResult, Problem},
-    extract::{Json, authorization},
+    extract::Json,
 };
 
 /// `POST /v1/admin/api-keys` body.
@@ -45,10 +46,9 @@ pub struct CreateApiKeyRequest {
 #[post("/api-keys")]
 pub async fn create_api_key(
     hub: Data<Hub>,
-    req: HttpRequest,
     body: Json<CreateApiKeyRequest>,
+    Admin(key): Admin,
 ) -> ApiResult<HttpResponse> {
-    let key = hub.admin_key(authorization(&req)).await?;
     let b = body.0;
     let created = hub.create_api_key(&key, b.name, b.tenant).await?;
     Ok(HttpResponse::Created()
@@ -72,10 +72,9 @@ pub async fn create_api_key(
 #[get("/api-keys")]
 pub async fn list_api_keys(
     hub: Data<Hub>,
-    req: HttpRequest,
     q: web::Query<ListQuery>,
+    Admin(key): Admin,
 ) -> ApiResult<web::Json<Page<ApiKeyView>>> {
-    let key = hub.admin_key(authorization(&req)).await?;
     let q = q.into_inner();
     Ok(web::Json(hub.list_api_keys(&key, q.cursor, q.limit).await?))
 }
@@ -97,10 +96,9 @@ pub async fn list_api_keys(
 #[delete("/api-keys/{id}")]
 pub async fn delete_api_key(
     hub: Data<Hub>,
-    req: HttpRequest,
     id: web::Path<String>,
+    Admin(key): Admin,
 ) -> ApiResult<HttpResponse> {
-    let key = hub.admin_key(authorization(&req)).await?;
     hub.delete_api_key(&key, &id).await?;
     Ok(HttpResponse::NoContent().finish())
 }

@@ -1,6 +1,7 @@
 //! `/v1/admin/…/audit`: the record of every admin change.
+use crate::extract::Admin;
 use actix_web::{
-    HttpRequest, get,
+    get,
     web::{self, Data},
 };
 use tessera_actors::{
@@ -9,10 +10,7 @@ use tessera_actors::{
 };
 
 use super::ListQuery;
-use crate::{
-    error::{ApiResult, Problem},
-    extract::authorization,
-};
+use crate::error::{ApiResult, Problem};
 
 /// A tenant's audit log.
 ///
@@ -32,11 +30,10 @@ use crate::{
 #[get("/tenants/{tenant}/audit")]
 pub async fn tenant_audit(
     hub: Data<Hub>,
-    req: HttpRequest,
     tenant: web::Path<String>,
     q: web::Query<ListQuery>,
+    Admin(key): Admin,
 ) -> ApiResult<web::Json<Page<AuditView>>> {
-    let key = hub.admin_key(authorization(&req)).await?;
     let q = q.into_inner();
     Ok(web::Json(
         hub.audit_log(&key, Some(&tenant), q.cursor, q.limit)
@@ -61,10 +58,9 @@ pub async fn tenant_audit(
 #[get("/audit")]
 pub async fn platform_audit(
     hub: Data<Hub>,
-    req: HttpRequest,
     q: web::Query<ListQuery>,
+    Admin(key): Admin,
 ) -> ApiResult<web::Json<Page<AuditView>>> {
-    let key = hub.admin_key(authorization(&req)).await?;
     let q = q.into_inner();
     Ok(web::Json(
         hub.audit_log(&key, None, q.cursor, q.limit).await?,

@@ -1,6 +1,7 @@
 //! `/v1/admin/tenants/{tenant}/keys…`: the life of a tenant's signing keys.
+use crate::extract::Admin;
 use actix_web::{
-    HttpRequest, HttpResponse, delete, get, post,
+    HttpResponse, delete, get, post,
     web::{self, Data},
 };
 use tessera_actors::{
@@ -12,7 +13,7 @@ use tessera_actors::{
 use super::ListQuery;
 use crate::{
     error::{ApiResult, Problem},
-    extract::{Json, authorization},
+    extract::Json,
 };
 
 /// List a tenant's signing keys.
@@ -33,11 +34,10 @@ use crate::{
 #[get("/tenants/{tenant}/keys")]
 pub async fn list_keys(
     hub: Data<Hub>,
-    req: HttpRequest,
     tenant: web::Path<String>,
     q: web::Query<ListQuery>,
+    Admin(key): Admin,
 ) -> ApiResult<web::Json<Page<KeyView>>> {
-    let key = hub.admin_key(authorization(&req)).await?;
     let q = q.into_inner();
     Ok(web::Json(
         hub.list_keys(&key, &tenant, q.cursor, q.limit).await?,
@@ -62,10 +62,9 @@ pub async fn list_keys(
 #[post("/tenants/{tenant}/keys")]
 pub async fn rotate_key(
     hub: Data<Hub>,
-    req: HttpRequest,
     tenant: web::Path<String>,
+    Admin(key): Admin,
 ) -> ApiResult<HttpResponse> {
-    let key = hub.admin_key(authorization(&req)).await?;
     let view = hub.rotate_key(&key, &tenant).await?;
     Ok(HttpResponse::Created().json(view))
 }
@@ -91,10 +90,9 @@ pub async fn rotate_key(
 #[delete("/tenants/{tenant}/keys/{kid}")]
 pub async fn retire_key(
     hub: Data<Hub>,
-    req: HttpRequest,
     path: web::Path<(String, String)>,
+    Admin(key): Admin,
 ) -> ApiResult<HttpResponse> {
-    let key = hub.admin_key(authorization(&req)).await?;
     let (tenant, kid) = path.into_inner();
     hub.retire_key(&key, &tenant, &kid).await?;
     Ok(HttpResponse::NoContent().finish())
@@ -122,11 +120,10 @@ pub async fn retire_key(
 #[post("/tenants/{tenant}/keys/import")]
 pub async fn import_key(
     hub: Data<Hub>,
-    req: HttpRequest,
     tenant: web::Path<String>,
     body: Json<ImportKeyRequest>,
+    Admin(key): Admin,
 ) -> ApiResult<HttpResponse> {
-    let key = hub.admin_key(authorization(&req)).await?;
     let view = hub.import_key(&key, &tenant, body.0).await?;
     Ok(HttpResponse::Created().json(view))
 }

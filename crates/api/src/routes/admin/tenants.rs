@@ -1,6 +1,7 @@
 //! `/v1/admin/tenants…`: create, list, read, change and delete tenants.
+use crate::extract::Admin;
 use actix_web::{
-    HttpRequest, HttpResponse, delete, get, patch, post,
+    HttpResponse, delete, get, patch, post,
     web::{self, Data},
 };
 use serde::Deserialize;
@@ -15,7 +16,7 @@ use utoipa::ToSchema;
 use super::ListQuery;
 use crate::{
     error::{ApiResult, Problem},
-    extract::{Json, authorization},
+    extract::Json,
 };
 
 /// `POST /v1/admin/tenants` body: a slug and any settings (others take defaults).
@@ -47,10 +48,9 @@ pub struct CreateTenantRequest {
 #[post("/tenants")]
 pub async fn create_tenant(
     hub: Data<Hub>,
-    req: HttpRequest,
     body: Json<Value>,
+    Admin(key): Admin,
 ) -> ApiResult<HttpResponse> {
-    let key = hub.admin_key(authorization(&req)).await?;
     let view = hub.create_tenant(&key, body.0).await?;
     Ok(HttpResponse::Created().json(view))
 }
@@ -68,10 +68,9 @@ pub async fn create_tenant(
 #[get("/tenants")]
 pub async fn list_tenants(
     hub: Data<Hub>,
-    req: HttpRequest,
     q: web::Query<ListQuery>,
+    Admin(key): Admin,
 ) -> ApiResult<web::Json<Page<TenantView>>> {
-    let key = hub.admin_key(authorization(&req)).await?;
     let q = q.into_inner();
     Ok(web::Json(hub.list_tenants(&key, q.cursor, q.limit).await?))
 }
@@ -90,10 +89,9 @@ pub async fn list_tenants(
 #[get("/tenants/{tenant}")]
 pub async fn get_tenant(
     hub: Data<Hub>,
-    req: HttpRequest,
     tenant: web::Path<String>,
+    Admin(key): Admin,
 ) -> ApiResult<web::Json<TenantView>> {
-    let key = hub.admin_key(authorization(&req)).await?;
     Ok(web::Json(hub.get_tenant(&key, &tenant).await?))
 }
 
@@ -117,11 +115,10 @@ pub async fn get_tenant(
 #[patch("/tenants/{tenant}")]
 pub async fn patch_tenant(
     hub: Data<Hub>,
-    req: HttpRequest,
     tenant: web::Path<String>,
     body: Json<Value>,
+    Admin(key): Admin,
 ) -> ApiResult<web::Json<TenantView>> {
-    let key = hub.admin_key(authorization(&req)).await?;
     Ok(web::Json(hub.patch_tenant(&key, &tenant, body.0).await?))
 }
 
@@ -139,10 +136,9 @@ pub async fn patch_tenant(
 #[delete("/tenants/{tenant}")]
 pub async fn delete_tenant(
     hub: Data<Hub>,
-    req: HttpRequest,
     tenant: web::Path<String>,
+    Admin(key): Admin,
 ) -> ApiResult<HttpResponse> {
-    let key = hub.admin_key(authorization(&req)).await?;
     hub.delete_tenant(&key, &tenant).await?;
     Ok(HttpResponse::NoContent().finish())
 }

@@ -1,6 +1,7 @@
 //! `/v1/admin/tenants/{tenant}/users…`: a tenant's users, for operators.
+use crate::extract::Admin;
 use actix_web::{
-    HttpRequest, HttpResponse, delete, get, patch, post,
+    HttpResponse, delete, get, patch, post,
     web::{self, Data},
 };
 use tessera_actors::{
@@ -14,7 +15,7 @@ use utoipa::IntoParams;
 
 use crate::{
     error::{ApiResult, Problem},
-    extract::{Json, authorization},
+    extract::Json,
 };
 
 /// One user of a tenant, in the path.
@@ -46,11 +47,10 @@ pub struct UserPath {
 #[get("/tenants/{tenant}/users")]
 pub async fn list_users(
     hub: Data<Hub>,
-    req: HttpRequest,
     tenant: web::Path<String>,
     q: web::Query<UserQuery>,
+    Admin(key): Admin,
 ) -> ApiResult<web::Json<Page<UserView>>> {
-    let key = hub.admin_key(authorization(&req)).await?;
     Ok(web::Json(
         hub.list_users(&key, &tenant, q.into_inner()).await?,
     ))
@@ -73,11 +73,10 @@ pub async fn list_users(
 #[post("/tenants/{tenant}/users")]
 pub async fn create_user(
     hub: Data<Hub>,
-    req: HttpRequest,
     tenant: web::Path<String>,
     body: Json<CreateUserRequest>,
+    Admin(key): Admin,
 ) -> ApiResult<HttpResponse> {
-    let key = hub.admin_key(authorization(&req)).await?;
     let user = hub.admin_create_user(&key, &tenant, body.0).await?;
     Ok(HttpResponse::Created().json(user))
 }
@@ -96,10 +95,9 @@ pub async fn create_user(
 #[get("/tenants/{tenant}/users/{user_id}")]
 pub async fn get_user(
     hub: Data<Hub>,
-    req: HttpRequest,
     path: web::Path<UserPath>,
+    Admin(key): Admin,
 ) -> ApiResult<web::Json<UserView>> {
-    let key = hub.admin_key(authorization(&req)).await?;
     let UserPath { tenant, user_id } = path.into_inner();
     Ok(web::Json(
         hub.admin_get_user(&key, &tenant, &user_id).await?,
@@ -125,11 +123,10 @@ pub async fn get_user(
 #[patch("/tenants/{tenant}/users/{user_id}")]
 pub async fn patch_user(
     hub: Data<Hub>,
-    req: HttpRequest,
     path: web::Path<UserPath>,
     body: Json<UserPatch>,
+    Admin(key): Admin,
 ) -> ApiResult<web::Json<UserView>> {
-    let key = hub.admin_key(authorization(&req)).await?;
     let UserPath { tenant, user_id } = path.into_inner();
     Ok(web::Json(
         hub.admin_patch_user(&key, &tenant, &user_id, body.0)
@@ -153,10 +150,9 @@ pub async fn patch_user(
 #[delete("/tenants/{tenant}/users/{user_id}")]
 pub async fn delete_user(
     hub: Data<Hub>,
-    req: HttpRequest,
     path: web::Path<UserPath>,
+    Admin(key): Admin,
 ) -> ApiResult<HttpResponse> {
-    let key = hub.admin_key(authorization(&req)).await?;
     let UserPath { tenant, user_id } = path.into_inner();
     hub.admin_delete_user(&key, &tenant, &user_id).await?;
     Ok(HttpResponse::NoContent().finish())
@@ -179,10 +175,9 @@ pub async fn delete_user(
 #[post("/tenants/{tenant}/users/{user_id}/sessions/revoke")]
 pub async fn revoke_user_sessions(
     hub: Data<Hub>,
-    req: HttpRequest,
     path: web::Path<UserPath>,
+    Admin(key): Admin,
 ) -> ApiResult<web::Json<RevokedSessions>> {
-    let key = hub.admin_key(authorization(&req)).await?;
     let UserPath { tenant, user_id } = path.into_inner();
     Ok(web::Json(
         hub.admin_revoke_user(&key, &tenant, &user_id).await?,
