@@ -60,6 +60,7 @@ pub fn problem_response(err: &Error) -> HttpResponse {
     let status = StatusCode::from_u16(err.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
     match err {
         Error::Internal(cause) => tracing::error!(%cause, "internal error"),
+        Error::Failed { .. } => tracing::error!(cause = %err.log_cause(), "internal error"),
         Error::Unavailable(cause) => tracing::warn!(%cause, "dependency unavailable"),
         _ => {}
     }

@@ -68,6 +68,16 @@ pub enum Error {
     /// A bug or an unexpected state; the cause is logged, never sent.
     #[error("Internal server error")]
     Internal(String),
+    /// A library's failure (the database's, say), kept whole with its chain of
+    /// causes so that the log line says what failed; answered like `Internal`.
+    #[error("Internal server error")]
+    Failed {
+        /// What was being done (`database`).
+        what: &'static str,
+        /// The failure itself.
+        #[source]
+        source: Box<dyn std::error::Error + Send + Sync>,
+    },
 }
 
 impl Error {
@@ -87,7 +97,7 @@ impl Error {
             Error::UnsupportedMediaType { .. } => "unsupported_media_type",
             Error::RateLimited { .. } => "rate_limited",
             Error::Unavailable(_) => "service_unavailable",
-            Error::Internal(_) => "internal",
+            Error::Internal(_) | Error::Failed { .. } => "internal",
         }
     }
 
@@ -103,7 +113,7 @@ impl Error {
             Error::UnsupportedMediaType { .. } => 415,
             Error::RateLimited { .. } => 429,
             Error::Unavailable(_) => 503,
-            Error::Internal(_) => 500,
+            Error::Internal(_) | Error::Failed { .. } => 500,
         }
     }
 
@@ -133,6 +143,15 @@ impl Error {
     pub fn log_cause(&self) -> String {
         match self {
             Error::Unavailable(cause) | Error::Internal(cause) => cause.clone(),
+            Error::Failed { what, source } => {
+                let mut line = format!("{what}: {source}");
+                let mut next = source.source();
+                while let Some(cause) = next {
+                    line.push_str(&format!(": {cause}"));
+                    next = cause.source();
+                }
+                line
+            }
             other => other.to_string(),
         }
     }
@@ -193,6 +212,21 @@ mod tests {
         assert!(err.log_cause().contains("hunter2"));
         let err = Error::Unavailable("redis down".into());
         assert!(!err.to_string().contains("redis"));
+        // A kept failure: sent as nothing, logged with its whole chain of causes.
+        let io = std::io::Error::other("connection reset by peer");
+        let err = Error::Failed {
+            what: "database",
+            source: Box::new(io),
+        };
+        assert_eq!(
+            (err.to_string().as_str(), err.status()),
+            ("Internal server error", 500)
+        );
+        assert_eq!(err.log_cause(), "database: connection reset by peer");
+        assert!(
+            std::error::Error::source(&err).is_some(),
+            "the source is kept"
+        );
     }
 
     #[test]

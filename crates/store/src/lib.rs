@@ -39,7 +39,10 @@ impl<T> DbResultExt<T> for Result<T, diesel::result::Error> {
             {
                 Error::Unavailable(format!("database busy: {}", info.message()))
             }
-            other => Error::Internal(format!("database: {other}")),
+            other => Error::Failed {
+                what: "database",
+                source: Box::new(other),
+            },
         })
     }
 }

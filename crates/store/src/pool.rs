@@ -129,8 +129,11 @@ pub fn ping(conn: &mut Db) -> Result<(), Error> {
         .map_err(|e| Error::Unavailable(format!("database: {e}")))
 }
 
-fn migration_error(e: impl std::fmt::Display) -> Error {
-    Error::Internal(format!("migrations: {e}"))
+fn migration_error(e: Box<dyn std::error::Error + Send + Sync>) -> Error {
+    Error::Failed {
+        what: "migrations",
+        source: e,
+    }
 }
 
 /// Applies every pending migration of the connection's backend; returns how many ran.

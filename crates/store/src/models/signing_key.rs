@@ -65,7 +65,10 @@ impl SigningKey {
             .public_jwk(&kid)?
             .map(|j| serde_json::to_string(&j))
             .transpose()
-            .map_err(|e| tessera_core::Error::Internal(format!("jwk: {e}")))?;
+            .map_err(|e| tessera_core::Error::Failed {
+                what: "jwk",
+                source: Box::new(e),
+            })?;
         let t = now();
         Ok(Self {
             private_key_enc: master.seal(&kid, material.as_bytes())?,
