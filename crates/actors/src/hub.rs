@@ -287,7 +287,7 @@ impl Hub {
     }
 
     /// [`Hub::send`] for a message whose reply is itself a `Result`, flattened: the
-    /// one way flows reach an actor.
+    /// one way services reach an actor.
     pub(crate) async fn ask<A, M, T>(&self, addr: &Addr<A>, msg: M) -> Result<T>
     where
         A: Actor + Handler<M>,

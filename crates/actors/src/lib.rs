@@ -1,12 +1,20 @@
-//! Tessera's actors and the flows that drive them. Handlers call one flow of the
-//! [`Hub`]; a flow sends messages (`send(..).timeout(..)`, a timeout is 503) to:
+//! Tessera's actors and the services that drive them. Handlers call one service of the
+//! [`Hub`]; a service sends messages (`Hub::ask`: with a timeout, which is 503) to:
 //! - [`actors::UserActor`] — sync, users in Postgres;
 //! - [`actors::PasswordHasher`] — sync, its own threads (argon2id never runs on an
 //!   async worker, and a login flood queues here, not in front of DB work);
 //! - [`actors::TokenActor`] — sync, mints/verifies and records sessions;
 //! - [`actors::BlacklistActor`] — async, one supervised instance, every reply a
 //!   spawned future over a cloned Redis `ConnectionManager`;
-//! - [`actors::AdminActor`] — sync, tenants, keys and admin API keys.
+//! - [`actors::AdminActor`] — sync, tenants, keys and admin API keys;
+//! - [`actors::TenantLoader`] — sync, loads tenant contexts for the cache (two
+//!   instances: reloads of served tenants, first loads of unseen slugs).
+//!
+//! Folders: `actors/` (the actors and their messages), `services/` (the use cases,
+//! one file per resource: `auth` tokens, `account` the user's own, `sessions`,
+//! `admin` tenants and admin keys, `admin_users`, `keys`, `tenant` lookup, `ops`),
+//! `views` (the response bodies), `tenant` (tenant contexts and their cache),
+//! `keys` and `api_keys` (signing-key and admin-key operations), `metrics`.
 //!
 //! Each actor handler calls plain functions of core/store/revocation, so the logic is
 //! testable without actix and the actor layer stays replaceable.
@@ -14,10 +22,10 @@
 
 pub mod actors;
 pub mod api_keys;
-pub mod flows;
 mod hub;
 pub mod keys;
 pub mod metrics;
+pub mod services;
 pub mod tenant;
 pub mod views;
 

@@ -1,4 +1,4 @@
-//! What flows answer with: the JSON bodies of API.md, documented for OpenAPI.
+//! What services answer with: the JSON bodies of API.md, documented for OpenAPI.
 use serde::Serialize;
 use tessera_core::{claims::TokenType, settings::TenantSettings, time::rfc3339};
 use tessera_store::models::{

@@ -3,7 +3,7 @@
 use actix_web::{FromRequest, HttpRequest, dev::Payload, http::header, web};
 use futures_util::{StreamExt, future::LocalBoxFuture};
 use serde::de::DeserializeOwned;
-use tessera_actors::{Hub, actors::ClientInfo, flows::AdminKey};
+use tessera_actors::{Hub, actors::ClientInfo, services::AdminKey};
 use tessera_core::Error;
 
 use crate::error::ApiError;
@@ -262,10 +262,10 @@ mod fuzz {
         let _ = parse::<crate::routes::tokens::RefreshRequest>(kind(), bytes);
         let _ = parse::<crate::routes::tokens::RevokeRequest>(kind(), bytes);
         let _ = parse::<crate::routes::users::PasswordChange>(kind(), bytes);
-        let _ = parse::<tessera_actors::flows::SignupRequest>(kind(), bytes);
-        let _ = parse::<tessera_actors::flows::CreateUserRequest>(kind(), bytes);
-        let _ = parse::<tessera_actors::flows::UserPatch>(kind(), bytes);
-        let _ = parse::<tessera_actors::flows::ImportKeyRequest>(kind(), bytes);
+        let _ = parse::<tessera_actors::services::SignupRequest>(kind(), bytes);
+        let _ = parse::<tessera_actors::services::CreateUserRequest>(kind(), bytes);
+        let _ = parse::<tessera_actors::services::UserPatch>(kind(), bytes);
+        let _ = parse::<tessera_actors::services::ImportKeyRequest>(kind(), bytes);
         let _ = parse::<crate::routes::admin::api_keys::CreateApiKeyRequest>(kind(), bytes);
         if let Ok(v) = parse::<Value>(kind(), bytes) {
             let _ = tessera_core::settings::SettingsPatch::from_json(v);

@@ -1,6 +1,6 @@
 //! Tessera's HTTP layer: actix-web routes (one function per endpoint), extractors,
 //! the problem+json error model, the OpenAPI document and Swagger UI. Handlers
-//! parse, call one flow of the [`Hub`], and map the reply.
+//! parse, call one service of the [`Hub`], and map the reply.
 #![forbid(unsafe_code)]
 
 pub mod cookies;

@@ -29,7 +29,7 @@ pub struct LoadTenant(pub String);
 
 /// Run admin work (a closure over plain store/core functions) on a pooled
 /// connection: tenants, keys, users, admin keys, audit. One message type keeps the
-/// actor thin; each flow says what it does in its closure.
+/// actor thin; each service says what it does in its closure.
 pub struct AdminJob<T>(pub Box<AdminWork<T>>);
 
 /// The work of an [`AdminJob`].

@@ -6,7 +6,7 @@ use actix_web::{
 use serde::Deserialize;
 use tessera_actors::{
     Hub,
-    flows::SignupRequest,
+    services::SignupRequest,
     views::{TokenPair, UserView},
 };
 use tessera_core::secret::SecretString;

@@ -6,7 +6,7 @@ use actix_web::{
 };
 use tessera_actors::{
     Hub,
-    flows::ImportKeyRequest,
+    services::ImportKeyRequest,
     views::{KeyView, Page},
 };
 

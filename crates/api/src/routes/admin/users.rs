@@ -6,7 +6,7 @@ use actix_web::{
 };
 use tessera_actors::{
     Hub,
-    flows::{CreateUserRequest, UserPatch, UserQuery},
+    services::{CreateUserRequest, UserPatch, UserQuery},
     views::{Page, RevokedSessions, UserView},
 };
 

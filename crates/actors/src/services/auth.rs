@@ -1,4 +1,4 @@
-//! Token flows: login, refresh, verify, revoke, revoke-all, and authenticating a
+//! Token services: login, refresh, verify, revoke, revoke-all, and authenticating a
 //! Bearer access token (verify + one revocation round trip).
 use std::sync::Arc;
 use tessera_core::{

@@ -1,4 +1,4 @@
-//! Flows: what one request does, as a short sequence of actor messages. Handlers
+//! Services (the use cases): what one request does, as a short sequence of actor messages. Handlers
 //! call exactly one flow.
 mod account;
 mod admin;

@@ -1,4 +1,4 @@
-//! Admin flows: API-key authentication and scope, tenants, admin API keys and the
+//! Admin services: API-key authentication and scope, tenants, admin API keys and the
 //! audit log. Each runs its database work as one job on the admin threads, the
 //! change and its audit record in one transaction.
 use serde_json::Value;

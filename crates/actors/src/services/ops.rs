@@ -1,4 +1,4 @@
-//! Operational flows: readiness, metrics, and writing revocations (counted).
+//! Operational services: readiness, metrics, and writing revocations (counted).
 use tessera_core::{Result, time::now};
 use tessera_revocation::Entry;
 use tessera_store::models::signing_key;

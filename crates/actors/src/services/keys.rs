@@ -1,4 +1,4 @@
-//! Key flows: list, rotate, retire and import a tenant's signing keys, and the
+//! Key services: list, rotate, retire and import a tenant's signing keys, and the
 //! scheduled rotation pass every node runs. A change reaches every node's cache
 //! over Redis pub/sub before the answer is sent.
 use serde::Deserialize;
@@ -8,12 +8,11 @@ use tessera_core::{
 use utoipa::ToSchema;
 
 use crate::{
-    Hub,
-    flows::{
+    Hub, keys,
+    services::{
         AdminKey,
         admin::{page, page_size},
     },
-    keys,
     tenant::{self as ctx},
     views::{KeyView, Page},
 };

@@ -1,10 +1,10 @@
-//! End-user session flows: "where am I logged in" and logging one device out.
+//! End-user session services: "where am I logged in" and logging one device out.
 use tessera_core::{Error, Result};
 
 use crate::{
     Hub,
     actors::{ListSessions, RevokeOwnSession},
-    flows::{
+    services::{
         admin::{page, page_size},
         auth::session_entry,
     },

@@ -1,4 +1,4 @@
-//! Admin flows over a tenant's users: list/search, create, read, change, delete,
+//! Admin services over a tenant's users: list/search, create, read, change, delete,
 //! and revoke every session. Deactivating, deleting or re-passwording a user cuts
 //! off their tokens at once (Postgres in the change's transaction, then Redis).
 use serde::Deserialize;
@@ -22,7 +22,7 @@ use utoipa::{IntoParams, ToSchema};
 use crate::{
     Hub,
     actors::HashPassword,
-    flows::{
+    services::{
         AdminKey,
         account::NewUser,
         admin::{page, page_size},

@@ -1,4 +1,4 @@
-//! End-user account flows: sign-up, `/users/me`, password change.
+//! End-user account services: sign-up, `/users/me`, password change.
 use serde::Deserialize;
 use tessera_core::{
     Error, Result,
@@ -15,7 +15,7 @@ use crate::{
         Attempted, ClientInfo, CreateUser, FindUserByName, GetUser, HashPassword, SetPassword,
         VerifyPassword,
     },
-    flows::auth::cutoff_entries,
+    services::auth::cutoff_entries,
     views::{TokenPair, UserView},
 };
 
