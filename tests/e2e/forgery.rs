@@ -4,7 +4,7 @@
 use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD as B64};
 use jsonwebtoken::{Algorithm, EncodingKey, Header};
 use serde_json::{Value, json};
-use tessera_core::{algorithm::SigningAlgorithm, keys::KeyMaterial};
+use tessera_core::{algorithm::SigningAlgorithm, key_material::KeyMaterial};
 use tessera_tests::{TestApp, decode_parts, s};
 
 struct Forger {

@@ -2,7 +2,7 @@
 use jsonwebtoken::{DecodingKey, Validation};
 use serde_json::{Value, json};
 use std::time::{Duration, Instant};
-use tessera_core::{algorithm::SigningAlgorithm, keys::KeyMaterial};
+use tessera_core::{algorithm::SigningAlgorithm, key_material::KeyMaterial};
 use tessera_tests::{TestApp, decode_parts, eventually, s};
 
 /// Short lifetimes so windows close within a test: a key verifies 3 s after it

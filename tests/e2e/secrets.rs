@@ -8,7 +8,7 @@ use base64::{
 };
 use diesel::{QueryDsl, RunQueryDsl, SelectableHelper};
 use serde_json::json;
-use tessera_core::{algorithm::SigningAlgorithm, keys::KeyMaterial};
+use tessera_core::{algorithm::SigningAlgorithm, key_material::KeyMaterial};
 use tessera_store::{models::signing_key::SigningKey, schema::signing_keys};
 use tessera_tests::{TestApp, captured_logs, s};
 

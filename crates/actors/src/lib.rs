@@ -12,20 +12,23 @@
 //!
 //! Folders: `actors/` (the actors and their messages), `services/` (the use cases,
 //! one file per resource: `auth` tokens, `account` the user's own, `sessions`,
-//! `admin` tenants and admin keys, `admin_users`, `keys`, `tenant` lookup, `ops`),
+//! `admin` tenants and admin keys, `admin_users`, `signing_keys`, `tenant` lookup, `ops`),
 //! `views` (the response bodies), `tenant` (tenant contexts and their cache),
-//! `keys` and `api_keys` (signing-key and admin-key operations), `metrics`.
+//! `signing_keys` and `admin_keys` (operations on tenants' signing keys and on admin
+//! API keys), `metrics`. "Keys" has one meaning per name: signing keys (`signing_keys`,
+//! core's `key_material`), admin API keys (`admin_keys`), Redis key names (the
+//! revocation crate's `key_names`).
 //!
 //! Each actor handler calls plain functions of core/store/revocation, so the logic is
 //! testable without actix and the actor layer stays replaceable.
 #![forbid(unsafe_code)]
 
 pub mod actors;
-pub mod api_keys;
+pub mod admin_keys;
 mod hub;
-pub mod keys;
 pub mod metrics;
 pub mod services;
+pub mod signing_keys;
 pub mod tenant;
 pub mod views;
 

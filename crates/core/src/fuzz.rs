@@ -7,7 +7,7 @@ use serde_json::{Value, json};
 
 use crate::{
     algorithm::SigningAlgorithm,
-    keys::KeyMaterial,
+    key_material::KeyMaterial,
     password::{check_username, username_key},
     settings::{SettingsPatch, TenantSettings},
     token::{KeyRing, TokenPolicy, from_authorization},

@@ -10,7 +10,7 @@ pub mod client_ip;
 pub mod cross_site;
 pub mod error;
 pub mod ids;
-pub mod keys;
+pub mod key_material;
 pub mod master_key;
 pub mod password;
 pub mod secret;

@@ -10,7 +10,7 @@ use crate::{
     Error, Result,
     algorithm::SigningAlgorithm,
     claims::{MintClaims, TokenType, VerifiedClaims},
-    keys::KeyMaterial,
+    key_material::KeyMaterial,
     settings::MAX_LEEWAY,
 };
 

@@ -9,7 +9,7 @@
 #![forbid(unsafe_code)]
 
 mod generation;
-mod keys;
+mod key_names;
 mod link;
 mod memory;
 pub mod notify;
@@ -19,7 +19,7 @@ use redis::AsyncCommands;
 use std::sync::Arc;
 use tessera_core::{Error, Result, settings::MAX_LEEWAY, time::now};
 
-pub use keys::Kind;
+pub use key_names::Kind;
 pub use link::Redis;
 
 use generation::Write;
@@ -78,7 +78,7 @@ pub enum Status {
 #[derive(Clone)]
 pub struct RevocationStore {
     backend: Backend,
-    keys: keys::Keys,
+    keys: key_names::Keys,
 }
 
 #[derive(Clone)]
@@ -106,7 +106,7 @@ impl RevocationStore {
     pub fn connect(redis: &Redis, prefix: &str) -> Result<Self> {
         Ok(Self {
             backend: Backend::Redis(Link::new(redis).map_err(unavailable)?),
-            keys: keys::Keys::new(prefix),
+            keys: key_names::Keys::new(prefix),
         })
     }
 
@@ -116,7 +116,7 @@ impl RevocationStore {
     pub fn in_process() -> Self {
         Self {
             backend: Backend::Memory(Arc::default()),
-            keys: keys::Keys::new(""),
+            keys: key_names::Keys::new(""),
         }
     }
 

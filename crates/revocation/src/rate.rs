@@ -10,7 +10,7 @@
 //! counts against its address; a password change against its address and its user.
 use tessera_core::{Error, Result};
 
-use crate::{keys::Keys, link::Connection, unavailable};
+use crate::{key_names::Keys, link::Connection, unavailable};
 
 /// Length of a rate-limit window, seconds.
 pub const WINDOW: i64 = 60;

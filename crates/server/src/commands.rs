@@ -52,7 +52,7 @@ pub fn flush_expired(settings: &Settings) -> CommandResult<tessera_store::prune:
 pub fn create_key(settings: &Settings, name: &str, tenant: Option<&str>) -> CommandResult<String> {
     let mut c = db(settings)?;
     let (_, _, secret) =
-        tessera_actors::api_keys::create(&mut c, name, tenant, "cli").map_err(as_flags)?;
+        tessera_actors::admin_keys::create(&mut c, name, tenant, "cli").map_err(as_flags)?;
     Ok(secret)
 }
 

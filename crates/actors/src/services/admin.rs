@@ -12,7 +12,7 @@ use tessera_store::models::{api_key, audit, tenant::Tenant};
 use crate::{
     Hub,
     actors::AdminJob,
-    api_keys, tenant as ctx,
+    admin_keys, tenant as ctx,
     views::{ApiKeyView, AuditView, NewApiKey, Page, TenantView},
 };
 
@@ -185,7 +185,7 @@ impl Hub {
         key.platform("Only a platform key can manage admin API keys.")?;
         let actor = key.id.clone();
         let (row, slug, secret) = self
-            .admin_job(move |c, _| api_keys::create(c, &name, tenant.as_deref(), &actor))
+            .admin_job(move |c, _| admin_keys::create(c, &name, tenant.as_deref(), &actor))
             .await?;
         Ok(NewApiKey {
             key: ApiKeyView::of(&row, slug),
@@ -217,7 +217,7 @@ impl Hub {
     pub async fn delete_api_key(&self, key: &AdminKey, id: &str) -> Result<()> {
         key.platform("Only a platform key can manage admin API keys.")?;
         let (id, actor) = (id.to_owned(), key.id.clone());
-        self.admin_job(move |c, _| api_keys::delete(c, &id, &actor))
+        self.admin_job(move |c, _| admin_keys::delete(c, &id, &actor))
             .await
     }
 

@@ -4,12 +4,12 @@ mod account;
 mod admin;
 mod admin_users;
 mod auth;
-mod keys;
 mod ops;
 mod sessions;
+mod signing_keys;
 mod tenant;
 
 pub use account::SignupRequest;
 pub use admin::{AdminKey, MAX_PAGE};
 pub use admin_users::{CreateUserRequest, UserPatch, UserQuery};
-pub use keys::ImportKeyRequest;
+pub use signing_keys::ImportKeyRequest;

@@ -100,7 +100,7 @@ fn every_algorithm_round_trips_and_verifies_with_the_public_jwk_alone() {
 
         // A resource server holding only the published JWK verifies it.
         if let Some(jwk) = m.public_jwk("key_a").unwrap() {
-            let key = crate::keys::decoding_key_from_jwk(&jwk).unwrap();
+            let key = crate::key_material::decoding_key_from_jwk(&jwk).unwrap();
             let mut v = Validation::new(alg.jwt());
             v.set_issuer(&[&policy().issuer]);
             v.validate_aud = false;

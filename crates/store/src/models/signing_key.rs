@@ -1,7 +1,8 @@
 //! `signing_keys`: a tenant's keys, private material encrypted under the master key.
 use diesel::prelude::*;
 use tessera_core::{
-    Result, algorithm::SigningAlgorithm, keys::KeyMaterial, master_key::MasterKey, time::now,
+    Result, algorithm::SigningAlgorithm, key_material::KeyMaterial, master_key::MasterKey,
+    time::now,
 };
 
 use crate::{Db, DbResultExt, schema::signing_keys};

@@ -3,7 +3,7 @@
 //! Every change is audited in its own transaction. Plain functions, testable
 //! without actix; the admin actor only runs them.
 use serde_json::json;
-use tessera_core::{Error, Result, keys::KeyMaterial, master_key::MasterKey, time::now};
+use tessera_core::{Error, Result, key_material::KeyMaterial, master_key::MasterKey, time::now};
 use tessera_store::Db;
 use tessera_store::models::{
     audit::{self, AuditEvent},

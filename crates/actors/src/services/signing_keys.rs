@@ -3,16 +3,17 @@
 //! over Redis pub/sub before the answer is sent.
 use serde::Deserialize;
 use tessera_core::{
-    Error, Result, algorithm::SigningAlgorithm, keys::KeyMaterial, secret::SecretString,
+    Error, Result, algorithm::SigningAlgorithm, key_material::KeyMaterial, secret::SecretString,
 };
 use utoipa::ToSchema;
 
 use crate::{
-    Hub, keys,
+    Hub,
     services::{
         AdminKey,
         admin::{page, page_size},
     },
+    signing_keys as keys,
     tenant::{self as ctx},
     views::{KeyView, Page},
 };
