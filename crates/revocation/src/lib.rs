@@ -269,3 +269,93 @@ impl RevocationStore {
         self.keys.channel()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn token(known_gen: i64, iat: i64) -> TokenRef<'static> {
+        TokenRef {
+            tenant_id: "ten_a",
+            user_id: "usr_1",
+            sid: "sid_1",
+            jti: "jti_1",
+            iat,
+            known_gen,
+        }
+    }
+
+    fn entry(kind: Kind, subject: &str, revoked_at: i64) -> Entry {
+        Entry {
+            tenant_id: "ten_a".into(),
+            kind,
+            subject: subject.into(),
+            revoked_at,
+            expires_at: now() + 3600,
+        }
+    }
+
+    #[tokio::test]
+    async fn a_check_trusts_a_miss_only_when_the_store_holds_the_known_generation() {
+        let store = RevocationStore::in_process();
+        let t = now();
+        // A store that never held the tenant: refill first.
+        assert_eq!(store.check(token(0, t)).await.ok(), Some(Status::Unfilled));
+        store
+            .refill("ten_a", None, 3, &[])
+            .await
+            .unwrap_or_else(|e| panic!("{e:?}"));
+        assert_eq!(store.check(token(3, t)).await.ok(), Some(Status::Clear));
+        // The database is ahead of the store: refill what came after 3.
+        assert_eq!(store.check(token(5, t)).await.ok(), Some(Status::Behind(3)));
+        store
+            .refill("ten_a", Some(3), 5, &[entry(Kind::Session, "sid_1", t)])
+            .await
+            .unwrap_or_else(|e| panic!("{e:?}"));
+        assert_eq!(store.check(token(5, t)).await.ok(), Some(Status::Revoked));
+    }
+
+    #[tokio::test]
+    async fn a_user_cut_off_refuses_tokens_issued_before_it_only() {
+        let store = RevocationStore::in_process();
+        let t = now();
+        store
+            .refill("ten_a", None, 0, &[])
+            .await
+            .unwrap_or_else(|e| panic!("{e:?}"));
+        store
+            .revoke("ten_a", 1, &[entry(Kind::User, "usr_1", t)])
+            .await
+            .unwrap_or_else(|e| panic!("{e:?}"));
+        assert_eq!(
+            store.check(token(1, t - 1)).await.ok(),
+            Some(Status::Revoked)
+        );
+        assert_eq!(store.check(token(1, t)).await.ok(), Some(Status::Clear));
+        // Another tenant's cut-off of the same user id is not this tenant's.
+        let mut other = token(1, t - 1);
+        other.tenant_id = "ten_b";
+        assert_eq!(store.check(other).await.ok(), Some(Status::Unfilled));
+    }
+
+    #[tokio::test]
+    async fn a_revocation_moves_the_marker_only_after_the_ones_before_it() {
+        let store = RevocationStore::in_process();
+        let t = now();
+        store
+            .refill("ten_a", None, 1, &[])
+            .await
+            .unwrap_or_else(|e| panic!("{e:?}"));
+        // Generation 3 lands before 2: the store cannot claim 3 yet.
+        store
+            .revoke("ten_a", 3, &[entry(Kind::Token, "jti_9", t)])
+            .await
+            .unwrap_or_else(|e| panic!("{e:?}"));
+        assert_eq!(store.check(token(3, t)).await.ok(), Some(Status::Behind(1)));
+        store
+            .revoke("ten_a", 2, &[entry(Kind::Token, "jti_8", t)])
+            .await
+            .unwrap_or_else(|e| panic!("{e:?}"));
+        assert_eq!(store.check(token(3, t)).await.ok(), Some(Status::Clear));
+    }
+}
