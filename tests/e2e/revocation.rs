@@ -168,13 +168,7 @@ async fn an_emptied_redis_is_refilled_from_postgres_and_nothing_revoked_revives(
     let cut = app.login("acme", "bob", "correct horse").await;
     let live = app.login("acme", "alice", "correct horse").await;
     assert_eq!(
-        app.post(
-            "/v1/tenants/acme/token/revoke",
-            None,
-            json!({"token": s(&revoked, "refresh")})
-        )
-        .await
-        .status,
+        app.revoke_status("acme", &s(&revoked, "refresh")).await,
         200
     );
     assert_eq!(
@@ -242,18 +236,6 @@ async fn two_nodes_three_sessions(
     (a, b, pairs)
 }
 
-/// Revokes the session of `token` through `node`; returns the answer's status.
-async fn revoke_status(node: &TestApp, token: &str) -> u16 {
-    node.post(
-        "/v1/tenants/acme/token/revoke",
-        None,
-        json!({"token": token}),
-    )
-    .await
-    .status
-    .as_u16()
-}
-
 /// Asserts that every node refuses the revoked pair within 2 s (the first node
 /// learns of it only by polling) and then stays so, while the live pair works.
 async fn refused_within_two_seconds_and_after(
@@ -301,7 +283,7 @@ async fn a_redis_restored_from_an_older_snapshot_revives_nothing() {
     // replica holds), then the revocation on node A.
     let before = snapshot(&mut conn, &a.prefix).await;
     assert!(!before.is_empty());
-    assert_eq!(revoke_status(&a, &s(&pairs[1], "refresh")).await, 200);
+    assert_eq!(a.revoke_status("acme", &s(&pairs[1], "refresh")).await, 200);
     assert_eq!(b.me_status("acme", &s(&pairs[1], "access")).await, 401);
     // Redis restarts from the snapshot: the revocation is gone, the marker is back.
     let _: () = redis::cmd("FLUSHALL").query_async(&mut conn).await.unwrap();
@@ -337,7 +319,7 @@ async fn a_revocation_whose_redis_write_failed_is_refused_within_two_seconds() {
     };
     let _: () = set("1").query_async(&mut conn).await.unwrap();
     assert_eq!(
-        revoke_status(&a, &s(&pairs[1], "access")).await,
+        a.revoke_status("acme", &s(&pairs[1], "access")).await,
         503,
         "the store write failed"
     );

@@ -124,7 +124,8 @@ impl Builder {
         self
     }
 
-    /// Uses this Redis (`redis://host:port`) instead of `TEST_REDIS_URL`.
+    /// Uses this Redis (`redis://host:port`) instead of `TEST_REDIS_URL` (for a
+    /// second node: this way to the first node's Redis).
     pub fn redis(mut self, base: &str) -> Self {
         self.redis_base = Some(base.to_owned());
         self
@@ -218,6 +219,11 @@ impl Builder {
         } = shared;
 
         let prefix = self.prefix.unwrap_or(prefix);
+        // A second node may reach the same Redis another way (e.g. through a proxy).
+        let redis_url = match (&self.redis_base, owner) {
+            (Some(base), false) => format!("{base}/{}", self.redis_db),
+            _ => redis_url,
+        };
         let mut settings = self.settings;
         settings.database.url = Some(db_url.clone().into());
         settings.redis.url = redis_url.clone().into();
@@ -552,6 +558,18 @@ impl TestApp {
     pub async fn verify_status(&self, slug: &str, token: &str) -> u16 {
         self.post(
             &format!("/v1/tenants/{slug}/token/verify"),
+            None,
+            json!({"token": token}),
+        )
+        .await
+        .status
+        .as_u16()
+    }
+
+    /// Status of `POST /token/revoke` with this token (its session is revoked).
+    pub async fn revoke_status(&self, slug: &str, token: &str) -> u16 {
+        self.post(
+            &format!("/v1/tenants/{slug}/token/revoke"),
             None,
             json!({"token": token}),
         )

@@ -60,6 +60,11 @@ impl PrivateRedis {
         format!("redis://127.0.0.1:{}", self.port)
     }
 
+    /// Its port.
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
     /// Kills it (its contents are lost, as in a crash).
     pub fn stop(&mut self) {
         if let Some(mut c) = self.child.take() {
@@ -98,6 +103,71 @@ impl Drop for PrivateRedis {
             let _ = c.kill();
             let _ = c.wait();
         }
+    }
+}
+
+/// A TCP proxy to a local port that can *freeze* the connections it carries: they
+/// stay open but nothing passes any more (a peer gone without closing, a half-open
+/// connection), while connections made afterwards pass as usual.
+pub struct FreezingProxy {
+    port: u16,
+    epoch: std::sync::Arc<std::sync::atomic::AtomicU64>,
+}
+
+impl FreezingProxy {
+    /// Starts one in front of `127.0.0.1:target`.
+    pub fn start(target: u16) -> Self {
+        use std::sync::{Arc, atomic::AtomicU64};
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let epoch = Arc::new(AtomicU64::new(0));
+        let e = epoch.clone();
+        std::thread::spawn(move || {
+            for client in listener.incoming().flatten() {
+                let Ok(upstream) = TcpStream::connect(("127.0.0.1", target)) else {
+                    continue;
+                };
+                let born = e.load(std::sync::atomic::Ordering::SeqCst);
+                let (c2, u2) = (client.try_clone().unwrap(), upstream.try_clone().unwrap());
+                Self::pipe(client, upstream, e.clone(), born);
+                Self::pipe(u2, c2, e.clone(), born);
+            }
+        });
+        Self { port, epoch }
+    }
+
+    /// Copies `from` to `to` until either closes; once frozen, drops what arrives.
+    fn pipe(
+        mut from: TcpStream,
+        mut to: TcpStream,
+        epoch: std::sync::Arc<std::sync::atomic::AtomicU64>,
+        born: u64,
+    ) {
+        use std::io::{Read, Write};
+        std::thread::spawn(move || {
+            let mut buf = [0u8; 16 * 1024];
+            while let Ok(n) = from.read(&mut buf) {
+                if n == 0 {
+                    break;
+                }
+                if epoch.load(std::sync::atomic::Ordering::SeqCst) != born {
+                    continue;
+                }
+                if to.write_all(&buf[..n]).is_err() {
+                    break;
+                }
+            }
+        });
+    }
+
+    /// `redis://127.0.0.1:PORT` through the proxy.
+    pub fn url(&self) -> String {
+        format!("redis://127.0.0.1:{}", self.port)
+    }
+
+    /// Freezes every connection open now.
+    pub fn freeze(&self) {
+        self.epoch.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
     }
 }
 

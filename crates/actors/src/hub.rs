@@ -234,7 +234,7 @@ impl Hub {
     /// tenants this node serves from the database, so a check finds out at once when
     /// the revocation store fell behind it (data lost by a restart from an older
     /// snapshot, a failover, eviction, or a write that failed after the commit) and
-    /// refills the difference. Also warns once when Redis may evict keys.
+    /// refills the difference. Every minute, also checks that Redis may not evict keys.
     async fn watch_revocation_generations(&self) {
         let mut tick = actix::clock::interval(REVOCATION_GEN_CHECK);
         let mut ticks: u64 = 0;

@@ -97,7 +97,7 @@ pub struct TenantSettings {
     pub password_min_length: i32,
     /// Browser mode: refresh token in an HttpOnly cookie.
     pub refresh_cookie: bool,
-    /// Browser mode: origins (`https://app.example.com`) besides same-site ones that
+    /// Browser mode: origins (`https://app.example.com`) besides this service's own host that
     /// may call `/token`, `/token/refresh` and `/token/revoke`.
     pub allowed_origins: Vec<String>,
     /// Login attempts per minute per user and per client address.

@@ -54,50 +54,35 @@ pub fn transaction<T>(
     conn: &mut Db,
     mut f: impl FnMut(&mut Db) -> Result<T, Error>,
 ) -> Result<T, Error> {
-    use diesel::Connection;
-    use diesel::connection::{AnsiTransactionManager, TransactionManager};
-    enum TxError {
-        Db(diesel::result::Error),
-        App(Error),
-    }
-    impl From<diesel::result::Error> for TxError {
-        fn from(e: diesel::result::Error) -> Self {
-            TxError::Db(e)
-        }
-    }
-    let nested = match conn {
-        Db::Pg(c) => AnsiTransactionManager::transaction_manager_status_mut(c).transaction_depth(),
-        Db::Sqlite(c) => {
-            AnsiTransactionManager::transaction_manager_status_mut(c).transaction_depth()
-        }
-    }
-    .ok()
-    .flatten()
-    .is_some();
-    let mut attempt = 1;
-    loop {
-        let r = conn.transaction::<T, TxError, _>(|c| f(c).map_err(TxError::App));
-        match r {
-            Ok(v) => return Ok(v),
-            Err(TxError::Db(d)) if !nested && attempt < TX_ATTEMPTS && is_retryable(&d) => {
-                tracing::info!(attempt, error = %d, "transaction retried");
-                std::thread::sleep(std::time::Duration::from_millis(2 * attempt as u64));
-                attempt += 1;
-            }
-            Err(TxError::Db(d)) => {
-                return Err(Err::<(), _>(d)
-                    .db()
-                    .err()
-                    .unwrap_or_else(|| Error::Internal("transaction".into())));
-            }
-            Err(TxError::App(a)) => return Err(a),
-        }
-    }
+    run(conn, |c| f(c).map_err(TxError::App))
 }
 
-/// How many times [`retrying`] runs a transaction that lost a deadlock or a
-/// serialization conflict.
+/// Runs `f`, whose body speaks diesel's error, in a top-level transaction, again (a
+/// few times, after a short pause) when it fails on a deadlock or serialization
+/// conflict, so that two requests racing for the same rows both get an answer
+/// instead of a 500.
+pub fn retrying<T>(
+    conn: &mut Db,
+    mut f: impl FnMut(&mut Db) -> diesel::QueryResult<T>,
+) -> Result<T, Error> {
+    run(conn, |c| f(c).map_err(TxError::Db))
+}
+
+/// How many times a transaction that lost a deadlock or a serialization conflict
+/// runs at most.
 const TX_ATTEMPTS: usize = 4;
+
+/// Why a transaction body failed: the database, or the application's own error.
+enum TxError {
+    Db(diesel::result::Error),
+    App(Error),
+}
+
+impl From<diesel::result::Error> for TxError {
+    fn from(e: diesel::result::Error) -> Self {
+        TxError::Db(e)
+    }
+}
 
 /// Whether a database error is one that running the transaction again can cure:
 /// Postgres chose it as a deadlock's victim, or a serialization conflict.
@@ -110,23 +95,31 @@ fn is_retryable(e: &diesel::result::Error) -> bool {
     }
 }
 
-/// Runs `f` in a top-level transaction, again (a few times, after a short pause) when
-/// it fails on a deadlock or serialization conflict, so that two requests racing for
-/// the same rows both get an answer instead of a 500.
-pub fn retrying<T>(
-    conn: &mut Db,
-    mut f: impl FnMut(&mut Db) -> diesel::QueryResult<T>,
-) -> Result<T, Error> {
+/// The transaction loop of [`transaction`] and [`retrying`]: a nested transaction
+/// (a savepoint) is never retried on its own, since its failure aborts the whole.
+fn run<T>(conn: &mut Db, mut f: impl FnMut(&mut Db) -> Result<T, TxError>) -> Result<T, Error> {
     use diesel::Connection;
+    use diesel::connection::{AnsiTransactionManager, TransactionManager};
+    let nested = match conn {
+        Db::Pg(c) => AnsiTransactionManager::transaction_manager_status_mut(c).transaction_depth(),
+        Db::Sqlite(c) => {
+            AnsiTransactionManager::transaction_manager_status_mut(c).transaction_depth()
+        }
+    }
+    .ok()
+    .flatten()
+    .is_some();
     let mut attempt = 1;
     loop {
-        match conn.transaction(&mut f) {
-            Err(e) if attempt < TX_ATTEMPTS && is_retryable(&e) => {
-                tracing::info!(attempt, error = %e, "transaction retried");
+        match conn.transaction::<T, TxError, _>(&mut f) {
+            Ok(v) => return Ok(v),
+            Err(TxError::Db(d)) if !nested && attempt < TX_ATTEMPTS && is_retryable(&d) => {
+                tracing::info!(attempt, error = %d, "transaction retried");
                 std::thread::sleep(std::time::Duration::from_millis(2 * attempt as u64));
                 attempt += 1;
             }
-            r => return r.db(),
+            Err(TxError::Db(d)) => return Err::<T, _>(d).db(),
+            Err(TxError::App(a)) => return Err(a),
         }
     }
 }

@@ -113,7 +113,7 @@ pub struct TokenRequest {
         (status = 200, description = "A new session's tokens", body = TokenPair),
         (status = 400, description = "Malformed body", body = Problem, content_type = "application/problem+json"),
         (status = 401, description = "`invalid_credentials`", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "`permission_denied`: (browser mode) a cross-site request — `Sec-Fetch-Site: cross-site`, or an `Origin` neither same-site nor in `allowed_origins`", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "`permission_denied`: (browser mode) a cross-site request — an `Origin` that is neither this service's host nor in `allowed_origins`, or without `Origin` a `Sec-Fetch-Site` of `cross-site` or `same-site`", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "`tenant_not_found`", body = Problem, content_type = "application/problem+json"),
         (status = 415, description = "`unsupported_media_type`", body = Problem, content_type = "application/problem+json"),
         (status = 429, description = "`rate_limited`, with `Retry-After`", body = Problem, content_type = "application/problem+json"),
