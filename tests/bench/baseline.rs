@@ -18,12 +18,12 @@ struct State {
     validation: Validation,
     redis: redis::aio::ConnectionManager,
     pool: tessera_store::DbPool,
-    tenant_id: String,
+    tenant_id: tessera_core::ids::TenantId,
 }
 
 #[derive(serde::Deserialize)]
 struct Claims {
-    sub: String,
+    sub: tessera_core::ids::UserId,
     jti: String,
     sid: String,
     exp: i64,
@@ -183,7 +183,7 @@ async fn serve(a: Vec<String>) -> std::io::Result<()> {
             16,
             std::time::Duration::from_secs(5),
         ),
-        tenant_id,
+        tenant_id: tenant_id.into(),
     });
     HttpServer::new(move || {
         App::new()

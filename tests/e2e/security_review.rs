@@ -1,5 +1,6 @@
 //! Findings of the security review: each test failed before its fix.
 use serde_json::json;
+use tessera_core::ids::UserId;
 use tessera_tests::{TestApp, decode_parts, s};
 
 #[actix_rt::test]
@@ -734,7 +735,10 @@ async fn nothing_undoes_a_password_change() {
     use tessera_store::models::{session, user};
     let app = TestApp::start().await;
     app.tenant("acme", json!({})).await;
-    let id = app.user("acme", "alice", "correct horse", json!({})).await;
+    let id: UserId = app
+        .user("acme", "alice", "correct horse", json!({}))
+        .await
+        .into();
     let mut db = app.db();
     let tenant = tessera_store::models::tenant::by_slug(&mut db, "acme")
         .unwrap()
@@ -817,7 +821,10 @@ async fn a_login_rehashes_a_password_made_with_other_costs() {
     use tessera_store::models::{tenant, user};
     let app = TestApp::start().await;
     app.tenant("acme", json!({})).await;
-    let id = app.user("acme", "alice", "correct horse", json!({})).await;
+    let id: UserId = app
+        .user("acme", "alice", "correct horse", json!({}))
+        .await
+        .into();
     let mut db = app.db();
     let t = tenant::by_slug(&mut db, "acme").unwrap().unwrap();
     // The hash an older configuration made.

@@ -2,7 +2,7 @@
 //! only its SHA-256 is stored) and delete, both audited. Shared by the admin API
 //! and the `tessera admin create-key` command.
 use serde_json::json;
-use tessera_core::{Error, Result, admin_key, ids};
+use tessera_core::{Error, Result, admin_key, ids::ApiKeyId};
 use tessera_store::Db;
 use tessera_store::models::{
     api_key::{self, ApiKey},
@@ -39,7 +39,7 @@ pub fn create(
     };
     let secret = admin_key::generate_secret();
     let row = ApiKey::new(
-        ids::api_key_id(),
+        ApiKeyId::generate(),
         name,
         scope.as_ref().map(|t| t.id.clone()),
         admin_key::hash_secret(&secret),
@@ -64,7 +64,7 @@ pub fn create(
 }
 
 /// Deletes a key; the next request made with it is refused.
-pub fn delete(conn: &mut Db, id: &str, actor: &str) -> Result<()> {
+pub fn delete(conn: &mut Db, id: &ApiKeyId, actor: &str) -> Result<()> {
     let row = api_key::by_id(conn, id)?.ok_or(Error::NotFound("API key"))?;
     let scope = match &row.tenant_id {
         Some(t) => tenant::by_id(conn, t)?,

@@ -4,6 +4,7 @@ use std::{sync::Arc, time::Duration};
 use tessera_core::{
     Error, Result,
     client_ip::TrustedProxies,
+    ids::TenantId,
     master_key::MasterKey,
     password::{HashParams, PasswordHashing},
 };
@@ -249,14 +250,14 @@ impl Hub {
             if cached.is_empty() {
                 continue;
             }
-            let ids: Vec<String> = cached.iter().map(|c| c.id.clone()).collect();
+            let ids: Vec<TenantId> = cached.iter().map(|c| c.id.clone()).collect();
             let read = self
                 .send(&self.loader, crate::actors::RevocationGenerations(ids))
                 .await
                 .and_then(|r| r);
             match read {
                 Ok(gens) => {
-                    let gens: std::collections::HashMap<String, i64> = gens.into_iter().collect();
+                    let gens: std::collections::HashMap<TenantId, i64> = gens.into_iter().collect();
                     for ctx in &cached {
                         if let Some(g) = gens.get(&ctx.id) {
                             ctx.saw_revocation_gen(*g);

@@ -12,7 +12,7 @@ use prometheus_client::{
     },
     registry::Registry,
 };
-use tessera_revocation::Kind;
+use tessera_core::{ids::Kid, revocation::RevocationKind};
 
 /// Labels of one HTTP request count.
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
@@ -187,11 +187,11 @@ impl Metrics {
     }
 
     /// Records revocations written.
-    pub fn revoked(&self, tenant: &str, kind: Kind) {
+    pub fn revoked(&self, tenant: &str, kind: RevocationKind) {
         let what = match kind {
-            Kind::Session => "session",
-            Kind::Token => "token",
-            Kind::User => "user",
+            RevocationKind::Session => "session",
+            RevocationKind::Token => "token",
+            RevocationKind::User => "user",
         };
         self.revocations
             .get_or_create(&TenantLabels {
@@ -207,13 +207,13 @@ impl Metrics {
     }
 
     /// Replaces the key ages with `keys` (tenant slug, kid, age in seconds).
-    pub fn set_key_ages(&self, keys: &[(String, String, i64)]) {
+    pub fn set_key_ages(&self, keys: &[(String, Kid, i64)]) {
         self.key_age.clear();
         for (tenant, kid, age) in keys {
             self.key_age
                 .get_or_create(&KeyLabels {
                     tenant: tenant.clone(),
-                    kid: kid.clone(),
+                    kid: kid.to_string(),
                 })
                 .set(*age);
         }

@@ -3,11 +3,18 @@
 //! Every change is audited in its own transaction. Plain functions, testable
 //! without actix; the admin actor only runs them.
 use serde_json::json;
-use tessera_core::{Error, Result, key_material::KeyMaterial, master_key::MasterKey, time::now};
+use tessera_core::{
+    Error, Result,
+    ids::{Kid, TenantId},
+    key_lifecycle::{self, KeyOrigin, KeyStatus, Phase},
+    key_material::KeyMaterial,
+    master_key::MasterKey,
+    time::now,
+};
 use tessera_store::Db;
 use tessera_store::models::{
     audit::{self, AuditEvent},
-    signing_key::{self, ACTIVE, IMPORTED, NEXT, Phase, RETIRED, SigningKey},
+    signing_key::{self, SigningKey},
     tenant::{self, Tenant},
 };
 
@@ -28,7 +35,7 @@ pub fn list(
     // Stored statuses first catch up with the clock, so a page needs no other page.
     signing_key::catch_up(conn, &row.id, t, overlap)?;
     let keys = signing_key::list(conn, &row.id, before, limit)?;
-    let phases = signing_key::lifecycle(&keys, t, overlap);
+    let phases = signing_key::phases(&keys, t, overlap);
     Ok(keys.into_iter().zip(phases).collect())
 }
 
@@ -41,7 +48,7 @@ pub fn rotate(conn: &mut Db, row: &Tenant, master: &MasterKey, actor: &str) -> R
     let fresh = SigningKey::generate(&row.id, s.algorithm, master)?;
     tessera_store::transaction(conn, |c| {
         signing_key::catch_up(c, &row.id, t, overlap)?;
-        let previous = signing_key::with_status(c, &row.id, ACTIVE)?.map(|k| k.kid);
+        let previous = signing_key::with_status(c, &row.id, KeyStatus::Active)?.map(|k| k.kid);
         let kid = match signing_key::promote_next(c, &row.id, t, overlap)? {
             Some(kid) => kid,
             None => {
@@ -73,7 +80,7 @@ pub fn rotate(conn: &mut Db, row: &Tenant, master: &MasterKey, actor: &str) -> R
 pub fn retire(
     conn: &mut Db,
     row: &Tenant,
-    kid: &str,
+    kid: &Kid,
     master: &MasterKey,
     actor: &str,
 ) -> Result<()> {
@@ -82,12 +89,12 @@ pub fn retire(
     tessera_store::transaction(conn, |c| {
         signing_key::catch_up(c, &row.id, t, overlap)?;
         let key = signing_key::by_kid(c, &row.id, kid)?.ok_or(Error::NotFound("Key"))?;
-        if key.status == RETIRED {
+        if key.status == KeyStatus::Retired {
             return Ok(());
         }
         signing_key::retire(c, &row.id, kid, t)?;
         let mut replaced_by = None;
-        if key.status == ACTIVE {
+        if key.status == KeyStatus::Active {
             replaced_by = match signing_key::promote_next(c, &row.id, t, overlap)? {
                 Some(next) => Some(next),
                 None => {
@@ -98,7 +105,7 @@ pub fn retire(
             };
         }
         let before = json!({"status": key.status});
-        let after = json!({"status": RETIRED, "active": replaced_by});
+        let after = json!({"status": KeyStatus::Retired, "active": replaced_by});
         audit::record(
             c,
             &AuditEvent::new(
@@ -126,7 +133,7 @@ pub fn import(
 ) -> Result<(SigningKey, Tenant)> {
     let before_settings = row.settings()?;
     let (t, overlap) = (now(), before_settings.key_overlap());
-    let key = SigningKey::seal(&row.id, material, IMPORTED, master)?;
+    let key = SigningKey::seal(&row.id, material, KeyOrigin::Imported, master)?;
     let mut changed = row.clone();
     let mut settings = before_settings.clone();
     settings.algorithm = material.algorithm;
@@ -134,7 +141,7 @@ pub fn import(
     changed.updated_at = t;
     tessera_store::transaction(conn, |c| {
         signing_key::catch_up(c, &row.id, t, overlap)?;
-        if let Some(next) = signing_key::with_status(c, &row.id, NEXT)?
+        if let Some(next) = signing_key::with_status(c, &row.id, KeyStatus::Next)?
             && next.algorithm != key.algorithm
         {
             signing_key::retire(c, &row.id, &next.kid, t)?;
@@ -143,7 +150,8 @@ pub fn import(
         signing_key::insert(c, &key)?;
         tenant::update(c, &changed)?;
         let before = json!({"algorithm": before_settings.algorithm});
-        let after = json!({"kid": key.kid, "algorithm": key.algorithm, "status": ACTIVE});
+        let after =
+            json!({"kid": key.kid, "algorithm": key.algorithm, "status": KeyStatus::Active});
         audit::record(
             c,
             &AuditEvent::new(
@@ -177,7 +185,7 @@ pub fn scheduled_rotation(conn: &mut Db, master: &MasterKey) -> Result<Vec<Strin
     Ok(changed)
 }
 
-fn rotate_if_due(conn: &mut Db, id: &str, master: &MasterKey) -> Result<bool> {
+fn rotate_if_due(conn: &mut Db, id: &TenantId, master: &MasterKey) -> Result<bool> {
     tessera_store::transaction(conn, |c| {
         // Under the tenant's row lock, read afresh: a settings change made since the
         // list was read (rotation turned off, another interval) is honoured.
@@ -191,21 +199,21 @@ fn rotate_if_due(conn: &mut Db, id: &str, master: &MasterKey) -> Result<bool> {
         };
         let (t, overlap, lead) = (now(), s.key_overlap(), s.rotation_lead());
         let changed = signing_key::catch_up(c, id, t, overlap)?;
-        if signing_key::with_status(c, id, NEXT)?.is_some() {
+        if signing_key::with_status(c, id, KeyStatus::Next)?.is_some() {
             return Ok(changed);
         }
-        let Some(active) = signing_key::with_status(c, id, ACTIVE)? else {
+        let Some(active) = signing_key::with_status(c, id, KeyStatus::Active)? else {
             return Ok(changed);
         };
-        let due = active.activated_at.unwrap_or(active.created_at) + interval;
-        if t < due - lead {
+        let since = active.activated_at.unwrap_or(active.created_at);
+        let Some(activates_at) = key_lifecycle::scheduled_rotation(since, interval, lead, t) else {
             return Ok(changed);
-        }
+        };
         let mut next = SigningKey::generate(id, s.algorithm, master)?;
-        next.status = NEXT.to_owned();
-        next.activated_at = Some(due.max(t + lead));
+        next.status = KeyStatus::Next;
+        next.activated_at = Some(activates_at);
         signing_key::insert(c, &next)?;
-        let after = json!({"status": NEXT, "activates_at": next.activated_at});
+        let after = json!({"status": KeyStatus::Next, "activates_at": activates_at});
         let ev = AuditEvent::new(
             Some(tref(&row)),
             SYSTEM,

@@ -12,6 +12,8 @@ use std::{
 };
 use tessera_core::{
     Error, Result,
+    ids::TenantId,
+    key_lifecycle::{KeyStatus, Phase},
     master_key::MasterKey,
     settings::{SettingsPatch, TenantSettings},
     time::now,
@@ -21,7 +23,7 @@ use tessera_store::Db;
 use tessera_store::models::{
     audit::{self, AuditEvent, TenantRef},
     revocation,
-    signing_key::{self, Phase, SigningKey},
+    signing_key::{self, SigningKey},
     tenant::{self, Tenant},
 };
 
@@ -29,7 +31,7 @@ use tessera_store::models::{
 #[derive(Debug)]
 pub struct TenantCtx {
     /// Internal id; every query is scoped by it.
-    pub id: String,
+    pub id: TenantId,
     /// Public slug.
     pub slug: String,
     /// Current settings.
@@ -97,21 +99,18 @@ pub fn build(
     let mut signer_chosen = false;
     let mut refresh_at: Option<i64> = None;
     let t = now();
-    let phases = signing_key::lifecycle(keys, t, settings.key_overlap());
+    let phases = signing_key::phases(keys, t, settings.key_overlap());
     for (key, phase) in keys.iter().zip(phases) {
-        let changes_at = match phase {
-            Phase::Next { activates_at } => Some(activates_at),
-            Phase::Retiring { until } => Some(until),
-            Phase::Active => None,
-            Phase::Retired => continue,
-        };
-        if let Some(at) = changes_at {
+        if !phase.verifies() {
+            continue;
+        }
+        if let Some(at) = phase.changes_at() {
             refresh_at = Some(refresh_at.map_or(at, |r| r.min(at)));
         }
         let material = key.material(master)?;
         let active = phase == Phase::Active && !signer_chosen;
         signer_chosen |= active;
-        ring.add(&key.kid, &material, active)?;
+        ring.add(key.kid.as_str(), &material, active)?;
         if let Some(jwk) = &key.public_jwk {
             let value: serde_json::Value = serde_json::from_str(jwk)
                 .map_err(|e| Error::Internal(format!("stored jwk of {}: {e}", key.kid)))?;
@@ -172,7 +171,7 @@ pub fn parse_new(body: serde_json::Value) -> Result<(String, TenantSettings)> {
 /// tells them apart by nothing else.
 pub fn check_issuer_free(
     conn: &mut Db,
-    id: &str,
+    id: &TenantId,
     slug: &str,
     settings: &TenantSettings,
     public_url: &str,
@@ -182,7 +181,7 @@ pub fn check_issuer_free(
         .clone()
         .unwrap_or_else(|| default_issuer(public_url, slug));
     let taken = || Error::field("issuer", "is already the issuer of another tenant");
-    if tenant::by_issuer(conn, &mine)?.is_some_and(|t| t.id != id) {
+    if tenant::by_issuer(conn, &mine)?.is_some_and(|t| &t.id != id) {
         return Err(taken());
     }
     let prefix = default_issuer(public_url, "");
@@ -235,7 +234,7 @@ pub fn tref(row: &Tenant) -> TenantRef<'_> {
 pub fn update(
     conn: &mut Db,
     slug: &str,
-    scope: Option<&str>,
+    scope: Option<&TenantId>,
     patch: SettingsPatch,
     master: &MasterKey,
     public_url: &str,
@@ -261,7 +260,7 @@ pub fn update(
         // rotation is turned off.
         let drop_next = new_key.is_some()
             || (settings.key_rotation_interval.is_none() && before.key_rotation_interval.is_some());
-        if drop_next && let Some(next) = signing_key::with_status(c, &row.id, signing_key::NEXT)? {
+        if drop_next && let Some(next) = signing_key::with_status(c, &row.id, KeyStatus::Next)? {
             signing_key::retire(c, &row.id, &next.kid, t)?;
         }
         if let Some(key) = &new_key {
@@ -306,7 +305,7 @@ fn changed(
 
 /// Deletes a tenant visible to `scope` and everything it owns; the audit record of
 /// the deletion stays.
-pub fn delete(conn: &mut Db, slug: &str, scope: Option<&str>, actor: &str) -> Result<Tenant> {
+pub fn delete(conn: &mut Db, slug: &str, scope: Option<&TenantId>, actor: &str) -> Result<Tenant> {
     let row = visible(conn, slug, scope)?;
     let before = serde_json::to_value(row.settings()?).ok();
     tessera_store::transaction(conn, |c| {
@@ -328,9 +327,9 @@ pub fn delete(conn: &mut Db, slug: &str, scope: Option<&str>, actor: &str) -> Re
 
 /// The tenant `slug` if `scope` (a scoped admin key's tenant id) may see it; an
 /// invisible tenant answers exactly like a missing one.
-pub fn visible(conn: &mut Db, slug: &str, scope: Option<&str>) -> Result<Tenant> {
+pub fn visible(conn: &mut Db, slug: &str, scope: Option<&TenantId>) -> Result<Tenant> {
     tenant::by_slug(conn, slug)?
-        .filter(|t| scope.is_none_or(|s| s == t.id))
+        .filter(|t| scope.is_none_or(|s| s == &t.id))
         .ok_or(Error::TenantNotFound)
 }
 
@@ -480,7 +479,7 @@ mod tests {
 
     fn ctx(slug: &str, refresh_at: Option<i64>) -> Arc<TenantCtx> {
         Arc::new(TenantCtx {
-            id: format!("ten_{slug}"),
+            id: format!("ten_{slug}").into(),
             slug: slug.to_owned(),
             settings: TenantSettings::new(slug),
             ring: KeyRing::new(TokenPolicy {

@@ -1,12 +1,11 @@
 //! What services answer with: the JSON bodies of API.md, documented for OpenAPI.
 use serde::Serialize;
-use tessera_core::{claims::TokenType, settings::TenantSettings, time::rfc3339};
+use tessera_core::{
+    claims::TokenType, ids::SessionId, key_lifecycle::Phase, settings::TenantSettings,
+    time::rfc3339,
+};
 use tessera_store::models::{
-    api_key::ApiKey,
-    audit::AuditEvent,
-    session::Session,
-    signing_key::{Phase, SigningKey},
-    tenant::Tenant,
+    api_key::ApiKey, audit::AuditEvent, session::Session, signing_key::SigningKey, tenant::Tenant,
     user::User,
 };
 use utoipa::ToSchema;
@@ -70,7 +69,7 @@ pub struct UserView {
 impl From<&User> for UserView {
     fn from(u: &User) -> Self {
         Self {
-            id: u.id.clone(),
+            id: u.id.to_string(),
             username: u.username.clone(),
             email: u.email.clone(),
             is_active: u.is_active,
@@ -151,10 +150,10 @@ impl KeyView {
             Phase::Next { .. } | Phase::Active => None,
         };
         Self {
-            kid: k.kid.clone(),
-            algorithm: k.algorithm.clone(),
-            status: phase.name(),
-            origin: k.origin.clone(),
+            kid: k.kid.to_string(),
+            algorithm: k.algorithm.as_str().to_owned(),
+            status: phase.status().as_str(),
+            origin: k.origin.as_str().to_owned(),
             created_at: rfc3339(k.created_at),
             activated_at: k.activated_at.map(rfc3339),
             verifies_until: until.map(rfc3339),
@@ -186,7 +185,7 @@ impl ApiKeyView {
     /// The view of a row and its scope's slug.
     pub fn of(k: &ApiKey, tenant: Option<String>) -> Self {
         Self {
-            id: k.id.clone(),
+            id: k.id.to_string(),
             name: k.name.clone(),
             tenant,
             created_at: rfc3339(k.created_at),
@@ -235,7 +234,7 @@ impl From<&AuditEvent> for AuditView {
     fn from(e: &AuditEvent) -> Self {
         let parse = |s: &Option<String>| s.as_deref().and_then(|t| serde_json::from_str(t).ok());
         Self {
-            id: e.id.clone(),
+            id: e.id.to_string(),
             at: rfc3339(e.created_at),
             actor: e.actor.clone(),
             action: e.action.clone(),
@@ -269,15 +268,15 @@ pub struct SessionView {
 
 impl SessionView {
     /// The view of a session; `current_sid` is the caller's.
-    pub fn of(s: &Session, current_sid: &str) -> Self {
+    pub fn of(s: &Session, current_sid: &SessionId) -> Self {
         Self {
-            sid: s.sid.clone(),
+            sid: s.sid.to_string(),
             created_at: rfc3339(s.created_at),
             last_used_at: rfc3339(s.last_used_at),
             expires_at: rfc3339(s.expires_at),
             user_agent: s.user_agent.clone(),
             ip: s.ip.clone(),
-            current: s.sid == current_sid,
+            current: &s.sid == current_sid,
         }
     }
 }

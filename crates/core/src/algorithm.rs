@@ -4,6 +4,11 @@ use std::{fmt, str::FromStr};
 
 /// A tenant's JWS algorithm.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
+#[cfg_attr(
+    feature = "sql",
+    derive(diesel::expression::AsExpression, diesel::deserialize::FromSqlRow)
+)]
+#[cfg_attr(feature = "sql", diesel(sql_type = diesel::sql_types::Text))]
 pub enum SigningAlgorithm {
     /// HMAC with SHA-256 (shared secret; never published in the JWKS).
     HS256,
@@ -71,6 +76,8 @@ impl fmt::Display for SigningAlgorithm {
         f.write_str(self.as_str())
     }
 }
+
+sql_as_text!(SigningAlgorithm);
 
 impl FromStr for SigningAlgorithm {
     type Err = String;

@@ -2,6 +2,8 @@
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
+use crate::ids::{SessionId, TokenId, UserId};
+
 /// `typ` header of access tokens (RFC 9068).
 pub const ACCESS_TYP: &str = "at+jwt";
 /// `typ` header of refresh tokens.
@@ -63,15 +65,15 @@ pub struct MintClaims<'a> {
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 pub struct VerifiedClaims {
     /// The user id.
-    pub sub: String,
+    pub sub: UserId,
     /// Expiry, Unix seconds.
     pub exp: i64,
     /// Issued at, Unix seconds.
     pub iat: i64,
     /// Token id.
-    pub jti: String,
+    pub jti: TokenId,
     /// Session id.
-    pub sid: String,
+    pub sid: SessionId,
     /// Access or refresh.
     pub token_type: TokenType,
 }

@@ -1,4 +1,5 @@
-//! Public identifiers: tenant slugs and prefixed ids (`usr_…`, `key_…`, `ak_…`).
+//! Identifiers: tenant slugs, and one type per kind of id (`TenantId`, `UserId`,
+//! `Kid`, …), each its prefixed string on the wire and in the database.
 use crate::{Error, Result};
 
 /// Checks a tenant slug: lowercase `[a-z0-9-]{3,63}`, not starting or ending with `-`.
@@ -24,37 +25,158 @@ pub fn is_slug(slug: &str) -> bool {
     validate_slug(slug).is_ok()
 }
 
-fn prefixed(prefix: &str) -> String {
-    // v7: time-ordered, so ids sort by creation and make stable pagination cursors.
-    format!("{prefix}{}", uuid::Uuid::now_v7().simple())
+/// A string-backed id type: compares, hashes and serializes as its string (so nothing
+/// changes on the wire or in a column), but a `UserId` cannot stand where a `TenantId`
+/// is expected. With the `sql` feature it maps to a diesel `Text` column on every
+/// backend.
+macro_rules! string_id {
+    ($(#[$meta:meta])* $name:ident) => {
+        $(#[$meta])*
+        #[derive(
+            Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Default,
+            serde::Serialize, serde::Deserialize,
+        )]
+        #[serde(transparent)]
+        #[cfg_attr(feature = "sql", derive(diesel_derive_newtype::DieselNewType))]
+        pub struct $name(String);
+
+        impl $name {
+            /// The id as text.
+            pub fn as_str(&self) -> &str {
+                &self.0
+            }
+
+            /// The id's text, owned.
+            pub fn into_string(self) -> String {
+                self.0
+            }
+        }
+
+        impl From<String> for $name {
+            fn from(s: String) -> Self {
+                Self(s)
+            }
+        }
+
+        impl From<&str> for $name {
+            fn from(s: &str) -> Self {
+                Self(s.to_owned())
+            }
+        }
+
+        impl std::fmt::Display for $name {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str(&self.0)
+            }
+        }
+
+        impl From<$name> for String {
+            fn from(id: $name) -> String {
+                id.0
+            }
+        }
+
+        impl std::ops::Deref for $name {
+            type Target = str;
+
+            fn deref(&self) -> &str {
+                &self.0
+            }
+        }
+
+        impl AsRef<str> for $name {
+            fn as_ref(&self) -> &str {
+                &self.0
+            }
+        }
+
+        impl std::borrow::Borrow<str> for $name {
+            fn borrow(&self) -> &str {
+                &self.0
+            }
+        }
+
+        impl PartialEq<str> for $name {
+            fn eq(&self, other: &str) -> bool {
+                self.0 == other
+            }
+        }
+
+        impl PartialEq<&str> for $name {
+            fn eq(&self, other: &&str) -> bool {
+                self.0 == *other
+            }
+        }
+    };
 }
 
-/// A new tenant id (internal).
-pub fn tenant_id() -> String {
-    prefixed("ten_")
+/// An id with a type prefix, made time-ordered (UUID v7) so ids sort by creation and
+/// make stable pagination cursors.
+macro_rules! prefixed_id {
+    ($(#[$meta:meta])* $name:ident, $prefix:literal) => {
+        string_id!($(#[$meta])* $name);
+
+        impl $name {
+            /// The prefix every new id of this kind starts with.
+            pub const PREFIX: &'static str = $prefix;
+
+            /// A new, unique, time-ordered id.
+            pub fn generate() -> Self {
+                Self(format!("{}{}", $prefix, uuid::Uuid::now_v7().simple()))
+            }
+        }
+    };
 }
 
-/// A new user id.
-pub fn user_id() -> String {
-    prefixed("usr_")
+/// An id of 122 random bits (UUID v4): nothing can be learnt or guessed from it.
+macro_rules! random_id_type {
+    ($(#[$meta:meta])* $name:ident) => {
+        string_id!($(#[$meta])* $name);
+
+        impl $name {
+            /// A new random id.
+            pub fn generate() -> Self {
+                Self(random_id())
+            }
+        }
+    };
 }
 
-/// A new signing key id (kid).
-pub fn key_id() -> String {
-    prefixed("key_")
-}
+prefixed_id!(
+    /// A tenant's internal id (`ten_…`); every query is scoped by it.
+    TenantId,
+    "ten_"
+);
+prefixed_id!(
+    /// A user's id (`usr_…`), the `sub` of their tokens.
+    UserId,
+    "usr_"
+);
+prefixed_id!(
+    /// A signing key's id (`key_…`), the JWS `kid`.
+    Kid,
+    "key_"
+);
+prefixed_id!(
+    /// An admin API key's id (`ak_…`).
+    ApiKeyId,
+    "ak_"
+);
+prefixed_id!(
+    /// An audit event's id (`aud_…`).
+    AuditId,
+    "aud_"
+);
+random_id_type!(
+    /// A session's id: the `sid` every token of one login's refresh family carries.
+    SessionId
+);
+random_id_type!(
+    /// A token's id: its `jti`.
+    TokenId
+);
 
-/// A new admin API key id.
-pub fn api_key_id() -> String {
-    prefixed("ak_")
-}
-
-/// A new audit event id.
-pub fn audit_id() -> String {
-    prefixed("aud_")
-}
-
-/// A new random token id (jti) or session id (sid): 122 random bits.
+/// A new random string of 122 bits (UUID v4, 32 hex digits): for ids and nonces.
 pub fn random_id() -> String {
     uuid::Uuid::new_v4().simple().to_string()
 }
@@ -85,12 +207,26 @@ mod tests {
 
     #[test]
     fn ids_are_prefixed_and_unique() {
-        let (a, b) = (user_id(), user_id());
-        assert!(a.starts_with("usr_") && a.len() == 36);
+        let (a, b) = (UserId::generate(), UserId::generate());
+        assert!(a.as_str().starts_with("usr_") && a.as_str().len() == 36);
         assert_ne!(a, b);
-        assert!(key_id().starts_with("key_"));
-        assert!(api_key_id().starts_with("ak_"));
-        assert!(tenant_id().starts_with("ten_"));
-        assert_ne!(random_id(), random_id());
+        assert!(a < b, "v7 ids sort by creation");
+        assert!(Kid::generate().as_str().starts_with(Kid::PREFIX));
+        assert!(ApiKeyId::generate().as_str().starts_with("ak_"));
+        assert!(TenantId::generate().as_str().starts_with("ten_"));
+        assert!(AuditId::generate().as_str().starts_with("aud_"));
+        assert_ne!(SessionId::generate(), SessionId::generate());
+        assert_eq!(TokenId::generate().as_str().len(), 32);
+    }
+
+    #[test]
+    #[allow(clippy::unwrap_used)]
+    fn ids_are_their_strings_on_the_wire() {
+        let id = UserId::from("usr_1");
+        assert_eq!(serde_json::to_string(&id).unwrap(), "\"usr_1\"");
+        let back: UserId = serde_json::from_str("\"usr_1\"").unwrap();
+        assert_eq!(back, id);
+        assert_eq!(id.to_string(), "usr_1");
+        assert!(id == "usr_1");
     }
 }

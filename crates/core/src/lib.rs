@@ -3,6 +3,9 @@
 //! every security rule is tested without services.
 #![forbid(unsafe_code)]
 
+#[macro_use]
+mod text_enum;
+
 pub mod admin_key;
 pub mod algorithm;
 pub mod claims;
@@ -10,9 +13,11 @@ pub mod client_ip;
 pub mod cross_site;
 pub mod error;
 pub mod ids;
+pub mod key_lifecycle;
 pub mod key_material;
 pub mod master_key;
 pub mod password;
+pub mod revocation;
 pub mod secret;
 pub mod settings;
 pub mod time;

@@ -1,33 +1,5 @@
 //! Redis key names, all under one prefix.
-
-/// What a revocation key covers.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Kind {
-    /// A session (`sid`): its refresh token and every access token carrying it.
-    Session,
-    /// One token (`jti`).
-    Token,
-    /// A user cut-off: every token issued before it.
-    User,
-}
-
-impl Kind {
-    /// Short tag used in keys and in Postgres's `revocations.kind`.
-    pub fn tag(self) -> &'static str {
-        match self {
-            Kind::Session => "sid",
-            Kind::Token => "jti",
-            Kind::User => "user",
-        }
-    }
-
-    /// The kind with this tag.
-    pub fn from_tag(tag: &str) -> Option<Self> {
-        [Kind::Session, Kind::Token, Kind::User]
-            .into_iter()
-            .find(|k| k.tag() == tag)
-    }
-}
+use tessera_core::revocation::RevocationKind;
 
 /// Key names. Every key of one tenant carries the tenant id as a Redis Cluster hash
 /// tag (`{…}`), so that a check's one `MGET` (session, token, cut-off and the tenant's
@@ -45,12 +17,12 @@ impl Keys {
         }
     }
 
-    pub(crate) fn entry(&self, tenant_id: &str, kind: Kind, subject: &str) -> String {
+    pub(crate) fn entry(&self, tenant_id: &str, kind: RevocationKind, subject: &str) -> String {
         format!(
             "{}rv:{{{}}}:{}:{}",
             self.prefix,
             tenant_id,
-            kind.tag(),
+            kind.as_str(),
             subject
         )
     }
@@ -85,18 +57,20 @@ mod tests {
     fn keys_are_prefixed_and_distinct() {
         let k = Keys::new("t1:");
         assert_eq!(
-            k.entry("ten_a", Kind::Session, "s1"),
+            k.entry("ten_a", RevocationKind::Session, "s1"),
             "t1:rv:{ten_a}:sid:s1"
         );
         assert_ne!(
-            k.entry("ten_a", Kind::Token, "x"),
-            k.entry("ten_b", Kind::Token, "x")
+            k.entry("ten_a", RevocationKind::Token, "x"),
+            k.entry("ten_b", RevocationKind::Token, "x")
         );
         assert_eq!(k.filled("ten_a"), "t1:rv:{ten_a}:gen");
         assert_eq!(k.rate("ten_a", "ip:1.2.3.4"), "t1:rl:{ten_a}:ip:1.2.3.4");
-        for kind in [Kind::Session, Kind::Token, Kind::User] {
-            assert_eq!(Kind::from_tag(kind.tag()), Some(kind));
-        }
+        // The tags are the kinds' stored names, as in the database's revocations.
+        assert_eq!(
+            k.entry("t", RevocationKind::User, "u"),
+            format!("t1:rv:{{t}}:{}:u", RevocationKind::User)
+        );
     }
 
     #[test]
@@ -105,8 +79,8 @@ mod tests {
         let slot = |key: &str| redis::cluster_routing::Slot::for_key(key);
         let a = slot(&k.filled("ten_a"));
         for key in [
-            k.entry("ten_a", Kind::Session, "s"),
-            k.entry("ten_a", Kind::User, "u"),
+            k.entry("ten_a", RevocationKind::Session, "s"),
+            k.entry("ten_a", RevocationKind::User, "u"),
             k.landed("ten_a"),
             k.rate("ten_a", "user:abc"),
         ] {

@@ -17,10 +17,15 @@ pub mod rate;
 
 use redis::AsyncCommands;
 use std::sync::Arc;
-use tessera_core::{Error, Result, settings::MAX_LEEWAY, time::now};
+use tessera_core::{
+    Error, Result,
+    ids::{SessionId, TenantId, TokenId, UserId},
+    settings::MAX_LEEWAY,
+    time::now,
+};
 
-pub use key_names::Kind;
 pub use link::Redis;
+pub use tessera_core::revocation::RevocationKind;
 
 use generation::Write;
 use link::Link;
@@ -30,9 +35,9 @@ use memory::Memory;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Entry {
     /// Owning tenant id.
-    pub tenant_id: String,
+    pub tenant_id: TenantId,
     /// What is revoked.
-    pub kind: Kind,
+    pub kind: RevocationKind,
     /// sid, jti or user id.
     pub subject: String,
     /// For a user: the cut-off (tokens issued before it are revoked); else when.
@@ -45,13 +50,13 @@ pub struct Entry {
 #[derive(Debug, Clone, Copy)]
 pub struct TokenRef<'a> {
     /// Tenant id.
-    pub tenant_id: &'a str,
+    pub tenant_id: &'a TenantId,
     /// User id (`sub`).
-    pub user_id: &'a str,
+    pub user_id: &'a UserId,
     /// Session id.
-    pub sid: &'a str,
+    pub sid: &'a SessionId,
     /// Token id.
-    pub jti: &'a str,
+    pub jti: &'a TokenId,
     /// Issued at.
     pub iat: i64,
     /// The tenant's revocation generation this node knows the database has reached:
@@ -123,10 +128,19 @@ impl RevocationStore {
     /// Checks a token in one round trip.
     pub async fn check(&self, t: TokenRef<'_>) -> Result<Status> {
         let keys = [
-            self.keys.filled(t.tenant_id),
-            self.keys.entry(t.tenant_id, Kind::Session, t.sid),
-            self.keys.entry(t.tenant_id, Kind::Token, t.jti),
-            self.keys.entry(t.tenant_id, Kind::User, t.user_id),
+            self.keys.filled(t.tenant_id.as_str()),
+            self.keys.entry(
+                t.tenant_id.as_str(),
+                RevocationKind::Session,
+                t.sid.as_str(),
+            ),
+            self.keys
+                .entry(t.tenant_id.as_str(), RevocationKind::Token, t.jti.as_str()),
+            self.keys.entry(
+                t.tenant_id.as_str(),
+                RevocationKind::User,
+                t.user_id.as_str(),
+            ),
         ];
         let [filled, sid, jti, cutoff]: [Option<i64>; 4] = match &self.backend {
             Backend::Redis(link) => link
@@ -151,7 +165,12 @@ impl RevocationStore {
     /// Writes the revocations of one committed transaction of `tenant_id`, whose
     /// revocation generation is `gen`, each expiring with the tokens it covers; the
     /// tenant's marker moves on when every generation before it is in too.
-    pub async fn revoke(&self, tenant_id: &str, generation: i64, entries: &[Entry]) -> Result<()> {
+    pub async fn revoke(
+        &self,
+        tenant_id: &TenantId,
+        generation: i64,
+        entries: &[Entry],
+    ) -> Result<()> {
         self.write(tenant_id, entries, Write::Revocation { generation })
             .await
     }
@@ -162,7 +181,7 @@ impl RevocationStore {
     /// meanwhile.
     pub async fn refill(
         &self,
-        tenant_id: &str,
+        tenant_id: &TenantId,
         from: Option<i64>,
         generation: i64,
         entries: &[Entry],
@@ -170,7 +189,7 @@ impl RevocationStore {
         self.write(tenant_id, entries, Write::Refill { from, generation })
             .await?;
         tracing::info!(
-            tenant_id,
+            tenant_id = tenant_id.as_str(),
             from,
             generation,
             entries = entries.len(),
@@ -180,17 +199,20 @@ impl RevocationStore {
     }
 
     /// Writes one tenant's `entries` and moves its marker, atomically.
-    async fn write(&self, tenant_id: &str, entries: &[Entry], write: Write) -> Result<()> {
+    async fn write(&self, tenant_id: &TenantId, entries: &[Entry], write: Write) -> Result<()> {
         let t = now();
         // Outlive the tokens by the largest leeway any tenant may allow.
         let live = entries
             .iter()
-            .filter(|e| e.tenant_id == tenant_id && e.expires_at + MAX_LEEWAY > t)
+            .filter(|e| &e.tenant_id == tenant_id && e.expires_at + MAX_LEEWAY > t)
             .map(|e| {
-                let key = self.keys.entry(&e.tenant_id, e.kind, &e.subject);
+                let key = self.keys.entry(e.tenant_id.as_str(), e.kind, &e.subject);
                 (key, e.revoked_at, e.expires_at + MAX_LEEWAY)
             });
-        let marker = (self.keys.filled(tenant_id), self.keys.landed(tenant_id));
+        let marker = (
+            self.keys.filled(tenant_id.as_str()),
+            self.keys.landed(tenant_id.as_str()),
+        );
         match &self.backend {
             Backend::Memory(m) => {
                 m.write(live, marker, write, t);
@@ -273,21 +295,28 @@ impl RevocationStore {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::sync::LazyLock;
+
+    static TEN_A: LazyLock<TenantId> = LazyLock::new(|| "ten_a".into());
+    static TEN_B: LazyLock<TenantId> = LazyLock::new(|| "ten_b".into());
+    static USR: LazyLock<UserId> = LazyLock::new(|| "usr_1".into());
+    static SID: LazyLock<SessionId> = LazyLock::new(|| "sid_1".into());
+    static JTI: LazyLock<TokenId> = LazyLock::new(|| "jti_1".into());
 
     fn token(known_gen: i64, iat: i64) -> TokenRef<'static> {
         TokenRef {
-            tenant_id: "ten_a",
-            user_id: "usr_1",
-            sid: "sid_1",
-            jti: "jti_1",
+            tenant_id: &TEN_A,
+            user_id: &USR,
+            sid: &SID,
+            jti: &JTI,
             iat,
             known_gen,
         }
     }
 
-    fn entry(kind: Kind, subject: &str, revoked_at: i64) -> Entry {
+    fn entry(kind: RevocationKind, subject: &str, revoked_at: i64) -> Entry {
         Entry {
-            tenant_id: "ten_a".into(),
+            tenant_id: TEN_A.clone(),
             kind,
             subject: subject.into(),
             revoked_at,
@@ -302,14 +331,19 @@ mod tests {
         // A store that never held the tenant: refill first.
         assert_eq!(store.check(token(0, t)).await.ok(), Some(Status::Unfilled));
         store
-            .refill("ten_a", None, 3, &[])
+            .refill(&TEN_A, None, 3, &[])
             .await
             .unwrap_or_else(|e| panic!("{e:?}"));
         assert_eq!(store.check(token(3, t)).await.ok(), Some(Status::Clear));
         // The database is ahead of the store: refill what came after 3.
         assert_eq!(store.check(token(5, t)).await.ok(), Some(Status::Behind(3)));
         store
-            .refill("ten_a", Some(3), 5, &[entry(Kind::Session, "sid_1", t)])
+            .refill(
+                &TEN_A,
+                Some(3),
+                5,
+                &[entry(RevocationKind::Session, "sid_1", t)],
+            )
             .await
             .unwrap_or_else(|e| panic!("{e:?}"));
         assert_eq!(store.check(token(5, t)).await.ok(), Some(Status::Revoked));
@@ -320,11 +354,11 @@ mod tests {
         let store = RevocationStore::in_process();
         let t = now();
         store
-            .refill("ten_a", None, 0, &[])
+            .refill(&TEN_A, None, 0, &[])
             .await
             .unwrap_or_else(|e| panic!("{e:?}"));
         store
-            .revoke("ten_a", 1, &[entry(Kind::User, "usr_1", t)])
+            .revoke(&TEN_A, 1, &[entry(RevocationKind::User, "usr_1", t)])
             .await
             .unwrap_or_else(|e| panic!("{e:?}"));
         assert_eq!(
@@ -334,7 +368,7 @@ mod tests {
         assert_eq!(store.check(token(1, t)).await.ok(), Some(Status::Clear));
         // Another tenant's cut-off of the same user id is not this tenant's.
         let mut other = token(1, t - 1);
-        other.tenant_id = "ten_b";
+        other.tenant_id = &TEN_B;
         assert_eq!(store.check(other).await.ok(), Some(Status::Unfilled));
     }
 
@@ -343,17 +377,17 @@ mod tests {
         let store = RevocationStore::in_process();
         let t = now();
         store
-            .refill("ten_a", None, 1, &[])
+            .refill(&TEN_A, None, 1, &[])
             .await
             .unwrap_or_else(|e| panic!("{e:?}"));
         // Generation 3 lands before 2: the store cannot claim 3 yet.
         store
-            .revoke("ten_a", 3, &[entry(Kind::Token, "jti_9", t)])
+            .revoke(&TEN_A, 3, &[entry(RevocationKind::Token, "jti_9", t)])
             .await
             .unwrap_or_else(|e| panic!("{e:?}"));
         assert_eq!(store.check(token(3, t)).await.ok(), Some(Status::Behind(1)));
         store
-            .revoke("ten_a", 2, &[entry(Kind::Token, "jti_8", t)])
+            .revoke(&TEN_A, 2, &[entry(RevocationKind::Token, "jti_8", t)])
             .await
             .unwrap_or_else(|e| panic!("{e:?}"));
         assert_eq!(store.check(token(3, t)).await.ok(), Some(Status::Clear));

@@ -32,7 +32,7 @@ pub enum Action<'a> {
     /// A password change by this user.
     PasswordChange {
         /// The user's id.
-        user_id: &'a str,
+        user_id: &'a tessera_core::ids::UserId,
     },
 }
 
@@ -40,7 +40,7 @@ pub enum Action<'a> {
 #[derive(Debug, Clone, Copy)]
 pub struct Attempt<'a> {
     /// Tenant id.
-    pub tenant_id: &'a str,
+    pub tenant_id: &'a tessera_core::ids::TenantId,
     /// What is attempted.
     pub action: Action<'a>,
     /// The client's rate-limit bucket (its address, or an IPv6 client's /64), when
@@ -56,23 +56,26 @@ pub(crate) fn keys(k: &Keys, a: Attempt<'_>) -> Vec<(String, i64)> {
     let ip = a.ip.unwrap_or("-");
     let mut keys = Vec::with_capacity(3);
     if a.ip.is_some() {
-        keys.push((k.rate(a.tenant_id, &format!("ip:{ip}")), a.limit));
+        keys.push((k.rate(a.tenant_id.as_str(), &format!("ip:{ip}")), a.limit));
     }
     match a.action {
         Action::Login { username } => {
             let user = hex(&Sha256::digest(username.as_bytes())[..16]);
             keys.push((
-                k.rate(a.tenant_id, &format!("user:{user}:ip:{ip}")),
+                k.rate(a.tenant_id.as_str(), &format!("user:{user}:ip:{ip}")),
                 a.limit,
             ));
             keys.push((
-                k.rate(a.tenant_id, &format!("user:{user}")),
+                k.rate(a.tenant_id.as_str(), &format!("user:{user}")),
                 a.limit.saturating_mul(USERNAME_CEILING),
             ));
         }
         Action::Signup => {}
         Action::PasswordChange { user_id } => {
-            keys.push((k.rate(a.tenant_id, &format!("pw:{user_id}")), a.limit));
+            keys.push((
+                k.rate(a.tenant_id.as_str(), &format!("pw:{user_id}")),
+                a.limit,
+            ));
         }
     }
     keys
@@ -127,8 +130,9 @@ mod tests {
     #[test]
     fn a_login_counts_per_address_per_pair_and_per_username_with_a_ceiling() {
         let k = Keys::new("p:");
+        let (ten, usr) = ("ten".into(), "usr_1".into());
         let a = |ip, action| Attempt {
-            tenant_id: "ten",
+            tenant_id: &ten,
             action,
             ip,
             limit: 10,
@@ -145,7 +149,7 @@ mod tests {
         assert_eq!(signup, vec![login[0].clone()], "sign-ups count per address");
         let pw = keys(
             &k,
-            a(Some("1.2.3.4"), Action::PasswordChange { user_id: "usr_1" }),
+            a(Some("1.2.3.4"), Action::PasswordChange { user_id: &usr }),
         );
         assert_eq!(pw.len(), 2);
         assert_eq!(pw[0], login[0]);

@@ -2,7 +2,7 @@
 //! in Postgres (sync, a few threads of its own so operators never starve logins).
 use actix::prelude::*;
 use std::sync::Arc;
-use tessera_core::{Result, master_key::MasterKey};
+use tessera_core::{Result, ids::TenantId, master_key::MasterKey};
 use tessera_store::Db;
 use tessera_store::{DbPool, pool::conn};
 
@@ -77,11 +77,11 @@ impl Handler<PingDb> for AdminActor {
 /// The revocation generations of these tenants (by id), read by every node each
 /// second on the tenant loader's threads (not behind request traffic).
 #[derive(Message)]
-#[rtype(result = "Result<Vec<(String, i64)>>")]
-pub struct RevocationGenerations(pub Vec<String>);
+#[rtype(result = "Result<Vec<(TenantId, i64)>>")]
+pub struct RevocationGenerations(pub Vec<TenantId>);
 
 impl Handler<RevocationGenerations> for TenantLoader {
-    type Result = Result<Vec<(String, i64)>>;
+    type Result = Result<Vec<(TenantId, i64)>>;
     fn handle(&mut self, m: RevocationGenerations, _: &mut SyncContext<Self>) -> Self::Result {
         tessera_store::models::revocation::generations(&mut *conn(&self.0.pool)?, &m.0)
     }

@@ -2,7 +2,10 @@
 //! `ConnectionManager`. Every reply is a `ResponseFuture`, spawned, so the actor is
 //! never a serialization point (no `AtomicResponse`).
 use actix::prelude::*;
-use tessera_core::Result;
+use tessera_core::{
+    Result,
+    ids::{SessionId, TenantId, TokenId, UserId},
+};
 use tessera_revocation::{
     Entry, RevocationStore, Status, TokenRef,
     rate::{Action, Attempt},
@@ -22,13 +25,13 @@ impl Supervised for BlacklistActor {}
 #[rtype(result = "Result<Status>")]
 pub struct CheckRevoked {
     /// Tenant id.
-    pub tenant_id: String,
+    pub tenant_id: TenantId,
     /// User id.
-    pub user_id: String,
+    pub user_id: UserId,
     /// Session id.
-    pub sid: String,
+    pub sid: SessionId,
     /// Token id.
-    pub jti: String,
+    pub jti: TokenId,
     /// Issued at.
     pub iat: i64,
     /// The tenant's revocation generation this node knows the database has.
@@ -40,7 +43,7 @@ pub struct CheckRevoked {
 #[rtype(result = "Result<()>")]
 pub struct Revoke {
     /// The tenant.
-    pub tenant_id: String,
+    pub tenant_id: TenantId,
     /// The transaction's revocation generation.
     pub generation: i64,
     /// What it revoked.
@@ -52,7 +55,7 @@ pub struct Revoke {
 #[rtype(result = "Result<()>")]
 pub struct Refill {
     /// The tenant refilled.
-    pub tenant_id: String,
+    pub tenant_id: TenantId,
     /// The generation the store held (`None`: it had lost everything).
     pub from: Option<i64>,
     /// The database's generation when the entries were read.
@@ -68,8 +71,8 @@ pub enum Attempted {
     Login(String),
     /// A sign-up.
     Signup,
-    /// A password change by this user id.
-    PasswordChange(String),
+    /// A password change by this user.
+    PasswordChange(UserId),
 }
 
 /// Count an attempt to log in, sign up or change a password against the tenant's
@@ -78,7 +81,7 @@ pub enum Attempted {
 #[rtype(result = "Result<Option<i64>>")]
 pub struct RateAttempt {
     /// Tenant id.
-    pub tenant_id: String,
+    pub tenant_id: TenantId,
     /// What is attempted.
     pub what: Attempted,
     /// The client's address.

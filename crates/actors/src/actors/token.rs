@@ -5,7 +5,7 @@ use std::sync::Arc;
 use tessera_core::{
     Error, Result,
     claims::{TokenType, VerifiedClaims},
-    ids::random_id,
+    ids::{SessionId, TenantId, TokenId, UserId},
     time::now,
     token::Subject,
 };
@@ -70,7 +70,7 @@ pub struct IssuePair {
     /// The tenant.
     pub ctx: Arc<TenantCtx>,
     /// User id.
-    pub user_id: String,
+    pub user_id: UserId,
     /// The user's roles now.
     pub roles: Vec<String>,
     /// Where the login came from.
@@ -100,7 +100,7 @@ pub enum RefreshReply {
     /// A rotated-out token was presented: this session must be revoked.
     Reused {
         /// The session.
-        sid: String,
+        sid: SessionId,
     },
     /// Not accepted.
     Rejected,
@@ -111,19 +111,19 @@ pub enum RefreshReply {
 #[rtype(result = "Result<Option<Revoked<i64>>>")]
 pub struct RevokeSessionRecord {
     /// Tenant id.
-    pub tenant_id: String,
+    pub tenant_id: TenantId,
     /// Session id.
-    pub sid: String,
+    pub sid: SessionId,
 }
 
 /// Revoke every session of a user in Postgres and record the cut-off `now`.
 #[derive(Message)]
-#[rtype(result = "Result<Revoked<Vec<(String, i64)>>>")]
+#[rtype(result = "Result<Revoked<Vec<(SessionId, i64)>>>")]
 pub struct RevokeUserRecord {
     /// Tenant id.
-    pub tenant_id: String,
+    pub tenant_id: TenantId,
     /// User id.
-    pub user_id: String,
+    pub user_id: UserId,
     /// The cut-off time.
     pub at: i64,
     /// How long the cut-off must last.
@@ -136,7 +136,7 @@ pub struct RevokeUserRecord {
 #[rtype(result = "Result<(i64, Vec<Revocation>)>")]
 pub struct LiveRevocations {
     /// Tenant id.
-    pub tenant_id: String,
+    pub tenant_id: TenantId,
     /// Only those after this generation (`None`: all).
     pub after: Option<i64>,
 }
@@ -157,8 +157,8 @@ impl Handler<IssuePair> for TokenActor {
     fn handle(&mut self, m: IssuePair, _: &mut SyncContext<Self>) -> Self::Result {
         let s = &m.ctx.settings;
         let t = now();
-        let sid = random_id();
-        let jti = random_id();
+        let sid = SessionId::generate();
+        let jti = TokenId::generate();
         let session_end = t + s.session_max_lifetime;
         let subject = Subject {
             user_id: &m.user_id,
@@ -177,7 +177,7 @@ impl Handler<IssuePair> for TokenActor {
         let (access, access_exp) = m.ctx.ring.mint(
             TokenType::Access,
             subject,
-            &random_id(),
+            &TokenId::generate(),
             t,
             s.access_token_ttl,
             None,
@@ -229,7 +229,7 @@ impl Handler<ExchangeRefresh> for TokenActor {
         let s = &m.ctx.settings;
         let t = now();
         let rotation = s.rotate_refresh_tokens.then(|| Rotation {
-            jti: random_id(),
+            jti: TokenId::generate(),
             ttl: s.refresh_token_ttl,
             reuse_interval: s.refresh_reuse_interval,
         });
@@ -259,7 +259,7 @@ impl Handler<ExchangeRefresh> for TokenActor {
         let (access, access_exp) = m.ctx.ring.mint(
             TokenType::Access,
             subject,
-            &random_id(),
+            &TokenId::generate(),
             t,
             s.access_token_ttl,
             Some(session_end),
@@ -294,7 +294,7 @@ impl Handler<RevokeSessionRecord> for TokenActor {
 }
 
 impl Handler<RevokeUserRecord> for TokenActor {
-    type Result = Result<Revoked<Vec<(String, i64)>>>;
+    type Result = Result<Revoked<Vec<(SessionId, i64)>>>;
     fn handle(&mut self, m: RevokeUserRecord, _: &mut SyncContext<Self>) -> Self::Result {
         session::revoke_user(
             &mut *conn(&self.0)?,
@@ -318,9 +318,9 @@ impl Handler<LiveRevocations> for TokenActor {
 #[rtype(result = "Result<bool>")]
 pub struct RefreshTokenLive {
     /// Tenant id.
-    pub tenant_id: String,
+    pub tenant_id: TenantId,
     /// The refresh token's jti.
-    pub jti: String,
+    pub jti: TokenId,
 }
 
 impl Handler<RefreshTokenLive> for TokenActor {
@@ -335,9 +335,9 @@ impl Handler<RefreshTokenLive> for TokenActor {
 #[rtype(result = "Result<Vec<Session>>")]
 pub struct ListSessions {
     /// Tenant id.
-    pub tenant_id: String,
+    pub tenant_id: TenantId,
     /// User id.
-    pub user_id: String,
+    pub user_id: UserId,
     /// Cursor: `(created_at, sid)` of the last session of the previous page.
     pub after: Option<(i64, String)>,
     /// Page size.
@@ -350,11 +350,11 @@ pub struct ListSessions {
 #[rtype(result = "Result<Option<Revoked<i64>>>")]
 pub struct RevokeOwnSession {
     /// Tenant id.
-    pub tenant_id: String,
+    pub tenant_id: TenantId,
     /// User id.
-    pub user_id: String,
+    pub user_id: UserId,
     /// Session id.
-    pub sid: String,
+    pub sid: SessionId,
 }
 
 impl Handler<ListSessions> for TokenActor {

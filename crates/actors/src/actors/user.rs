@@ -1,6 +1,9 @@
 //! UserActor: users in Postgres, on a `SyncArbiter` sized like the pool.
 use actix::prelude::*;
-use tessera_core::Result;
+use tessera_core::{
+    Result,
+    ids::{SessionId, TenantId, UserId},
+};
 use tessera_store::{
     DbPool, DbResultExt,
     models::{
@@ -22,7 +25,7 @@ impl Actor for UserActor {
 #[rtype(result = "Result<Option<user::User>>")]
 pub struct FindUserByName {
     /// Tenant id.
-    pub tenant_id: String,
+    pub tenant_id: TenantId,
     /// Username.
     pub username: String,
 }
@@ -32,9 +35,9 @@ pub struct FindUserByName {
 #[rtype(result = "Result<Option<user::User>>")]
 pub struct GetUser {
     /// Tenant id.
-    pub tenant_id: String,
+    pub tenant_id: TenantId,
     /// User id.
-    pub user_id: String,
+    pub user_id: UserId,
 }
 
 /// Insert a user.
@@ -45,12 +48,12 @@ pub struct CreateUser(pub user::User);
 /// Store a user's new password and cut off every token issued before `at`, in one
 /// transaction (a crash between the two never leaves old sessions alive).
 #[derive(Message)]
-#[rtype(result = "Result<Revoked<Vec<(String, i64)>>>")]
+#[rtype(result = "Result<Revoked<Vec<(SessionId, i64)>>>")]
 pub struct SetPassword {
     /// Tenant id.
-    pub tenant_id: String,
+    pub tenant_id: TenantId,
     /// User id.
-    pub user_id: String,
+    pub user_id: UserId,
     /// New PHC string.
     pub hash: String,
     /// The cut-off time.
@@ -81,7 +84,7 @@ impl Handler<CreateUser> for UserActor {
 }
 
 impl Handler<SetPassword> for UserActor {
-    type Result = Result<Revoked<Vec<(String, i64)>>>;
+    type Result = Result<Revoked<Vec<(SessionId, i64)>>>;
     fn handle(&mut self, m: SetPassword, _: &mut SyncContext<Self>) -> Self::Result {
         tessera_store::transaction(&mut *conn(&self.0)?, |c| {
             if !user::set_password(c, &m.tenant_id, &m.user_id, &m.hash)? {

@@ -2,6 +2,7 @@
 use serde::Deserialize;
 use tessera_core::{
     Error, Result,
+    ids::{TenantId, UserId},
     password::{check_email, check_new_password, check_username, normalize_username},
     secret::SecretString,
     time::now,
@@ -70,7 +71,7 @@ impl Hub {
     /// Validates, hashes and stores a new user of a tenant.
     pub(crate) async fn create_user(
         &self,
-        tenant_id: &str,
+        tenant_id: &TenantId,
         min_len: i32,
         new: NewUser,
     ) -> Result<UserView> {
@@ -84,7 +85,7 @@ impl Hub {
     /// row is not stored yet.
     pub(crate) async fn new_user(
         &self,
-        tenant_id: &str,
+        tenant_id: &TenantId,
         min_len: i32,
         new: NewUser,
     ) -> Result<User> {
@@ -95,7 +96,7 @@ impl Hub {
         check_new_password("password", new.password.expose(), min_len.max(1) as usize)?;
         // A taken username costs no hashing (the insert still enforces uniqueness).
         let find = FindUserByName {
-            tenant_id: tenant_id.to_owned(),
+            tenant_id: tenant_id.clone(),
             username: new.username.clone(),
         };
         if self.ask(&self.users, find).await?.is_some() {
@@ -120,11 +121,11 @@ impl Hub {
         Ok(UserView::from(&user))
     }
 
-    async fn active_user(&self, tenant_id: &str, user_id: String) -> Result<User> {
+    async fn active_user(&self, tenant_id: &TenantId, user_id: UserId) -> Result<User> {
         self.ask(
             &self.users,
             GetUser {
-                tenant_id: tenant_id.to_owned(),
+                tenant_id: tenant_id.clone(),
                 user_id,
             },
         )

@@ -3,7 +3,11 @@
 //! change and its audit record in one transaction.
 use serde_json::Value;
 use tessera_core::{
-    Error, Result, admin_key::hash_secret, master_key::MasterKey, settings::SettingsPatch,
+    Error, Result,
+    admin_key::hash_secret,
+    ids::{ApiKeyId, TenantId},
+    master_key::MasterKey,
+    settings::SettingsPatch,
     time::now,
 };
 use tessera_store::Db;
@@ -20,9 +24,9 @@ use crate::{
 #[derive(Debug, Clone)]
 pub struct AdminKey {
     /// `ak_…`
-    pub id: String,
+    pub id: ApiKeyId,
     /// The tenant id a scoped key is limited to; `None` for a platform key.
-    pub scope: Option<String>,
+    pub scope: Option<TenantId>,
 }
 
 impl AdminKey {
@@ -46,15 +50,17 @@ pub(crate) fn page_size(limit: Option<i64>) -> i64 {
 
 /// One page from `rows` (fetched with `limit + 1`): the views of the first `limit`
 /// rows and, when there were more, the cursor of the last one.
-pub(crate) fn page<R, V>(
+pub(crate) fn page<R, V, C: Into<String>>(
     mut rows: Vec<R>,
     limit: i64,
-    cursor: impl Fn(&R) -> String,
+    cursor: impl Fn(&R) -> C,
     view: impl Fn(&R) -> Result<V>,
 ) -> Result<Page<V>> {
     let more = rows.len() as i64 > limit;
     rows.truncate(limit as usize);
-    let next_cursor = more.then(|| rows.last().map(&cursor)).flatten();
+    let next_cursor = more
+        .then(|| rows.last().map(|r| cursor(r).into()))
+        .flatten();
     let items = rows.iter().map(view).collect::<Result<_>>()?;
     Ok(Page { items, next_cursor })
 }
@@ -97,7 +103,7 @@ impl Hub {
     /// The tenant `slug` if `key` may see it (else `tenant_not_found`).
     pub(crate) async fn visible_tenant(&self, key: &AdminKey, slug: &str) -> Result<Tenant> {
         let (slug, scope) = (slug.to_owned(), key.scope.clone());
-        self.admin_job(move |c, _| ctx::visible(c, &slug, scope.as_deref()))
+        self.admin_job(move |c, _| ctx::visible(c, &slug, scope.as_ref()))
             .await
     }
 
@@ -124,12 +130,7 @@ impl Hub {
         let scope = key.scope.clone();
         let rows = self
             .admin_job(move |c, _| {
-                tessera_store::models::tenant::list(
-                    c,
-                    cursor.as_deref(),
-                    limit + 1,
-                    scope.as_deref(),
-                )
+                tessera_store::models::tenant::list(c, cursor.as_deref(), limit + 1, scope.as_ref())
             })
             .await?;
         page(rows, limit, |t| t.slug.clone(), TenantView::of)
@@ -158,7 +159,7 @@ impl Hub {
         let url = self.public_url.clone();
         let row = self
             .admin_job(move |c, master| {
-                ctx::update(c, &s, scope.as_deref(), patch, master, &url, &actor)
+                ctx::update(c, &s, scope.as_ref(), patch, master, &url, &actor)
             })
             .await?;
         self.tenant_changed(slug).await?;
@@ -168,7 +169,7 @@ impl Hub {
     /// Deletes a tenant and everything it owns.
     pub async fn delete_tenant(&self, key: &AdminKey, slug: &str) -> Result<()> {
         let (s, scope, actor) = (slug.to_owned(), key.scope.clone(), key.id.clone());
-        self.admin_job(move |c, _| ctx::delete(c, &s, scope.as_deref(), &actor))
+        self.admin_job(move |c, _| ctx::delete(c, &s, scope.as_ref(), &actor))
             .await?;
         self.tenant_changed(slug).await?;
         Ok(())
@@ -214,9 +215,9 @@ impl Hub {
     }
 
     /// Deletes an admin API key (platform keys only); it stops working at once.
-    pub async fn delete_api_key(&self, key: &AdminKey, id: &str) -> Result<()> {
+    pub async fn delete_api_key(&self, key: &AdminKey, id: &ApiKeyId) -> Result<()> {
         key.platform("Only a platform key can manage admin API keys.")?;
-        let (id, actor) = (id.to_owned(), key.id.clone());
+        let (id, actor) = (id.clone(), key.id.clone());
         self.admin_job(move |c, _| admin_keys::delete(c, &id, &actor))
             .await
     }
@@ -239,9 +240,7 @@ impl Hub {
         };
         let limit = page_size(limit);
         let rows = self
-            .admin_job(move |c, _| {
-                audit::list(c, tenant_id.as_deref(), cursor.as_deref(), limit + 1)
-            })
+            .admin_job(move |c, _| audit::list(c, tenant_id.as_ref(), cursor.as_deref(), limit + 1))
             .await?;
         page(rows, limit, |e| e.id.clone(), |e| Ok(AuditView::from(e)))
     }

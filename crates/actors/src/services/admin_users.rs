@@ -5,6 +5,7 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 use tessera_core::{
     Error, Result,
+    ids::UserId,
     password::{check_email, check_new_password},
     secret::SecretString,
     settings::{MAX_ROLE_BYTES, MAX_ROLES, nullable},
@@ -156,7 +157,7 @@ impl Hub {
         let (s, scope) = (slug.to_owned(), key.scope.clone());
         let rows = self
             .admin_job(move |c, _| {
-                let row = ctx::visible(c, &s, scope.as_deref())?;
+                let row = ctx::visible(c, &s, scope.as_ref())?;
                 let search = q.search.as_deref().filter(|s| !s.is_empty());
                 user::list(c, &row.id, search, q.cursor.as_deref(), limit + 1)
             })
@@ -169,12 +170,12 @@ impl Hub {
         &self,
         key: &AdminKey,
         slug: &str,
-        user_id: &str,
+        user_id: &UserId,
     ) -> Result<UserView> {
         let (s, scope, id) = (slug.to_owned(), key.scope.clone(), user_id.to_owned());
         let u = self
             .admin_job(move |c, _| {
-                let row = ctx::visible(c, &s, scope.as_deref())?;
+                let row = ctx::visible(c, &s, scope.as_ref())?;
                 user::by_id(c, &row.id, &id)?.ok_or(Error::NotFound("User"))
             })
             .await?;
@@ -186,7 +187,7 @@ impl Hub {
         &self,
         key: &AdminKey,
         slug: &str,
-        user_id: &str,
+        user_id: &UserId,
         patch: UserPatch,
     ) -> Result<UserView> {
         let row = self.visible_tenant(key, slug).await?;
@@ -277,7 +278,12 @@ impl Hub {
     }
 
     /// Deletes a user; their tokens stop working at once.
-    pub async fn admin_delete_user(&self, key: &AdminKey, slug: &str, user_id: &str) -> Result<()> {
+    pub async fn admin_delete_user(
+        &self,
+        key: &AdminKey,
+        slug: &str,
+        user_id: &UserId,
+    ) -> Result<()> {
         self.cut_off_user(key, slug, user_id, true)
             .await
             .map(|_| ())
@@ -288,7 +294,7 @@ impl Hub {
         &self,
         key: &AdminKey,
         slug: &str,
-        user_id: &str,
+        user_id: &UserId,
     ) -> Result<RevokedSessions> {
         let n = self.cut_off_user(key, slug, user_id, false).await?;
         Ok(RevokedSessions {
@@ -302,7 +308,7 @@ impl Hub {
         &self,
         key: &AdminKey,
         slug: &str,
-        user_id: &str,
+        user_id: &UserId,
         delete: bool,
     ) -> Result<usize> {
         let row: Tenant = self.visible_tenant(key, slug).await?;

@@ -4,12 +4,13 @@ use std::sync::Arc;
 use tessera_core::{
     Error, Result,
     claims::{TokenType, VerifiedClaims},
+    ids::{SessionId, TenantId, UserId},
     password::{MAX_PASSWORD_BYTES, check_username, username_key},
     secret::SecretString,
     time::now,
     token::from_authorization,
 };
-use tessera_revocation::{Entry, Kind, Status};
+use tessera_revocation::{Entry, RevocationKind, Status};
 
 use crate::{
     Hub,
@@ -124,7 +125,7 @@ impl Hub {
     pub(crate) async fn issue(
         &self,
         ctx: Arc<TenantCtx>,
-        user_id: String,
+        user_id: UserId,
         roles: Vec<String>,
         client: ClientInfo,
     ) -> Result<TokenPair> {
@@ -189,9 +190,9 @@ impl Hub {
         }
         Ok(Verified {
             token_type: c.token_type,
-            sub: c.sub,
+            sub: c.sub.into(),
             exp: c.exp,
-            jti: c.jti,
+            jti: c.jti.into(),
         })
     }
 
@@ -243,12 +244,12 @@ impl Hub {
     pub(crate) async fn revoke_session(
         &self,
         ctx: &TenantCtx,
-        sid: &str,
+        sid: &SessionId,
         fallback_until: i64,
     ) -> Result<()> {
         let record = RevokeSessionRecord {
             tenant_id: ctx.id.clone(),
-            sid: sid.to_owned(),
+            sid: sid.clone(),
         };
         let Some(revoked) = self.ask(&self.tokens, record).await? else {
             // No such session in the database: nothing was committed, so nothing
@@ -264,12 +265,12 @@ impl Hub {
     }
 
     /// Cuts off every token of a user issued before now, and revokes their sessions.
-    pub(crate) async fn revoke_user(&self, ctx: &TenantCtx, user_id: &str) -> Result<()> {
+    pub(crate) async fn revoke_user(&self, ctx: &TenantCtx, user_id: &UserId) -> Result<()> {
         let at = now();
         let lasts_until = at + ctx.longest_token_life();
         let record = RevokeUserRecord {
             tenant_id: ctx.id.clone(),
-            user_id: user_id.to_owned(),
+            user_id: user_id.clone(),
             at,
             lasts_until,
         };
@@ -328,27 +329,25 @@ impl Hub {
     /// Replays a tenant's live revocations from the database into the store: all
     /// of them (`from: None`), or those after the generation the store held.
     async fn refill(&self, ctx: &TenantCtx, from: Option<i64>) -> Result<()> {
-        let tenant_id = ctx.id.as_str();
+        let tenant_id = &ctx.id;
         let live = LiveRevocations {
-            tenant_id: tenant_id.to_owned(),
+            tenant_id: tenant_id.clone(),
             after: from,
         };
         let (generation, rows) = self.ask(&self.tokens, live).await?;
         ctx.saw_revocation_gen(generation);
         let entries = rows
             .into_iter()
-            .filter_map(|r| {
-                Some(Entry {
-                    kind: Kind::from_tag(&r.kind)?,
-                    tenant_id: r.tenant_id,
-                    subject: r.subject,
-                    revoked_at: r.revoked_at,
-                    expires_at: r.expires_at,
-                })
+            .map(|r| Entry {
+                kind: r.kind,
+                tenant_id: r.tenant_id,
+                subject: r.subject,
+                revoked_at: r.revoked_at,
+                expires_at: r.expires_at,
             })
             .collect();
         let refill = Refill {
-            tenant_id: tenant_id.to_owned(),
+            tenant_id: tenant_id.clone(),
             from,
             generation,
             entries,
@@ -358,11 +357,11 @@ impl Hub {
 }
 
 /// The Redis entry of a session revoked at `at`, lasting until the session's end.
-pub(crate) fn session_entry(tenant_id: &str, sid: &str, at: i64, until: i64) -> Entry {
+pub(crate) fn session_entry(tenant_id: &TenantId, sid: &SessionId, at: i64, until: i64) -> Entry {
     Entry {
-        tenant_id: tenant_id.to_owned(),
-        kind: Kind::Session,
-        subject: sid.to_owned(),
+        tenant_id: tenant_id.clone(),
+        kind: RevocationKind::Session,
+        subject: sid.to_string(),
         revoked_at: at,
         expires_at: until,
     }
@@ -371,20 +370,20 @@ pub(crate) fn session_entry(tenant_id: &str, sid: &str, at: i64, until: i64) -> 
 /// The Redis entries of a user's cut-off at `at` (lasting until `lasts_until`) and of
 /// the sessions it revoked (each lasting until its end).
 pub(crate) fn cutoff_entries(
-    tenant_id: &str,
-    user_id: &str,
+    tenant_id: &TenantId,
+    user_id: &UserId,
     at: i64,
     lasts_until: i64,
-    sessions: Vec<(String, i64)>,
+    sessions: Vec<(SessionId, i64)>,
 ) -> Vec<Entry> {
     let mut entries: Vec<Entry> = sessions
         .iter()
         .map(|(sid, until)| session_entry(tenant_id, sid, at, *until))
         .collect();
     entries.push(Entry {
-        tenant_id: tenant_id.to_owned(),
-        kind: Kind::User,
-        subject: user_id.to_owned(),
+        tenant_id: tenant_id.clone(),
+        kind: RevocationKind::User,
+        subject: user_id.to_string(),
         revoked_at: at,
         expires_at: lasts_until,
     });

@@ -1,5 +1,5 @@
 //! Operational services: readiness, metrics, and writing revocations (counted).
-use tessera_core::{Result, time::now};
+use tessera_core::{Result, ids::TenantId, time::now};
 use tessera_revocation::Entry;
 use tessera_store::models::signing_key;
 
@@ -43,7 +43,7 @@ impl Hub {
     pub(crate) async fn revoke_entries(
         &self,
         slug: &str,
-        tenant_id: &str,
+        tenant_id: &TenantId,
         generation: i64,
         entries: Vec<Entry>,
     ) -> Result<()> {
@@ -54,7 +54,7 @@ impl Hub {
             ctx.saw_revocation_gen(generation);
         }
         let revoke = Revoke {
-            tenant_id: tenant_id.to_owned(),
+            tenant_id: tenant_id.clone(),
             generation,
             entries,
         };

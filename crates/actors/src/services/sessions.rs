@@ -1,5 +1,5 @@
 //! End-user session services: "where am I logged in" and logging one device out.
-use tessera_core::{Error, Result};
+use tessera_core::{Error, Result, ids::SessionId};
 
 use crate::{
     Hub,
@@ -59,7 +59,7 @@ impl Hub {
         &self,
         slug: &str,
         authorization: Option<&str>,
-        sid: &str,
+        sid: &SessionId,
     ) -> Result<()> {
         let ctx = self.tenant(slug).await?;
         let claims = self.authenticate(&ctx, authorization).await?;
@@ -69,7 +69,7 @@ impl Hub {
                 RevokeOwnSession {
                     tenant_id: ctx.id.clone(),
                     user_id: claims.sub,
-                    sid: sid.to_owned(),
+                    sid: sid.clone(),
                 },
             )
             .await?

@@ -3,7 +3,8 @@
 //! over Redis pub/sub before the answer is sent.
 use serde::Deserialize;
 use tessera_core::{
-    Error, Result, algorithm::SigningAlgorithm, key_material::KeyMaterial, secret::SecretString,
+    Error, Result, algorithm::SigningAlgorithm, ids::Kid, key_lifecycle::Phase,
+    key_material::KeyMaterial, secret::SecretString,
 };
 use utoipa::ToSchema;
 
@@ -48,7 +49,7 @@ impl Hub {
         let (s, scope) = (slug.to_owned(), key.scope.clone());
         let rows = self
             .admin_job(move |c, _| {
-                let row = ctx::visible(c, &s, scope.as_deref())?;
+                let row = ctx::visible(c, &s, scope.as_ref())?;
                 keys::list(c, &row, cursor.as_deref(), limit + 1)
             })
             .await?;
@@ -65,27 +66,24 @@ impl Hub {
         let (s, scope, actor) = (slug.to_owned(), key.scope.clone(), key.id.clone());
         let new = self
             .admin_job(move |c, master| {
-                let row = ctx::visible(c, &s, scope.as_deref())?;
+                let row = ctx::visible(c, &s, scope.as_ref())?;
                 keys::rotate(c, &row, master, &actor)
             })
             .await?;
         self.tenant_changed(slug).await?;
-        Ok(KeyView::of(
-            &new,
-            tessera_store::models::signing_key::Phase::Active,
-        ))
+        Ok(KeyView::of(&new, Phase::Active))
     }
 
     /// Retires a key at once: out of the JWKS, its tokens refused on every node.
-    pub async fn retire_key(&self, key: &AdminKey, slug: &str, kid: &str) -> Result<()> {
+    pub async fn retire_key(&self, key: &AdminKey, slug: &str, kid: &Kid) -> Result<()> {
         let (s, scope, actor, kid) = (
             slug.to_owned(),
             key.scope.clone(),
             key.id.clone(),
-            kid.to_owned(),
+            kid.clone(),
         );
         self.admin_job(move |c, master| {
-            let row = ctx::visible(c, &s, scope.as_deref())?;
+            let row = ctx::visible(c, &s, scope.as_ref())?;
             keys::retire(c, &row, &kid, master, &actor)
         })
         .await?;
@@ -122,15 +120,12 @@ impl Hub {
         let (s, scope, actor) = (slug.to_owned(), key.scope.clone(), key.id.clone());
         let (new, _) = self
             .admin_job(move |c, master| {
-                let row = ctx::visible(c, &s, scope.as_deref())?;
+                let row = ctx::visible(c, &s, scope.as_ref())?;
                 keys::import(c, &row, &material, master, &actor)
             })
             .await?;
         self.tenant_changed(slug).await?;
-        Ok(KeyView::of(
-            &new,
-            tessera_store::models::signing_key::Phase::Active,
-        ))
+        Ok(KeyView::of(&new, Phase::Active))
     }
 
     /// One scheduled-rotation pass (run periodically by every node); tells every

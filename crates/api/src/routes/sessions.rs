@@ -9,6 +9,8 @@ use tessera_actors::{
     views::{Page, SessionView},
 };
 
+use tessera_core::ids::SessionId;
+
 use crate::{
     error::{ApiResult, Problem},
     extract::authorization,
@@ -63,7 +65,7 @@ pub async fn list_sessions(
 pub async fn end_session(
     hub: Data<Hub>,
     req: HttpRequest,
-    path: web::Path<(String, String)>,
+    path: web::Path<(String, SessionId)>,
 ) -> ApiResult<HttpResponse> {
     let (tenant, sid) = path.into_inner();
     hub.end_my_session(&tenant, authorization(&req), &sid)

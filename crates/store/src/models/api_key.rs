@@ -1,6 +1,10 @@
 //! `admin_api_keys`: operator keys, stored only as SHA-256 of their secret.
 use diesel::prelude::*;
-use tessera_core::{Result, time::now};
+use tessera_core::{
+    Result,
+    ids::{ApiKeyId, TenantId},
+    time::now,
+};
 
 use crate::{Db, DbResultExt, schema::admin_api_keys};
 
@@ -9,11 +13,11 @@ use crate::{Db, DbResultExt, schema::admin_api_keys};
 #[diesel(table_name = admin_api_keys)]
 pub struct ApiKey {
     /// Public id (`ak_…`).
-    pub id: String,
+    pub id: ApiKeyId,
     /// Operator's label.
     pub name: String,
     /// The one tenant a scoped key may touch; none for a platform key.
-    pub tenant_id: Option<String>,
+    pub tenant_id: Option<TenantId>,
     /// Hex SHA-256 of the secret.
     pub key_hash: String,
     /// Unix seconds.
@@ -24,7 +28,7 @@ pub struct ApiKey {
 
 impl ApiKey {
     /// A new row for a secret's hash.
-    pub fn new(id: String, name: &str, tenant_id: Option<String>, key_hash: String) -> Self {
+    pub fn new(id: ApiKeyId, name: &str, tenant_id: Option<TenantId>, key_hash: String) -> Self {
         Self {
             id,
             name: name.to_owned(),
@@ -57,7 +61,7 @@ pub fn by_hash(conn: &mut Db, key_hash: &str) -> Result<Option<ApiKey>> {
 }
 
 /// Records that a key was used now, at most once a minute (admin calls stay cheap).
-pub fn touch(conn: &mut Db, id: &str, at: i64) -> Result<()> {
+pub fn touch(conn: &mut Db, id: &ApiKeyId, at: i64) -> Result<()> {
     diesel::update(
         admin_api_keys::table
             .filter(admin_api_keys::id.eq(id))
@@ -94,7 +98,7 @@ pub fn list(
 }
 
 /// The key with this id.
-pub fn by_id(conn: &mut Db, id: &str) -> Result<Option<ApiKey>> {
+pub fn by_id(conn: &mut Db, id: &ApiKeyId) -> Result<Option<ApiKey>> {
     admin_api_keys::table
         .find(id)
         .select(ApiKey::as_select())
@@ -104,7 +108,7 @@ pub fn by_id(conn: &mut Db, id: &str) -> Result<Option<ApiKey>> {
 }
 
 /// Deletes a key; returns whether it existed.
-pub fn delete(conn: &mut Db, id: &str) -> Result<bool> {
+pub fn delete(conn: &mut Db, id: &ApiKeyId) -> Result<bool> {
     Ok(diesel::delete(admin_api_keys::table.find(id))
         .execute(conn)
         .db()?

@@ -1,6 +1,10 @@
 //! `audit_events`: every admin change, who made it, and the state before and after.
 use diesel::prelude::*;
-use tessera_core::{Result, time::now};
+use tessera_core::{
+    Result,
+    ids::{AuditId, TenantId},
+    time::now,
+};
 
 use crate::{Db, DbResultExt, schema::audit_events};
 
@@ -9,9 +13,9 @@ use crate::{Db, DbResultExt, schema::audit_events};
 #[diesel(table_name = audit_events)]
 pub struct AuditEvent {
     /// `aud_…`, time-ordered.
-    pub id: String,
+    pub id: AuditId,
     /// The tenant changed, if any.
-    pub tenant_id: Option<String>,
+    pub tenant_id: Option<TenantId>,
     /// Its slug at the time (kept after the tenant is deleted).
     pub tenant_slug: Option<String>,
     /// Admin key id, `cli` or `system`.
@@ -32,7 +36,7 @@ pub struct AuditEvent {
 #[derive(Debug, Clone, Copy)]
 pub struct TenantRef<'a> {
     /// Internal id.
-    pub id: &'a str,
+    pub id: &'a TenantId,
     /// Slug.
     pub slug: &'a str,
 }
@@ -48,8 +52,8 @@ impl AuditEvent {
         after: Option<serde_json::Value>,
     ) -> Self {
         Self {
-            id: tessera_core::ids::audit_id(),
-            tenant_id: tenant.map(|t| t.id.to_owned()),
+            id: AuditId::generate(),
+            tenant_id: tenant.map(|t| t.id.clone()),
             tenant_slug: tenant.map(|t| t.slug.to_owned()),
             actor: actor.to_owned(),
             action: action.to_owned(),
@@ -74,7 +78,7 @@ pub fn record(conn: &mut Db, event: &AuditEvent) -> Result<()> {
 /// restricts to one tenant.
 pub fn list(
     conn: &mut Db,
-    tenant_id: Option<&str>,
+    tenant_id: Option<&TenantId>,
     before: Option<&str>,
     limit: i64,
 ) -> Result<Vec<AuditEvent>> {
@@ -84,7 +88,7 @@ pub fn list(
         .limit(limit)
         .into_boxed();
     if let Some(t) = tenant_id {
-        q = q.filter(audit_events::tenant_id.eq(t.to_owned()));
+        q = q.filter(audit_events::tenant_id.eq(t.clone()));
     }
     if let Some(b) = before {
         q = q.filter(audit_events::id.lt(b.to_owned()));

@@ -1,28 +1,21 @@
 //! `revocations`: the durable record of every revocation, replayed into Redis when it
 //! comes back empty.
 use diesel::prelude::*;
-use tessera_core::Result;
+use tessera_core::{Result, ids::TenantId, revocation::RevocationKind};
 
 use crate::{
     Db, DbResultExt,
     schema::{revocations, tenants},
 };
 
-/// Kind of a revoked session.
-pub const SESSION: &str = "sid";
-/// Kind of a revoked single token.
-pub const TOKEN: &str = "jti";
-/// Kind of a user cut-off (tokens issued before `revoked_at`).
-pub const USER: &str = "user";
-
 /// A revocation row.
 #[derive(Debug, Clone, PartialEq, Eq, Queryable, Selectable, Insertable)]
 #[diesel(table_name = revocations)]
 pub struct Revocation {
     /// Owning tenant.
-    pub tenant_id: String,
-    /// [`SESSION`], [`TOKEN`] or [`USER`].
-    pub kind: String,
+    pub tenant_id: TenantId,
+    /// What the subject names.
+    pub kind: RevocationKind,
     /// The sid, jti or user id.
     pub subject: String,
     /// When it was revoked (for a user: the cut-off).
@@ -37,7 +30,7 @@ pub struct Revocation {
 /// writes. Called after the transaction's session and token rows are locked and
 /// before its revocation rows (one lock order everywhere); the tenant row stays
 /// locked until commit, so generations commit in order.
-pub fn next_generation(conn: &mut Db, tenant_id: &str) -> QueryResult<i64> {
+pub fn next_generation(conn: &mut Db, tenant_id: &TenantId) -> QueryResult<i64> {
     diesel::update(tenants::table.find(tenant_id))
         .set(tenants::revocation_gen.eq(tenants::revocation_gen + 1))
         .returning(tenants::revocation_gen)
@@ -45,7 +38,7 @@ pub fn next_generation(conn: &mut Db, tenant_id: &str) -> QueryResult<i64> {
 }
 
 /// The current revocation generations of these tenants.
-pub fn generations(conn: &mut Db, tenant_ids: &[String]) -> Result<Vec<(String, i64)>> {
+pub fn generations(conn: &mut Db, tenant_ids: &[TenantId]) -> Result<Vec<(TenantId, i64)>> {
     tenants::table
         .filter(tenants::id.eq_any(tenant_ids))
         .select((tenants::id, tenants::revocation_gen))
@@ -57,16 +50,16 @@ pub fn generations(conn: &mut Db, tenant_ids: &[String]) -> Result<Vec<(String, 
 /// the longest life.
 pub fn upsert(
     conn: &mut Db,
-    tenant_id: &str,
-    kind: &str,
+    tenant_id: &TenantId,
+    kind: RevocationKind,
     subject: &str,
     (revoked_at, expires_at): (i64, i64),
     generation: i64,
 ) -> QueryResult<()> {
     use diesel::upsert::excluded;
     let row = Revocation {
-        tenant_id: tenant_id.to_owned(),
-        kind: kind.to_owned(),
+        tenant_id: tenant_id.clone(),
+        kind,
         subject: subject.to_owned(),
         revoked_at,
         expires_at,
@@ -114,7 +107,7 @@ pub fn upsert(
 /// before has committed by then, since generations commit in order.
 pub fn live(
     conn: &mut Db,
-    tenant_id: &str,
+    tenant_id: &TenantId,
     now: i64,
     after: Option<i64>,
 ) -> Result<(i64, Vec<Revocation>)> {

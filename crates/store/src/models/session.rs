@@ -1,7 +1,11 @@
 //! `sessions` and `refresh_tokens`: one login is a session; its refresh tokens form a
 //! family rotated with reuse detection in one atomic `UPDATE … RETURNING`.
 use diesel::prelude::*;
-use tessera_core::Result;
+use tessera_core::{
+    Result,
+    ids::{SessionId, TenantId, TokenId, UserId},
+    revocation::RevocationKind,
+};
 
 use crate::{
     Db, DbResultExt,
@@ -14,11 +18,11 @@ use crate::{
 #[diesel(table_name = sessions)]
 pub struct Session {
     /// Session id, the `sid` claim.
-    pub sid: String,
+    pub sid: SessionId,
     /// Owning tenant.
-    pub tenant_id: String,
+    pub tenant_id: TenantId,
     /// The user logged in.
-    pub user_id: String,
+    pub user_id: UserId,
     /// Unix seconds.
     pub created_at: i64,
     /// Unix seconds of the last refresh.
@@ -38,15 +42,15 @@ pub struct Session {
 #[diesel(table_name = refresh_tokens)]
 pub struct RefreshToken {
     /// Token id.
-    pub jti: String,
+    pub jti: TokenId,
     /// Owning tenant.
-    pub tenant_id: String,
+    pub tenant_id: TenantId,
     /// Its session.
-    pub sid: String,
+    pub sid: SessionId,
     /// The token it was rotated from.
-    pub parent_jti: Option<String>,
+    pub parent_jti: Option<TokenId>,
     /// The user.
-    pub user_id: String,
+    pub user_id: UserId,
     /// Unix seconds.
     pub issued_at: i64,
     /// Unix seconds.
@@ -117,7 +121,7 @@ pub enum RefreshOutcome {
     /// The token was already rotated out: reuse of a stolen or replayed token.
     Reused {
         /// The session to revoke.
-        sid: String,
+        sid: SessionId,
     },
     /// Unknown, revoked, expired, or its session or user is no longer valid.
     Rejected,
@@ -127,7 +131,7 @@ pub enum RefreshOutcome {
 #[derive(Debug, Clone)]
 pub struct Rotation {
     /// New token id.
-    pub jti: String,
+    pub jti: TokenId,
     /// Lifetime of a refresh token, seconds.
     pub ttl: i64,
     /// Seconds after its rotation within which a rotated-out token presented again
@@ -139,7 +143,7 @@ pub struct Rotation {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Successor {
     /// Its id: the new one, or within the reuse interval the one already issued.
-    pub jti: String,
+    pub jti: TokenId,
     /// Its expiry (never past the session's end).
     pub expires_at: i64,
 }
@@ -152,8 +156,8 @@ pub struct Successor {
 /// the successor.
 pub fn refresh(
     conn: &mut Db,
-    tenant_id: &str,
-    jti: &str,
+    tenant_id: &TenantId,
+    jti: &TokenId,
     now: i64,
     rotate: Option<&Rotation>,
 ) -> Result<(RefreshOutcome, Option<Successor>)> {
@@ -164,7 +168,7 @@ pub fn refresh(
             .filter(rt::jti.eq(jti))
             .filter(rt::revoked_at.is_null())
             .filter(rt::expires_at.gt(now));
-        let found: Option<(String, String)> = if rotate.is_some() {
+        let found: Option<(SessionId, UserId)> = if rotate.is_some() {
             diesel::update(live.filter(rt::used_at.is_null()))
                 .set(rt::used_at.eq(now))
                 .returning((rt::sid, rt::user_id))
@@ -177,7 +181,7 @@ pub fn refresh(
         let (sid, user_id) = match found {
             Some(found) => found,
             None => {
-                let used: Option<(Option<i64>, String, String)> = rt::refresh_tokens
+                let used: Option<(Option<i64>, SessionId, UserId)> = rt::refresh_tokens
                     .filter(rt::tenant_id.eq(tenant_id))
                     .filter(rt::jti.eq(jti))
                     .filter(rt::revoked_at.is_null())
@@ -196,7 +200,7 @@ pub fn refresh(
                         .filter(rt::revoked_at.is_null())
                         .filter(rt::expires_at.gt(now))
                         .select((rt::jti, rt::expires_at))
-                        .first::<(String, i64)>(c)
+                        .first::<(TokenId, i64)>(c)
                         .optional()?
                 } else {
                     None
@@ -238,9 +242,9 @@ pub fn refresh(
             diesel::insert_into(refresh_tokens::table)
                 .values(&RefreshToken {
                     jti: rot.jti.clone(),
-                    tenant_id: tenant_id.to_owned(),
+                    tenant_id: tenant_id.clone(),
                     sid: sid.clone(),
-                    parent_jti: Some(jti.to_owned()),
+                    parent_jti: Some(jti.clone()),
                     user_id: user_id.clone(),
                     issued_at: now,
                     expires_at: exp,
@@ -276,7 +280,12 @@ pub struct Revoked<T> {
 /// Revokes one session of the tenant: the session, its refresh tokens, and a durable
 /// revocation record. Returns the session's end (how long the revocation must last),
 /// or `None` if the tenant has no such session.
-pub fn revoke(conn: &mut Db, tenant_id: &str, sid: &str, now: i64) -> Result<Option<Revoked<i64>>> {
+pub fn revoke(
+    conn: &mut Db,
+    tenant_id: &TenantId,
+    sid: &SessionId,
+    now: i64,
+) -> Result<Option<Revoked<i64>>> {
     crate::retrying(conn, |c| {
         let found: Option<(i64, Option<i64>)> = sessions::table
             .filter(sessions::tenant_id.eq(tenant_id))
@@ -295,13 +304,13 @@ pub fn revoke(conn: &mut Db, tenant_id: &str, sid: &str, now: i64) -> Result<Opt
                 what: expires,
             }));
         }
-        mark_revoked(c, tenant_id, &[sid.to_owned()], now)?;
+        mark_revoked(c, tenant_id, std::slice::from_ref(sid), now)?;
         let generation = revocation::next_generation(c, tenant_id)?;
         revocation::upsert(
             c,
             tenant_id,
-            revocation::SESSION,
-            sid,
+            RevocationKind::Session,
+            sid.as_str(),
             (now, expires),
             generation,
         )?;
@@ -317,11 +326,11 @@ pub fn revoke(conn: &mut Db, tenant_id: &str, sid: &str, now: i64) -> Result<Opt
 /// their ends, and how long the cut-off must last.
 pub fn revoke_user(
     conn: &mut Db,
-    tenant_id: &str,
-    user_id: &str,
+    tenant_id: &TenantId,
+    user_id: &UserId,
     now: i64,
     cutoff_lasts_until: i64,
-) -> Result<Revoked<Vec<(String, i64)>>> {
+) -> Result<Revoked<Vec<(SessionId, i64)>>> {
     crate::retrying(conn, |c| {
         revoke_user_in(c, tenant_id, user_id, now, cutoff_lasts_until)
     })
@@ -330,27 +339,27 @@ pub fn revoke_user(
 /// [`revoke_user`] inside the caller's transaction.
 pub fn revoke_user_in(
     c: &mut Db,
-    tenant_id: &str,
-    user_id: &str,
+    tenant_id: &TenantId,
+    user_id: &UserId,
     now: i64,
     cutoff_lasts_until: i64,
-) -> QueryResult<Revoked<Vec<(String, i64)>>> {
-    let live: Vec<(String, i64)> = sessions::table
+) -> QueryResult<Revoked<Vec<(SessionId, i64)>>> {
+    let live: Vec<(SessionId, i64)> = sessions::table
         .filter(sessions::tenant_id.eq(tenant_id))
         .filter(sessions::user_id.eq(user_id))
         .filter(sessions::revoked_at.is_null())
         .filter(sessions::expires_at.gt(now))
         .select((sessions::sid, sessions::expires_at))
         .load(c)?;
-    let sids: Vec<String> = live.iter().map(|(s, _)| s.clone()).collect();
+    let sids: Vec<SessionId> = live.iter().map(|(s, _)| s.clone()).collect();
     mark_revoked(c, tenant_id, &sids, now)?;
     let generation = revocation::next_generation(c, tenant_id)?;
     for (sid, exp) in &live {
         revocation::upsert(
             c,
             tenant_id,
-            revocation::SESSION,
-            sid,
+            RevocationKind::Session,
+            sid.as_str(),
             (now, *exp),
             generation,
         )?;
@@ -358,8 +367,8 @@ pub fn revoke_user_in(
     revocation::upsert(
         c,
         tenant_id,
-        revocation::USER,
-        user_id,
+        RevocationKind::User,
+        user_id.as_str(),
         (now, cutoff_lasts_until),
         generation,
     )?;
@@ -371,7 +380,7 @@ pub fn revoke_user_in(
 
 /// Marks sessions and their refresh tokens revoked. Refresh tokens are locked before
 /// sessions, the order a refresh takes them in, so the two never deadlock.
-fn mark_revoked(c: &mut Db, tenant_id: &str, sids: &[String], now: i64) -> QueryResult<()> {
+fn mark_revoked(c: &mut Db, tenant_id: &TenantId, sids: &[SessionId], now: i64) -> QueryResult<()> {
     diesel::update(
         refresh_tokens::table
             .filter(refresh_tokens::tenant_id.eq(tenant_id))
@@ -394,15 +403,15 @@ fn mark_revoked(c: &mut Db, tenant_id: &str, sids: &[String], now: i64) -> Query
 /// A user's live sessions, newest first, after the cursor `(created_at, sid)`.
 pub fn live_for_user(
     conn: &mut Db,
-    tenant_id: &str,
-    user_id: &str,
+    tenant_id: &TenantId,
+    user_id: &UserId,
     now: i64,
     after: Option<(i64, &str)>,
     limit: i64,
 ) -> Result<Vec<Session>> {
     let mut q = sessions::table
-        .filter(sessions::tenant_id.eq(tenant_id.to_owned()))
-        .filter(sessions::user_id.eq(user_id.to_owned()))
+        .filter(sessions::tenant_id.eq(tenant_id.clone()))
+        .filter(sessions::user_id.eq(user_id.clone()))
         .filter(sessions::revoked_at.is_null())
         .filter(sessions::expires_at.gt(now))
         .select(Session::as_select())
@@ -422,9 +431,9 @@ pub fn live_for_user(
 /// Whether `sid` is a live session of this user.
 pub fn is_live_for_user(
     conn: &mut Db,
-    tenant_id: &str,
-    user_id: &str,
-    sid: &str,
+    tenant_id: &TenantId,
+    user_id: &UserId,
+    sid: &SessionId,
     now: i64,
 ) -> Result<bool> {
     let n: i64 = sessions::table
@@ -442,7 +451,12 @@ pub fn is_live_for_user(
 /// Whether the refresh token `jti` of the tenant can still be exchanged: recorded,
 /// not rotated out, not revoked, not expired (what `/token/verify` checks of a
 /// refresh token, as simplejwt's blacklist app does).
-pub fn refresh_token_is_live(conn: &mut Db, tenant_id: &str, jti: &str, now: i64) -> Result<bool> {
+pub fn refresh_token_is_live(
+    conn: &mut Db,
+    tenant_id: &TenantId,
+    jti: &TokenId,
+    now: i64,
+) -> Result<bool> {
     let n: i64 = refresh_tokens::table
         .filter(refresh_tokens::tenant_id.eq(tenant_id))
         .filter(refresh_tokens::jti.eq(jti))

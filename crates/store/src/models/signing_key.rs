@@ -1,69 +1,69 @@
 //! `signing_keys`: a tenant's keys, private material encrypted under the master key.
 use diesel::prelude::*;
 use tessera_core::{
-    Result, algorithm::SigningAlgorithm, key_material::KeyMaterial, master_key::MasterKey,
+    Result,
+    algorithm::SigningAlgorithm,
+    ids::{Kid, TenantId},
+    key_lifecycle::{self, KeyOrigin, KeyStatus, Phase, StoredKey},
+    key_material::KeyMaterial,
+    master_key::MasterKey,
     time::now,
 };
 
 use crate::{Db, DbResultExt, schema::signing_keys};
-
-/// Status of a key published ahead of its turn: it signs from `activated_at`.
-pub const NEXT: &str = "next";
-/// Status of a key that signs new tokens.
-pub const ACTIVE: &str = "active";
-/// Status of a key that only verifies until `not_after`.
-pub const RETIRING: &str = "retiring";
-/// Status of a key that does nothing any more.
-pub const RETIRED: &str = "retired";
 
 /// A signing key row.
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
 #[diesel(table_name = signing_keys)]
 pub struct SigningKey {
     /// Key id (`key_…`), the JWS `kid`.
-    pub kid: String,
+    pub kid: Kid,
     /// Owning tenant.
-    pub tenant_id: String,
-    /// JWS algorithm name.
-    pub algorithm: String,
+    pub tenant_id: TenantId,
+    /// JWS algorithm.
+    pub algorithm: SigningAlgorithm,
     /// Public JWK as JSON text; none for HS secrets.
     pub public_jwk: Option<String>,
     /// base64(nonce ‖ AES-256-GCM ciphertext) of the private material.
     pub private_key_enc: String,
-    /// active / retiring / retired.
-    pub status: String,
+    /// The stored status; what the key does now is [`SigningKey::stored`]'s phase.
+    pub status: KeyStatus,
     /// Unix seconds.
     pub created_at: i64,
     /// When it started signing.
     pub activated_at: Option<i64>,
     /// For a retiring key: verifies until then.
     pub not_after: Option<i64>,
-    /// [`GENERATED`] or [`IMPORTED`].
-    pub origin: String,
+    /// Made by Tessera or brought by an operator.
+    pub origin: KeyOrigin,
 }
-
-/// Origin of a key Tessera made.
-pub const GENERATED: &str = "generated";
-/// Origin of a key an operator brought.
-pub const IMPORTED: &str = "imported";
 
 impl SigningKey {
     /// Generates a new active key of `alg` for a tenant, sealed with the master key.
-    pub fn generate(tenant_id: &str, alg: SigningAlgorithm, master: &MasterKey) -> Result<Self> {
-        Self::seal(tenant_id, &KeyMaterial::generate(alg)?, GENERATED, master)
+    pub fn generate(
+        tenant_id: &TenantId,
+        alg: SigningAlgorithm,
+        master: &MasterKey,
+    ) -> Result<Self> {
+        Self::seal(
+            tenant_id,
+            &KeyMaterial::generate(alg)?,
+            KeyOrigin::Generated,
+            master,
+        )
     }
 
     /// A new active key row holding `material`, sealed with the master key.
     pub fn seal(
-        tenant_id: &str,
+        tenant_id: &TenantId,
         material: &KeyMaterial,
-        origin: &str,
+        origin: KeyOrigin,
         master: &MasterKey,
     ) -> Result<Self> {
         let alg = material.algorithm;
-        let kid = tessera_core::ids::key_id();
+        let kid = Kid::generate();
         let public_jwk = material
-            .public_jwk(&kid)?
+            .public_jwk(kid.as_str())?
             .map(|j| serde_json::to_string(&j))
             .transpose()
             .map_err(|e| tessera_core::Error::Failed {
@@ -72,26 +72,34 @@ impl SigningKey {
             })?;
         let t = now();
         Ok(Self {
-            private_key_enc: master.seal(&kid, material.as_bytes())?,
+            private_key_enc: master.seal(kid.as_str(), material.as_bytes())?,
             kid,
-            tenant_id: tenant_id.to_owned(),
-            algorithm: alg.as_str().to_owned(),
+            tenant_id: tenant_id.clone(),
+            algorithm: alg,
             public_jwk,
-            status: ACTIVE.to_owned(),
+            status: KeyStatus::Active,
             created_at: t,
             activated_at: Some(t),
             not_after: None,
-            origin: origin.to_owned(),
+            origin,
         })
     }
 
     /// Decrypts the private material.
     pub fn material(&self, master: &MasterKey) -> Result<KeyMaterial> {
-        let alg: SigningAlgorithm = self
-            .algorithm
-            .parse()
-            .map_err(|e: String| tessera_core::Error::Internal(e))?;
-        KeyMaterial::from_bytes(alg, master.open(&self.kid, &self.private_key_enc)?)
+        KeyMaterial::from_bytes(
+            self.algorithm,
+            master.open(self.kid.as_str(), &self.private_key_enc)?,
+        )
+    }
+
+    /// What the lifecycle rules need of the row.
+    pub fn stored(&self) -> StoredKey {
+        StoredKey {
+            status: self.status,
+            activated_at: self.activated_at,
+            not_after: self.not_after,
+        }
     }
 }
 
@@ -106,16 +114,16 @@ pub fn insert(conn: &mut Db, row: &SigningKey) -> Result<()> {
 
 /// The tenant's keys that may still verify now: next, active, and retiring ones
 /// inside their window, newest first (kids are time-ordered, so they break ties).
-/// What each does at a given moment is [`lifecycle`]'s answer.
-pub fn usable(conn: &mut Db, tenant_id: &str) -> Result<Vec<SigningKey>> {
+/// What each does at a given moment is [`phases`]' answer.
+pub fn usable(conn: &mut Db, tenant_id: &TenantId) -> Result<Vec<SigningKey>> {
     let t = now();
     signing_keys::table
         .filter(signing_keys::tenant_id.eq(tenant_id))
         .filter(
             signing_keys::status
-                .eq_any([ACTIVE, NEXT])
+                .eq_any([KeyStatus::Active, KeyStatus::Next])
                 .or(signing_keys::status
-                    .eq(RETIRING)
+                    .eq(KeyStatus::Retiring)
                     .and(signing_keys::not_after.gt(t))),
         )
         .order((signing_keys::created_at.desc(), signing_keys::kid.desc()))
@@ -125,97 +133,37 @@ pub fn usable(conn: &mut Db, tenant_id: &str) -> Result<Vec<SigningKey>> {
 }
 
 /// Turns the tenant's active keys into retiring keys that verify until `not_after`.
-pub fn retire_active(conn: &mut Db, tenant_id: &str, not_after: i64) -> Result<usize> {
+pub fn retire_active(conn: &mut Db, tenant_id: &TenantId, not_after: i64) -> Result<usize> {
     diesel::update(
         signing_keys::table
             .filter(signing_keys::tenant_id.eq(tenant_id))
-            .filter(signing_keys::status.eq(ACTIVE)),
+            .filter(signing_keys::status.eq(KeyStatus::Active)),
     )
     .set((
-        signing_keys::status.eq(RETIRING),
+        signing_keys::status.eq(KeyStatus::Retiring),
         signing_keys::not_after.eq(not_after),
     ))
     .execute(conn)
     .db()
 }
 
-/// What a key does at a given moment. Time moves keys along (a next key starts
-/// signing, a retiring key's window closes) before the stored status catches up in
-/// [`catch_up`], so every reader asks [`lifecycle`] rather than the column.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Phase {
-    /// Published in the JWKS; signs from `activates_at`.
-    Next {
-        /// Unix seconds.
-        activates_at: i64,
-    },
-    /// Signs new tokens.
-    Active,
-    /// Only verifies, until `until`.
-    Retiring {
-        /// Unix seconds.
-        until: i64,
-    },
-    /// Neither signs nor verifies.
-    Retired,
-}
-
-impl Phase {
-    /// The status name the API shows.
-    pub fn name(self) -> &'static str {
-        match self {
-            Phase::Next { .. } => NEXT,
-            Phase::Active => ACTIVE,
-            Phase::Retiring { .. } => RETIRING,
-            Phase::Retired => RETIRED,
-        }
-    }
-
-    /// Whether tokens signed by the key still verify (and it is in the JWKS).
-    pub fn verifies(self) -> bool {
-        self != Phase::Retired
-    }
-}
-
-fn retiring_until(until: i64, now: i64) -> Phase {
-    if until > now {
-        Phase::Retiring { until }
-    } else {
-        Phase::Retired
-    }
-}
-
-/// The phase of each of a tenant's keys at `now`; `overlap` is how long a key keeps
-/// verifying after it stops signing (the longest life of a token it signed).
-pub fn lifecycle(keys: &[SigningKey], now: i64, overlap: i64) -> Vec<Phase> {
-    let took_over = keys
-        .iter()
-        .filter(|k| k.status == NEXT)
-        .filter_map(|k| k.activated_at)
-        .filter(|&at| at <= now)
-        .max();
-    keys.iter()
-        .map(|k| match k.status.as_str() {
-            NEXT => match k.activated_at {
-                Some(at) if at > now => Phase::Next { activates_at: at },
-                _ => Phase::Active,
-            },
-            ACTIVE => took_over.map_or(Phase::Active, |at| retiring_until(at + overlap, now)),
-            RETIRING => retiring_until(k.not_after.unwrap_or(0), now),
-            _ => Phase::Retired,
-        })
-        .collect()
+/// The phase of each of these keys (one tenant's) at `now`, by the rules of
+/// [`key_lifecycle::lifecycle`].
+pub fn phases(keys: &[SigningKey], now: i64, overlap: i64) -> Vec<Phase> {
+    let stored: Vec<StoredKey> = keys.iter().map(SigningKey::stored).collect();
+    key_lifecycle::lifecycle(&stored, now, overlap)
 }
 
 /// Brings the stored statuses of a tenant's keys up to `now`: a next key whose time
 /// has come becomes active (the key it replaces retires for `overlap`), and retiring
-/// keys whose window closed become retired. Safe to run on every node at once: each
+/// keys whose window closed become retired (the stored side of
+/// [`key_lifecycle::lifecycle`]). Safe to run on every node at once: each
 /// update is conditional, so a second runner changes nothing. Returns whether
 /// anything changed.
-pub fn catch_up(conn: &mut Db, tenant_id: &str, now: i64, overlap: i64) -> Result<bool> {
-    let due: Option<(String, Option<i64>)> = signing_keys::table
+pub fn catch_up(conn: &mut Db, tenant_id: &TenantId, now: i64, overlap: i64) -> Result<bool> {
+    let due: Option<(Kid, Option<i64>)> = signing_keys::table
         .filter(signing_keys::tenant_id.eq(tenant_id))
-        .filter(signing_keys::status.eq(NEXT))
+        .filter(signing_keys::status.eq(KeyStatus::Next))
         .filter(signing_keys::activated_at.le(now))
         .select((signing_keys::kid, signing_keys::activated_at))
         .first(conn)
@@ -227,11 +175,11 @@ pub fn catch_up(conn: &mut Db, tenant_id: &str, now: i64, overlap: i64) -> Resul
         changed += diesel::update(
             signing_keys::table
                 .filter(signing_keys::tenant_id.eq(tenant_id))
-                .filter(signing_keys::status.eq(ACTIVE))
+                .filter(signing_keys::status.eq(KeyStatus::Active))
                 .filter(signing_keys::kid.ne(&kid)),
         )
         .set((
-            signing_keys::status.eq(RETIRING),
+            signing_keys::status.eq(KeyStatus::Retiring),
             signing_keys::not_after.eq(at + overlap),
         ))
         .execute(conn)
@@ -239,19 +187,19 @@ pub fn catch_up(conn: &mut Db, tenant_id: &str, now: i64, overlap: i64) -> Resul
         changed += diesel::update(
             signing_keys::table
                 .filter(signing_keys::kid.eq(&kid))
-                .filter(signing_keys::status.eq(NEXT)),
+                .filter(signing_keys::status.eq(KeyStatus::Next)),
         )
-        .set(signing_keys::status.eq(ACTIVE))
+        .set(signing_keys::status.eq(KeyStatus::Active))
         .execute(conn)
         .db()?;
     }
     changed += diesel::update(
         signing_keys::table
             .filter(signing_keys::tenant_id.eq(tenant_id))
-            .filter(signing_keys::status.eq(RETIRING))
+            .filter(signing_keys::status.eq(KeyStatus::Retiring))
             .filter(signing_keys::not_after.le(now)),
     )
-    .set(signing_keys::status.eq(RETIRED))
+    .set(signing_keys::status.eq(KeyStatus::Retired))
     .execute(conn)
     .db()?;
     Ok(changed > 0)
@@ -260,12 +208,12 @@ pub fn catch_up(conn: &mut Db, tenant_id: &str, now: i64, overlap: i64) -> Resul
 /// The tenant's keys, newest first, older than the cursor `before` (a kid).
 pub fn list(
     conn: &mut Db,
-    tenant_id: &str,
+    tenant_id: &TenantId,
     before: Option<&str>,
     limit: i64,
 ) -> Result<Vec<SigningKey>> {
     let mut q = signing_keys::table
-        .filter(signing_keys::tenant_id.eq(tenant_id.to_owned()))
+        .filter(signing_keys::tenant_id.eq(tenant_id.clone()))
         .select(SigningKey::as_select())
         .order(signing_keys::kid.desc())
         .limit(limit)
@@ -277,7 +225,7 @@ pub fn list(
 }
 
 /// The tenant's key `kid`.
-pub fn by_kid(conn: &mut Db, tenant_id: &str, kid: &str) -> Result<Option<SigningKey>> {
+pub fn by_kid(conn: &mut Db, tenant_id: &TenantId, kid: &Kid) -> Result<Option<SigningKey>> {
     signing_keys::table
         .filter(signing_keys::tenant_id.eq(tenant_id))
         .filter(signing_keys::kid.eq(kid))
@@ -288,7 +236,11 @@ pub fn by_kid(conn: &mut Db, tenant_id: &str, kid: &str) -> Result<Option<Signin
 }
 
 /// The tenant's key with `status`, if any (there is at most one next and one active).
-pub fn with_status(conn: &mut Db, tenant_id: &str, status: &str) -> Result<Option<SigningKey>> {
+pub fn with_status(
+    conn: &mut Db,
+    tenant_id: &TenantId,
+    status: KeyStatus,
+) -> Result<Option<SigningKey>> {
     signing_keys::table
         .filter(signing_keys::tenant_id.eq(tenant_id))
         .filter(signing_keys::status.eq(status))
@@ -299,15 +251,15 @@ pub fn with_status(conn: &mut Db, tenant_id: &str, status: &str) -> Result<Optio
 }
 
 /// Retires the tenant's key `kid` now: it neither signs nor verifies any more.
-pub fn retire(conn: &mut Db, tenant_id: &str, kid: &str, now: i64) -> Result<bool> {
+pub fn retire(conn: &mut Db, tenant_id: &TenantId, kid: &Kid, now: i64) -> Result<bool> {
     let n = diesel::update(
         signing_keys::table
             .filter(signing_keys::tenant_id.eq(tenant_id))
             .filter(signing_keys::kid.eq(kid))
-            .filter(signing_keys::status.ne(RETIRED)),
+            .filter(signing_keys::status.ne(KeyStatus::Retired)),
     )
     .set((
-        signing_keys::status.eq(RETIRED),
+        signing_keys::status.eq(KeyStatus::Retired),
         signing_keys::not_after.eq(now),
     ))
     .execute(conn)
@@ -319,11 +271,11 @@ pub fn retire(conn: &mut Db, tenant_id: &str, kid: &str, now: i64) -> Result<boo
 /// `overlap`. Returns the promoted kid, or `None` when there is no next key.
 pub fn promote_next(
     conn: &mut Db,
-    tenant_id: &str,
+    tenant_id: &TenantId,
     now: i64,
     overlap: i64,
-) -> Result<Option<String>> {
-    let Some(next) = with_status(conn, tenant_id, NEXT)? else {
+) -> Result<Option<Kid>> {
+    let Some(next) = with_status(conn, tenant_id, KeyStatus::Next)? else {
         return Ok(None);
     };
     diesel::update(signing_keys::table.find(&next.kid))
@@ -336,11 +288,11 @@ pub fn promote_next(
 
 /// Every tenant's active key as (tenant slug, kid, since when it signs): for the
 /// signing-key age metric, across tenants by design.
-pub fn active_everywhere(conn: &mut Db) -> Result<Vec<(String, String, i64)>> {
+pub fn active_everywhere(conn: &mut Db) -> Result<Vec<(String, Kid, i64)>> {
     use crate::schema::tenants;
-    let rows: Vec<(String, String, Option<i64>, i64)> = signing_keys::table
+    let rows: Vec<(String, Kid, Option<i64>, i64)> = signing_keys::table
         .inner_join(tenants::table)
-        .filter(signing_keys::status.eq(ACTIVE))
+        .filter(signing_keys::status.eq(KeyStatus::Active))
         .select((
             tenants::slug,
             signing_keys::kid,

@@ -1,7 +1,7 @@
 //! `tenants`: a tenant's slug and settings.
 use diesel::prelude::*;
 use serde_json::{Map, Value};
-use tessera_core::{Error, Result, settings::TenantSettings, time::now};
+use tessera_core::{Error, Result, ids::TenantId, settings::TenantSettings, time::now};
 
 use crate::{Db, DbResultExt, schema::tenants};
 
@@ -12,7 +12,7 @@ use crate::{Db, DbResultExt, schema::tenants};
 #[diesel(treat_none_as_null = true)]
 pub struct Tenant {
     /// Internal id (`ten_…`); every tenant-owned row refers to it.
-    pub id: String,
+    pub id: TenantId,
     /// Public slug used in paths.
     pub slug: String,
     /// See [`TenantSettings`].
@@ -64,7 +64,7 @@ impl Tenant {
     pub fn new(slug: &str, settings: &TenantSettings) -> Self {
         let t = now();
         let mut row = Self {
-            id: tessera_core::ids::tenant_id(),
+            id: TenantId::generate(),
             slug: slug.to_owned(),
             display_name: String::new(),
             issuer: None,
@@ -170,7 +170,7 @@ pub fn by_slug(conn: &mut Db, slug: &str) -> Result<Option<Tenant>> {
 }
 
 /// The tenant with this id.
-pub fn by_id(conn: &mut Db, id: &str) -> Result<Option<Tenant>> {
+pub fn by_id(conn: &mut Db, id: &TenantId) -> Result<Option<Tenant>> {
     tenants::table
         .find(id)
         .select(Tenant::as_select())
@@ -184,7 +184,7 @@ pub fn list(
     conn: &mut Db,
     after: Option<&str>,
     limit: i64,
-    only: Option<&str>,
+    only: Option<&TenantId>,
 ) -> Result<Vec<Tenant>> {
     let mut q = tenants::table
         .select(Tenant::as_select())
@@ -195,7 +195,7 @@ pub fn list(
         q = q.filter(tenants::slug.gt(after.to_owned()));
     }
     if let Some(id) = only {
-        q = q.filter(tenants::id.eq(id.to_owned()));
+        q = q.filter(tenants::id.eq(id.clone()));
     }
     q.load(conn).db()
 }
@@ -210,7 +210,7 @@ pub fn update(conn: &mut Db, row: &Tenant) -> Result<()> {
 }
 
 /// Deletes a tenant and, by cascade, everything it owns. Returns whether it existed.
-pub fn delete(conn: &mut Db, id: &str) -> Result<bool> {
+pub fn delete(conn: &mut Db, id: &TenantId) -> Result<bool> {
     Ok(diesel::delete(tenants::table.find(id)).execute(conn).db()? > 0)
 }
 
@@ -227,7 +227,7 @@ pub fn with_rotation(conn: &mut Db) -> Result<Vec<Tenant>> {
 /// Locks the tenant's row for the rest of the transaction if it still has
 /// scheduled rotation; returns whether it does. A concurrent settings change waits
 /// for the lock, or, when it came first, is seen here.
-pub fn lock_if_rotating(conn: &mut Db, id: &str) -> Result<bool> {
+pub fn lock_if_rotating(conn: &mut Db, id: &TenantId) -> Result<bool> {
     let n = diesel::update(
         tenants::table
             .filter(tenants::id.eq(id))

@@ -2,6 +2,7 @@
 use diesel::prelude::*;
 use tessera_core::{
     Error, Result,
+    ids::{TenantId, UserId},
     password::{normalize_username, username_key},
     time::now,
 };
@@ -13,9 +14,9 @@ use crate::{Db, DbResultExt, schema::users};
 #[diesel(table_name = users)]
 pub struct User {
     /// Public id (`usr_…`).
-    pub id: String,
+    pub id: UserId,
     /// Owning tenant.
-    pub tenant_id: String,
+    pub tenant_id: TenantId,
     /// Unique within the tenant.
     pub username: String,
     /// Optional e-mail.
@@ -39,7 +40,7 @@ pub struct User {
 impl User {
     /// A new active user.
     pub fn new(
-        tenant_id: &str,
+        tenant_id: &TenantId,
         username: &str,
         email: Option<String>,
         password_hash: String,
@@ -47,8 +48,8 @@ impl User {
     ) -> Self {
         let t = now();
         Self {
-            id: tessera_core::ids::user_id(),
-            tenant_id: tenant_id.to_owned(),
+            id: UserId::generate(),
+            tenant_id: tenant_id.clone(),
             username: normalize_username(username),
             username_key: username_key(username),
             email,
@@ -83,7 +84,7 @@ pub fn insert(conn: &mut Db, row: &User) -> Result<()> {
 }
 
 /// The tenant's user with this username, in any case or Unicode form.
-pub fn by_username(conn: &mut Db, tenant_id: &str, username: &str) -> Result<Option<User>> {
+pub fn by_username(conn: &mut Db, tenant_id: &TenantId, username: &str) -> Result<Option<User>> {
     users::table
         .filter(users::tenant_id.eq(tenant_id))
         .filter(users::username_key.eq(username_key(username)))
@@ -94,7 +95,7 @@ pub fn by_username(conn: &mut Db, tenant_id: &str, username: &str) -> Result<Opt
 }
 
 /// The tenant's user with this id.
-pub fn by_id(conn: &mut Db, tenant_id: &str, id: &str) -> Result<Option<User>> {
+pub fn by_id(conn: &mut Db, tenant_id: &TenantId, id: &UserId) -> Result<Option<User>> {
     users::table
         .filter(users::tenant_id.eq(tenant_id))
         .filter(users::id.eq(id))
@@ -107,7 +108,7 @@ pub fn by_id(conn: &mut Db, tenant_id: &str, id: &str) -> Result<Option<User>> {
 /// Replaces a user's password hash; returns whether the user exists. The change
 /// time moves strictly forward (`now`, or a second past the last change when that
 /// was as late), so a login can tell a change from a rehash even within one second.
-pub fn set_password(conn: &mut Db, tenant_id: &str, id: &str, hash: &str) -> Result<bool> {
+pub fn set_password(conn: &mut Db, tenant_id: &TenantId, id: &UserId, hash: &str) -> Result<bool> {
     let t = now();
     let n = diesel::update(
         users::table
@@ -134,13 +135,13 @@ diesel::define_sql_function!(
 /// `search` matches part of the username or e-mail, ignoring case.
 pub fn list(
     conn: &mut Db,
-    tenant_id: &str,
+    tenant_id: &TenantId,
     search: Option<&str>,
     after: Option<&str>,
     limit: i64,
 ) -> Result<Vec<User>> {
     let mut q = users::table
-        .filter(users::tenant_id.eq(tenant_id.to_owned()))
+        .filter(users::tenant_id.eq(tenant_id.clone()))
         .select(User::as_select())
         .order(users::id.asc())
         .limit(limit)
@@ -197,7 +198,7 @@ impl UserChanges {
 /// Locks a tenant's user row for the rest of the transaction (a no-op write, which
 /// both backends take as the row's lock): every transaction that changes a user and
 /// its sessions takes the user row first, so no two of them deadlock.
-pub fn lock(conn: &mut Db, tenant_id: &str, id: &str) -> Result<()> {
+pub fn lock(conn: &mut Db, tenant_id: &TenantId, id: &UserId) -> Result<()> {
     diesel::update(
         users::table
             .filter(users::tenant_id.eq(tenant_id))
@@ -210,7 +211,12 @@ pub fn lock(conn: &mut Db, tenant_id: &str, id: &str) -> Result<()> {
 }
 
 /// Writes the changed columns of a tenant's user.
-pub fn update(conn: &mut Db, tenant_id: &str, id: &str, changes: &UserChanges) -> Result<()> {
+pub fn update(
+    conn: &mut Db,
+    tenant_id: &TenantId,
+    id: &UserId,
+    changes: &UserChanges,
+) -> Result<()> {
     if changes.is_empty() {
         return Ok(());
     }
@@ -226,7 +232,7 @@ pub fn update(conn: &mut Db, tenant_id: &str, id: &str, changes: &UserChanges) -
 }
 
 /// Deletes a tenant's user (sessions and refresh tokens go with it).
-pub fn delete(conn: &mut Db, tenant_id: &str, id: &str) -> Result<bool> {
+pub fn delete(conn: &mut Db, tenant_id: &TenantId, id: &UserId) -> Result<bool> {
     let n = diesel::delete(
         users::table
             .filter(users::tenant_id.eq(tenant_id))

@@ -11,6 +11,8 @@ use tessera_actors::{
 };
 use utoipa::ToSchema;
 
+use tessera_core::ids::ApiKeyId;
+
 use super::ListQuery;
 use crate::{
     error::{ApiResult, Problem},
@@ -96,7 +98,7 @@ pub async fn list_api_keys(
 #[delete("/api-keys/{id}")]
 pub async fn delete_api_key(
     hub: Data<Hub>,
-    id: web::Path<String>,
+    id: web::Path<ApiKeyId>,
     Admin(key): Admin,
 ) -> ApiResult<HttpResponse> {
     hub.delete_api_key(&key, &id).await?;

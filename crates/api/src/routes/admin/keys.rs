@@ -10,6 +10,8 @@ use tessera_actors::{
     views::{KeyView, Page},
 };
 
+use tessera_core::ids::Kid;
+
 use super::ListQuery;
 use crate::{
     error::{ApiResult, Problem},
@@ -90,7 +92,7 @@ pub async fn rotate_key(
 #[delete("/tenants/{tenant}/keys/{kid}")]
 pub async fn retire_key(
     hub: Data<Hub>,
-    path: web::Path<(String, String)>,
+    path: web::Path<(String, Kid)>,
     Admin(key): Admin,
 ) -> ApiResult<HttpResponse> {
     let (tenant, kid) = path.into_inner();

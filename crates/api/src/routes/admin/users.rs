@@ -17,6 +17,7 @@ use crate::{
     error::{ApiResult, Problem},
     extract::Json,
 };
+use tessera_core::ids::UserId;
 
 /// One user of a tenant, in the path.
 #[derive(Deserialize, IntoParams)]
@@ -26,8 +27,8 @@ pub struct UserPath {
     #[param(example = "acme")]
     pub tenant: String,
     /// User id.
-    #[param(example = "usr_0193a1b2c3d47e8f9a0b1c2d3e4f5a6b")]
-    pub user_id: String,
+    #[param(value_type = String, example = "usr_0193a1b2c3d47e8f9a0b1c2d3e4f5a6b")]
+    pub user_id: UserId,
 }
 
 /// List a tenant's users.
