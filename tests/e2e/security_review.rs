@@ -290,7 +290,7 @@ async fn a_client_line_of_x_forwarded_for_never_names_the_client() {
     let app = TestApp::builder()
         .configure(|s| {
             s.http.trusted_proxies = vec!["127.0.0.0/8".into()];
-            s.http.forwarded_header = "forwarded".into();
+            s.http.forwarded_header = tessera_core::client_ip::ForwardedHeader::Forwarded;
         })
         .start()
         .await;

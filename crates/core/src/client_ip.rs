@@ -39,6 +39,20 @@ impl ForwardedHeader {
     }
 }
 
+impl std::str::FromStr for ForwardedHeader {
+    type Err = &'static str;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Self::parse(s).ok_or("must be x-forwarded-for or forwarded")
+    }
+}
+
+impl std::fmt::Display for ForwardedHeader {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
 /// Trusted proxy addresses and networks (`http.trusted_proxies`) and the header they
 /// write.
 #[derive(Debug, Clone, Default)]

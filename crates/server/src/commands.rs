@@ -115,7 +115,6 @@ pub async fn check_config(settings: &Settings, connect: bool) -> CommandResult<S
         // Embedded, a missing key file is fine: `serve` creates it.
         settings.master_key()?;
     }
-    settings.hash_priority()?;
     let mut out = settings.summary();
     if connect {
         if let tessera_store::Target::Sqlite(file) = &target {

@@ -9,7 +9,10 @@ use tessera_store::{
     pool::{conn, connect},
 };
 
-use crate::{commands::CommandResult, settings::Settings};
+use crate::{
+    commands::CommandResult,
+    settings::{LogFormat, Settings},
+};
 
 /// A started server: await `server` to run it until it stops.
 pub struct Running {
@@ -63,7 +66,7 @@ pub fn init_tracing(settings: &Settings) {
     use tracing_subscriber::{EnvFilter, fmt};
     let filter = EnvFilter::try_new(&settings.log.level).unwrap_or_else(|_| EnvFilter::new("info"));
     let builder = fmt().with_env_filter(filter).with_writer(std::io::stderr);
-    let _ = if settings.log.format == "json" {
+    let _ = if settings.log.format == LogFormat::Json {
         builder.json().try_init()
     } else {
         builder.try_init()
@@ -127,7 +130,7 @@ pub async fn start(settings: &Settings, listener: Option<TcpListener>) -> Comman
         db_threads: settings.database.pool_size as usize,
         hash_threads,
         hashing: settings.hash_params(),
-        hash_priority: settings.hash_priority()?,
+        hash_priority: settings.argon2.priority,
         master,
         public_url: settings.public_url.trim_end_matches('/').to_owned(),
         revocations,
@@ -142,7 +145,7 @@ pub async fn start(settings: &Settings, listener: Option<TcpListener>) -> Comman
     .map_err(|e| e.log_cause())?;
     let listener = match listener {
         Some(l) => l,
-        None => TcpListener::bind(&settings.http.bind)
+        None => TcpListener::bind(settings.http.bind)
             .map_err(|e| format!("http.bind {}: {e}", settings.http.bind))?,
     };
     let addr = listener.local_addr()?;

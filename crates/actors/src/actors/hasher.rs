@@ -49,6 +49,16 @@ impl std::str::FromStr for HashPriority {
     }
 }
 
+impl std::fmt::Display for HashPriority {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Self::Normal => "normal",
+            Self::Low => "low",
+            Self::Idle => "idle",
+        })
+    }
+}
+
 impl HashPriority {
     /// Applies this priority to the calling thread.
     fn apply(self) -> std::result::Result<(), String> {
