@@ -4,6 +4,7 @@ use serde_json::{Value, json};
 use std::{os::unix::fs::PermissionsExt, path::Path, time::Duration};
 
 use crate::{sigterm, spawn_in, tessera_in};
+use tessera_tests::{Res, bearer, request};
 
 /// Everything but the port: nothing configured, and a Redis URL that answers nothing
 /// (proof that this mode never uses Redis). Cheap argon2 to keep the test quick.
@@ -16,24 +17,18 @@ fn bare_env(public_url: &str) -> Vec<(&'static str, String)> {
     ]
 }
 
-async fn call(
-    url: &str,
-    method: &str,
-    path: &str,
-    bearer: Option<&str>,
-    body: Value,
-) -> (u16, Value) {
-    let client = awc::Client::default();
-    let mut req = client.request(method.parse().unwrap(), format!("{url}{path}"));
-    if let Some(b) = bearer {
-        req = req.insert_header(("Authorization", format!("Bearer {b}")));
-    }
-    let mut res = req.send_json(&body).await.unwrap();
-    let bytes = res.body().await.unwrap();
-    (
-        res.status().as_u16(),
-        serde_json::from_slice(&bytes).unwrap_or(Value::Null),
+/// One request to the server at `url`.
+async fn call(url: &str, method: &str, path: &str, token: Option<&str>, body: Value) -> Res {
+    let body = (!body.is_null()).then_some(body);
+    request(
+        &awc::Client::default(),
+        url,
+        method,
+        path,
+        bearer(token),
+        body,
     )
+    .await
 }
 
 fn mode(path: &Path) -> u32 {
@@ -64,9 +59,9 @@ async fn serve_with_nothing_configured_keeps_everything_in_its_data_folder() {
     assert!(data.join("tessera.db").exists());
     let ready = call(&url, "GET", "/readyz", None, Value::Null).await;
     assert_eq!(
-        ready.0, 200,
-        "ready without Postgres or Redis: {:?}",
-        ready.1
+        ready.status, 200,
+        "ready without Postgres or Redis: {}",
+        ready.text
     );
     // A second node on the same folder would keep a revocation list of its own.
     let mut second = env.clone();
@@ -83,7 +78,7 @@ async fn serve_with_nothing_configured_keeps_everything_in_its_data_folder() {
     let (ok, admin_key, err) = tessera_in(&dir, &["admin", "create-key", "--name", "me"], &env);
     assert!(ok, "{err}");
     let admin_key = admin_key.trim().to_owned();
-    let (status, body) = call(
+    let created = call(
         &url,
         "POST",
         "/v1/admin/tenants",
@@ -91,21 +86,21 @@ async fn serve_with_nothing_configured_keeps_everything_in_its_data_folder() {
         json!({"slug": "acme", "allow_signup": true}),
     )
     .await;
-    assert_eq!(status, 201, "{body}");
+    assert_eq!(created.status, 201, "{}", created.text);
     let signup = json!({"username": "alice", "password": "correct horse"});
     assert_eq!(
         call(&url, "POST", "/v1/tenants/acme/users", None, signup.clone())
             .await
-            .0,
+            .status,
         201
     );
     let login = |n: u8| {
         let url = url.clone();
         let signup = signup.clone();
         async move {
-            let (status, pair) = call(&url, "POST", "/v1/tenants/acme/token", None, signup).await;
-            assert_eq!(status, 200, "login {n}: {pair}");
-            pair
+            let pair = call(&url, "POST", "/v1/tenants/acme/token", None, signup).await;
+            assert_eq!(pair.status, 200, "login {n}: {}", pair.text);
+            pair.body
         }
     };
     let revoked = login(1).await;
@@ -119,17 +114,18 @@ async fn serve_with_nothing_configured_keeps_everything_in_its_data_folder() {
             Value::Null,
         )
         .await
-        .0
+        .status
     };
     assert_eq!(me(url.clone(), revoked["access"].clone()).await, 200);
-    let (status, _) = call(
+    let status = call(
         &url,
         "POST",
         "/v1/tenants/acme/token/revoke",
         None,
         json!({"token": revoked["refresh"]}),
     )
-    .await;
+    .await
+    .status;
     assert_eq!(status, 200);
     assert_eq!(
         me(url.clone(), revoked["access"].clone()).await,
@@ -171,14 +167,15 @@ async fn serve_with_nothing_configured_keeps_everything_in_its_data_folder() {
         401,
         "revocations too"
     );
-    let (status, _) = call(
+    let status = call(
         &url,
         "POST",
         "/v1/tenants/acme/token/refresh",
         None,
         json!({"refresh": revoked["refresh"]}),
     )
-    .await;
+    .await
+    .status;
     assert_eq!(status, 401);
 
     let (ok, out, err) = tessera_in(&dir, &["check-config", "--connect"], &env);
