@@ -27,6 +27,7 @@ pub mod actors;
 pub mod admin_keys;
 mod hub;
 pub mod metrics;
+pub mod requests;
 pub mod services;
 pub mod signing_keys;
 pub mod tenant;

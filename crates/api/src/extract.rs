@@ -258,15 +258,18 @@ mod fuzz {
     use serde_json::Value;
 
     fn all_bodies(kind: fn() -> Kind, bytes: &[u8]) {
-        let _ = parse::<crate::routes::tokens::LoginRequest>(kind(), bytes);
-        let _ = parse::<crate::routes::tokens::RefreshRequest>(kind(), bytes);
-        let _ = parse::<crate::routes::tokens::RevokeRequest>(kind(), bytes);
-        let _ = parse::<crate::routes::users::PasswordChange>(kind(), bytes);
-        let _ = parse::<tessera_actors::services::SignupRequest>(kind(), bytes);
-        let _ = parse::<tessera_actors::services::CreateUserRequest>(kind(), bytes);
-        let _ = parse::<tessera_actors::services::UserPatch>(kind(), bytes);
-        let _ = parse::<tessera_actors::services::ImportKeyRequest>(kind(), bytes);
-        let _ = parse::<crate::routes::admin::api_keys::CreateApiKeyRequest>(kind(), bytes);
+        use tessera_actors::requests::*;
+        let _ = parse::<LoginRequest>(kind(), bytes);
+        let _ = parse::<RefreshRequest>(kind(), bytes);
+        let _ = parse::<RevokeRequest>(kind(), bytes);
+        let _ = parse::<TokenRequest>(kind(), bytes);
+        let _ = parse::<PasswordChange>(kind(), bytes);
+        let _ = parse::<SignupRequest>(kind(), bytes);
+        let _ = parse::<CreateUserRequest>(kind(), bytes);
+        let _ = parse::<UserPatch>(kind(), bytes);
+        let _ = parse::<ImportKeyRequest>(kind(), bytes);
+        let _ = parse::<CreateApiKeyRequest>(kind(), bytes);
+        let _ = parse::<CreateTenantRequest>(kind(), bytes);
         if let Ok(v) = parse::<Value>(kind(), bytes) {
             let _ = tessera_core::settings::SettingsPatch::from_json(v);
         }

@@ -1,5 +1,4 @@
 //! End-user account services: sign-up, `/users/me`, password change.
-use serde::Deserialize;
 use tessera_core::{
     Error, Result,
     ids::{TenantId, UserId},
@@ -8,7 +7,6 @@ use tessera_core::{
     time::now,
 };
 use tessera_store::models::user::User;
-use utoipa::ToSchema;
 
 use crate::{
     Hub,
@@ -16,23 +14,10 @@ use crate::{
         Attempted, ClientInfo, CreateUser, FindUserByName, GetUser, HashPassword, SetPassword,
         VerifyPassword,
     },
+    requests::SignupRequest,
     services::auth::cutoff_entries,
     views::{TokenPair, UserView},
 };
-
-/// `POST /users` body.
-#[derive(Debug, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-#[schema(example = json!({"username": "alice", "password": "correct horse battery", "email": "alice@example.com"}))]
-pub struct SignupRequest {
-    /// Unique within the tenant.
-    pub username: String,
-    /// At least the tenant's `password_min_length`.
-    #[schema(value_type = String, format = Password)]
-    pub password: SecretString,
-    /// Optional e-mail.
-    pub email: Option<String>,
-}
 
 /// A user to create, before validation and hashing.
 pub(crate) struct NewUser {

@@ -1,14 +1,12 @@
 //! Admin services over a tenant's users: list/search, create, read, change, delete,
 //! and revoke every session. Deactivating, deleting or re-passwording a user cuts
 //! off their tokens at once (Postgres in the change's transaction, then Redis).
-use serde::Deserialize;
 use serde_json::{Value, json};
 use tessera_core::{
     Error, Result,
     ids::UserId,
     password::{check_email, check_new_password},
-    secret::SecretString,
-    settings::{MAX_ROLE_BYTES, MAX_ROLES, nullable},
+    settings::{MAX_ROLE_BYTES, MAX_ROLES},
     time::now,
 };
 use tessera_store::DbResultExt;
@@ -18,11 +16,11 @@ use tessera_store::models::{
     tenant::Tenant,
     user::{self, User},
 };
-use utoipa::{IntoParams, ToSchema};
 
 use crate::{
     Hub,
     actors::HashPassword,
+    requests::{CreateUserRequest, UserPatch, UserQuery},
     services::{
         AdminKey,
         account::NewUser,
@@ -32,56 +30,6 @@ use crate::{
     tenant::{self as ctx, tref},
     views::{Page, RevokedSessions, UserView},
 };
-
-/// `POST /v1/admin/tenants/{tenant}/users` body.
-#[derive(Debug, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-#[schema(example = json!({"username": "alice", "password": "correct horse battery", "email": "alice@example.com", "roles": ["editor"]}))]
-pub struct CreateUserRequest {
-    /// Unique within the tenant.
-    pub username: String,
-    /// At least the tenant's `password_min_length`.
-    #[schema(value_type = String, format = Password)]
-    pub password: SecretString,
-    /// Optional e-mail.
-    pub email: Option<String>,
-    /// Roles, copied into tokens at every mint.
-    #[serde(default)]
-    pub roles: Vec<String>,
-    /// Defaults to true.
-    pub is_active: Option<bool>,
-}
-
-/// `PATCH /v1/admin/tenants/{tenant}/users/{user_id}` body: only the fields sent
-/// change.
-#[derive(Debug, Default, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-#[schema(example = json!({"is_active": false, "roles": ["viewer"], "email": null}))]
-pub struct UserPatch {
-    /// `false` logs the user out everywhere at once and refuses new logins.
-    pub is_active: Option<bool>,
-    /// Replaces the roles; tokens carry them from their next refresh.
-    pub roles: Option<Vec<String>>,
-    /// A new e-mail; `null` clears it.
-    #[serde(default, deserialize_with = "nullable")]
-    #[schema(value_type = Option<String>)]
-    pub email: Option<Option<String>>,
-    /// A new password; every token issued before it stops working.
-    #[schema(value_type = Option<String>, format = Password)]
-    pub password: Option<SecretString>,
-}
-
-/// `GET /v1/admin/tenants/{tenant}/users` query.
-#[derive(Debug, Deserialize, IntoParams)]
-#[into_params(parameter_in = Query)]
-pub struct UserQuery {
-    /// Part of a username or e-mail, any case.
-    pub search: Option<String>,
-    /// `next_cursor` of the previous page.
-    pub cursor: Option<String>,
-    /// Page size, 1 to 200 (default 50).
-    pub limit: Option<i64>,
-}
 
 fn check_roles(roles: &[String]) -> Result<()> {
     // No character JSON escapes (quotes, backslashes, controls): a role's bytes are

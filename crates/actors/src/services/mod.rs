@@ -9,7 +9,4 @@ mod sessions;
 mod signing_keys;
 mod tenant;
 
-pub use account::SignupRequest;
 pub use admin::{AdminKey, MAX_PAGE};
-pub use admin_users::{CreateUserRequest, UserPatch, UserQuery};
-pub use signing_keys::ImportKeyRequest;

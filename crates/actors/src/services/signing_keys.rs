@@ -1,15 +1,11 @@
 //! Key services: list, rotate, retire and import a tenant's signing keys, and the
 //! scheduled rotation pass every node runs. A change reaches every node's cache
 //! over Redis pub/sub before the answer is sent.
-use serde::Deserialize;
-use tessera_core::{
-    Error, Result, algorithm::SigningAlgorithm, ids::Kid, key_lifecycle::Phase,
-    key_material::KeyMaterial, secret::SecretString,
-};
-use utoipa::ToSchema;
+use tessera_core::{Error, Result, ids::Kid, key_lifecycle::Phase, key_material::KeyMaterial};
 
 use crate::{
     Hub,
+    requests::ImportKeyRequest,
     services::{
         AdminKey,
         admin::{page, page_size},
@@ -18,23 +14,6 @@ use crate::{
     tenant::{self as ctx},
     views::{KeyView, Page},
 };
-
-/// `POST /v1/admin/tenants/{tenant}/keys/import` body: an HS secret or a PEM
-/// private key (PKCS#8) of the algorithm.
-#[derive(Debug, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-#[schema(example = json!({"algorithm": "HS256", "secret": "django-insecure-0123456789abcdefghijklmnopqrstuvwxyz"}))]
-pub struct ImportKeyRequest {
-    /// The key's algorithm; the tenant signs with it from now on.
-    pub algorithm: SigningAlgorithm,
-    /// For HS256/384/512: the shared secret (e.g. simplejwt's `SIGNING_KEY`), at
-    /// least 32 bytes.
-    #[schema(value_type = Option<String>, format = Password)]
-    pub secret: Option<SecretString>,
-    /// For RS256, ES256, ES384, EdDSA: the private key, PKCS#8 PEM.
-    #[schema(value_type = Option<String>, format = Password)]
-    pub private_key: Option<SecretString>,
-}
 
 impl Hub {
     /// A tenant's keys, newest first, with what each does now.

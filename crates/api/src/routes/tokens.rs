@@ -3,50 +3,17 @@ use actix_web::{
     HttpRequest, HttpResponse, post,
     web::{self, Data},
 };
-use serde::Deserialize;
 use tessera_actors::{
     Hub,
+    requests::{LoginRequest, RefreshRequest, RevokeRequest, TokenRequest},
     views::{TokenPair, Verified},
 };
-use tessera_core::secret::SecretString;
-use utoipa::ToSchema;
 
 use crate::{
     cookies::{cleared_response, pair_response, token_of},
     error::{ApiResult, Problem},
     extract::{JsonOrForm, authorization, client_info},
 };
-
-/// `POST /token` body.
-#[derive(Deserialize, ToSchema)]
-#[schema(example = json!({"username": "alice", "password": "correct horse battery"}))]
-pub struct LoginRequest {
-    /// The user's username.
-    pub username: String,
-    /// The user's password.
-    #[schema(value_type = String, format = Password)]
-    pub password: SecretString,
-}
-
-/// `POST /token/refresh` body.
-#[derive(Deserialize, ToSchema)]
-#[schema(example = json!({"refresh": "eyJhbGciOiJFUzI1NiIsImtpZCI6ImtleV8wMTkzIiwidHlwIjoiSldUIn0.eyJ…"}))]
-pub struct RefreshRequest {
-    /// A refresh token; in browser mode it may come from the `tessera_refresh`
-    /// cookie instead (with the `X-CSRF-Token` header).
-    #[serde(default)]
-    pub refresh: Option<String>,
-}
-
-/// `POST /token/revoke` body.
-#[derive(Deserialize, ToSchema)]
-#[schema(example = json!({"token": "eyJhbGciOiJFUzI1NiIsImtpZCI6ImtleV8wMTkzIiwidHlwIjoiYXQrand0In0.eyJ…"}))]
-pub struct RevokeRequest {
-    /// An access or refresh token; in browser mode the `tessera_refresh` cookie may
-    /// stand in (with the `X-CSRF-Token` header).
-    #[serde(default)]
-    pub token: Option<String>,
-}
 
 /// In browser mode, refuses a request a page of another site made the browser send
 /// (login CSRF: it would log the victim into the attacker's account): 403, no cookie.
@@ -85,13 +52,6 @@ async fn refuse_cross_site(
 /// when a request brings no token in its body.
 async fn browser(hub: &Hub, slug: &str) -> Result<bool, tessera_core::Error> {
     Ok(hub.tenant(slug).await?.settings.refresh_cookie)
-}
-/// `POST /token/verify` body.
-#[derive(Deserialize, ToSchema)]
-#[schema(example = json!({"token": "eyJhbGciOiJFUzI1NiIsImtpZCI6ImtleV8wMTkzIiwidHlwIjoiYXQrand0In0.eyJ…"}))]
-pub struct TokenRequest {
-    /// An access or refresh token.
-    pub token: String,
 }
 
 /// Obtain a token pair.

@@ -3,32 +3,16 @@ use actix_web::{
     HttpRequest, get, post,
     web::{self, Data},
 };
-use serde::Deserialize;
 use tessera_actors::{
     Hub,
-    services::SignupRequest,
+    requests::{PasswordChange, SignupRequest},
     views::{TokenPair, UserView},
 };
-use tessera_core::secret::SecretString;
-use utoipa::ToSchema;
 
 use crate::{
     error::{ApiResult, Problem},
     extract::{Json, authorization, client_info},
 };
-
-/// `POST /users/me/password` body.
-#[derive(Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-#[schema(example = json!({"old_password": "correct horse battery", "new_password": "a longer better passphrase"}))]
-pub struct PasswordChange {
-    /// The current password.
-    #[schema(value_type = String, format = Password)]
-    pub old_password: SecretString,
-    /// The new password.
-    #[schema(value_type = String, format = Password)]
-    pub new_password: SecretString,
-}
 
 /// Sign up.
 ///

@@ -4,12 +4,11 @@ use actix_web::{
     HttpResponse, delete, get, post,
     web::{self, Data},
 };
-use serde::Deserialize;
 use tessera_actors::{
     Hub,
+    requests::CreateApiKeyRequest,
     views::{ApiKeyView, NewApiKey, Page},
 };
-use utoipa::ToSchema;
 
 use tessera_core::ids::ApiKeyId;
 
@@ -18,17 +17,6 @@ use crate::{
     error::{ApiResult, Problem},
     extract::Json,
 };
-
-/// `POST /v1/admin/api-keys` body.
-#[derive(Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-#[schema(example = json!({"name": "acme ops", "tenant": "acme"}))]
-pub struct CreateApiKeyRequest {
-    /// A label for people, 1 to 200 characters.
-    pub name: String,
-    /// Scope the key to this tenant's slug; omit for a platform key.
-    pub tenant: Option<String>,
-}
 
 /// Create an admin API key.
 ///

@@ -6,7 +6,7 @@ use actix_web::{
 };
 use tessera_actors::{
     Hub,
-    services::ImportKeyRequest,
+    requests::ImportKeyRequest,
     views::{KeyView, Page},
 };
 

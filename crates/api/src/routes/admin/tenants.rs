@@ -4,31 +4,18 @@ use actix_web::{
     HttpResponse, delete, get, patch, post,
     web::{self, Data},
 };
-use serde::Deserialize;
 use serde_json::Value;
 use tessera_actors::{
     Hub,
+    requests::CreateTenantRequest,
     views::{Page, TenantView},
 };
-use tessera_core::settings::SettingsPatch;
-use utoipa::ToSchema;
 
 use super::ListQuery;
 use crate::{
     error::{ApiResult, Problem},
     extract::Json,
 };
-
-/// `POST /v1/admin/tenants` body: a slug and any settings (others take defaults).
-#[derive(Deserialize, ToSchema)]
-#[schema(example = json!({"slug": "acme", "display_name": "Acme Inc.", "algorithm": "ES256", "access_token_ttl": 300, "allow_signup": true}))]
-pub struct CreateTenantRequest {
-    /// Lowercase `[a-z0-9-]{3,63}`, unique.
-    pub slug: String,
-    /// Any tenant settings.
-    #[serde(flatten)]
-    pub settings: SettingsPatch,
-}
 
 /// Create a tenant.
 ///
@@ -104,7 +91,7 @@ pub async fn get_tenant(
     tag = "admin",
     security(("admin_key" = [])),
     params(("tenant" = String, Path, description = "Tenant slug", example = "acme")),
-    request_body(content = SettingsPatch, example = json!({"access_token_ttl": 300, "audience": "orders-api"})),
+    request_body(content = tessera_core::settings::SettingsPatch, example = json!({"access_token_ttl": 300, "audience": "orders-api"})),
     responses(
         (status = 200, description = "The changed tenant", body = TenantView),
         (status = 400, description = "`validation_error`", body = Problem, content_type = "application/problem+json"),

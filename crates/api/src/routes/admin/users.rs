@@ -6,7 +6,7 @@ use actix_web::{
 };
 use tessera_actors::{
     Hub,
-    services::{CreateUserRequest, UserPatch, UserQuery},
+    requests::{CreateUserRequest, UserPatch, UserQuery},
     views::{Page, RevokedSessions, UserView},
 };
 
