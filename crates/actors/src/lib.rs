@@ -10,26 +10,26 @@
 //! - [`actors::TenantLoader`] — sync, loads tenant contexts for the cache (two
 //!   instances: reloads of served tenants, first loads of unseen slugs).
 //!
-//! Folders: `actors/` (the actors and their messages), `services/` (the use cases,
-//! one file per resource: `auth` tokens, `account` the user's own, `sessions`,
-//! `admin` tenants and admin keys, `admin_users`, `signing_keys`, `tenant` lookup, `ops`),
-//! `views` (the response bodies), `tenant` (tenant contexts and their cache),
-//! `signing_keys` and `admin_keys` (operations on tenants' signing keys and on admin
-//! API keys), `metrics`. "Keys" has one meaning per name: signing keys (`signing_keys`,
-//! core's `key_material`), admin API keys (`admin_keys`), Redis key names (the
-//! revocation crate's `key_names`).
+//! Where things are: `actors/` (the actors and their messages), `services/` (the use
+//! cases, one file per resource: `auth` tokens, `account` the user's own, `sessions`,
+//! `admin` tenants and admin API keys, `admin_users`, `signing_keys`, `tenant` lookup,
+//! `ops`), `admin_jobs/` (the database side of admin changes, audited, one
+//! transaction each: `tenants`, `signing_keys`, `api_keys`), `requests` and `views`
+//! (the request and response bodies), `tenant` (tenant contexts and their cache),
+//! `metrics`. "Keys" has one meaning per name: signing keys (`signing_keys`, core's
+//! `key_material` and `key_lifecycle`), admin API keys (`api_keys`), Redis key names
+//! (the revocation crate's `key_names`).
 //!
 //! Each actor handler calls plain functions of core/store/revocation, so the logic is
 //! testable without actix and the actor layer stays replaceable.
 #![forbid(unsafe_code)]
 
 pub mod actors;
-pub mod admin_keys;
+pub mod admin_jobs;
 mod hub;
 pub mod metrics;
 pub mod requests;
 pub mod services;
-pub mod signing_keys;
 pub mod tenant;
 pub mod views;
 

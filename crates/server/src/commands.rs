@@ -51,8 +51,8 @@ pub fn flush_expired(settings: &Settings) -> CommandResult<tessera_store::prune:
 /// Creates an admin API key (scoped to `tenant` when given); returns its secret.
 pub fn create_key(settings: &Settings, name: &str, tenant: Option<&str>) -> CommandResult<String> {
     let mut c = db(settings)?;
-    let (_, _, secret) =
-        tessera_actors::admin_keys::create(&mut c, name, tenant, "cli").map_err(as_flags)?;
+    let (_, _, secret) = tessera_actors::admin_jobs::api_keys::create(&mut c, name, tenant, "cli")
+        .map_err(as_flags)?;
     Ok(secret)
 }
 
@@ -75,10 +75,10 @@ pub fn create_tenant(
         body.insert("display_name".into(), name.into());
     }
     let (slug, tenant_settings) =
-        tessera_actors::tenant::parse_new(body.into()).map_err(as_flags)?;
+        tessera_actors::admin_jobs::tenants::parse_new(body.into()).map_err(as_flags)?;
     let mut c = db(settings)?;
     let master = settings.master_key()?;
-    let row = tessera_actors::tenant::create(
+    let row = tessera_actors::admin_jobs::tenants::create(
         &mut c,
         &slug,
         &tenant_settings,

@@ -9,6 +9,8 @@ pub mod models;
 pub mod pool;
 pub mod prune;
 pub mod schema;
+#[cfg(any(test, feature = "testing"))]
+pub mod testing;
 
 pub use pool::{Db, DbConn, DbPool, Target, connect, establish, migrate, pending_migrations};
 
@@ -123,3 +125,6 @@ fn run<T>(conn: &mut Db, mut f: impl FnMut(&mut Db) -> Result<T, TxError>) -> Re
         }
     }
 }
+
+#[cfg(test)]
+mod tests;

@@ -16,7 +16,7 @@ use tessera_store::models::{api_key, audit, tenant::Tenant};
 use crate::{
     Hub,
     actors::AdminJob,
-    admin_keys, tenant as ctx,
+    admin_jobs::{api_keys as admin_keys, tenants},
     views::{ApiKeyView, AuditView, NewApiKey, Page, TenantView},
 };
 
@@ -103,17 +103,17 @@ impl Hub {
     /// The tenant `slug` if `key` may see it (else `tenant_not_found`).
     pub(crate) async fn visible_tenant(&self, key: &AdminKey, slug: &str) -> Result<Tenant> {
         let (slug, scope) = (slug.to_owned(), key.scope.clone());
-        self.admin_job(move |c, _| ctx::visible(c, &slug, scope.as_ref()))
+        self.admin_job(move |c, _| tenants::visible(c, &slug, scope.as_ref()))
             .await
     }
 
     /// Creates a tenant (platform keys only) with a first signing key.
     pub async fn create_tenant(&self, key: &AdminKey, body: Value) -> Result<TenantView> {
         key.platform("A tenant-scoped key cannot create tenants.")?;
-        let (slug, settings) = ctx::parse_new(body)?;
+        let (slug, settings) = tenants::parse_new(body)?;
         let (s, actor, url) = (slug.clone(), key.id.clone(), self.public_url.clone());
         let row = self
-            .admin_job(move |c, master| ctx::create(c, &s, &settings, master, &url, &actor))
+            .admin_job(move |c, master| tenants::create(c, &s, &settings, master, &url, &actor))
             .await?;
         self.tenant_changed(&slug).await?;
         TenantView::of(&row)
@@ -159,7 +159,7 @@ impl Hub {
         let url = self.public_url.clone();
         let row = self
             .admin_job(move |c, master| {
-                ctx::update(c, &s, scope.as_ref(), patch, master, &url, &actor)
+                tenants::update(c, &s, scope.as_ref(), patch, master, &url, &actor)
             })
             .await?;
         self.tenant_changed(slug).await?;
@@ -169,7 +169,7 @@ impl Hub {
     /// Deletes a tenant and everything it owns.
     pub async fn delete_tenant(&self, key: &AdminKey, slug: &str) -> Result<()> {
         let (s, scope, actor) = (slug.to_owned(), key.scope.clone(), key.id.clone());
-        self.admin_job(move |c, _| ctx::delete(c, &s, scope.as_ref(), &actor))
+        self.admin_job(move |c, _| tenants::delete(c, &s, scope.as_ref(), &actor))
             .await?;
         self.tenant_changed(slug).await?;
         Ok(())

@@ -20,6 +20,7 @@ use tessera_store::models::{
 use crate::{
     Hub,
     actors::HashPassword,
+    admin_jobs::tenants,
     requests::{CreateUserRequest, UserPatch, UserQuery},
     services::{
         AdminKey,
@@ -27,7 +28,6 @@ use crate::{
         admin::{page, page_size},
         auth::cutoff_entries,
     },
-    tenant::{self as ctx, tref},
     views::{Page, RevokedSessions, UserView},
 };
 
@@ -77,7 +77,7 @@ impl Hub {
                 user::insert(c, &user)?;
                 let after = Some(audited(&user));
                 let ev = AuditEvent::new(
-                    Some(tref(&row)),
+                    Some(row.audit_ref()),
                     &actor,
                     "user.create",
                     &user.id,
@@ -105,7 +105,7 @@ impl Hub {
         let (s, scope) = (slug.to_owned(), key.scope.clone());
         let rows = self
             .admin_job(move |c, _| {
-                let row = ctx::visible(c, &s, scope.as_ref())?;
+                let row = tenants::visible(c, &s, scope.as_ref())?;
                 let search = q.search.as_deref().filter(|s| !s.is_empty());
                 user::list(c, &row.id, search, q.cursor.as_deref(), limit + 1)
             })
@@ -123,7 +123,7 @@ impl Hub {
         let (s, scope, id) = (slug.to_owned(), key.scope.clone(), user_id.to_owned());
         let u = self
             .admin_job(move |c, _| {
-                let row = ctx::visible(c, &s, scope.as_ref())?;
+                let row = tenants::visible(c, &s, scope.as_ref())?;
                 user::by_id(c, &row.id, &id)?.ok_or(Error::NotFound("User"))
             })
             .await?;
@@ -205,7 +205,7 @@ impl Hub {
                         after["password"] = json!("changed");
                     }
                     let ev = AuditEvent::new(
-                        Some(tref(&row)),
+                        Some(row.audit_ref()),
                         &actor,
                         "user.update",
                         &u.id,
@@ -280,7 +280,7 @@ impl Hub {
                         )
                     };
                     let ev = AuditEvent::new(
-                        Some(tref(&row)),
+                        Some(row.audit_ref()),
                         &actor,
                         action,
                         &u.id,

@@ -5,13 +5,12 @@ use tessera_core::{Error, Result, ids::Kid, key_lifecycle::Phase, key_material::
 
 use crate::{
     Hub,
+    admin_jobs::{signing_keys as keys, tenants},
     requests::ImportKeyRequest,
     services::{
         AdminKey,
         admin::{page, page_size},
     },
-    signing_keys as keys,
-    tenant::{self as ctx},
     views::{KeyView, Page},
 };
 
@@ -28,7 +27,7 @@ impl Hub {
         let (s, scope) = (slug.to_owned(), key.scope.clone());
         let rows = self
             .admin_job(move |c, _| {
-                let row = ctx::visible(c, &s, scope.as_ref())?;
+                let row = tenants::visible(c, &s, scope.as_ref())?;
                 keys::list(c, &row, cursor.as_deref(), limit + 1)
             })
             .await?;
@@ -45,7 +44,7 @@ impl Hub {
         let (s, scope, actor) = (slug.to_owned(), key.scope.clone(), key.id.clone());
         let new = self
             .admin_job(move |c, master| {
-                let row = ctx::visible(c, &s, scope.as_ref())?;
+                let row = tenants::visible(c, &s, scope.as_ref())?;
                 keys::rotate(c, &row, master, &actor)
             })
             .await?;
@@ -62,7 +61,7 @@ impl Hub {
             kid.clone(),
         );
         self.admin_job(move |c, master| {
-            let row = ctx::visible(c, &s, scope.as_ref())?;
+            let row = tenants::visible(c, &s, scope.as_ref())?;
             keys::retire(c, &row, &kid, master, &actor)
         })
         .await?;
@@ -99,7 +98,7 @@ impl Hub {
         let (s, scope, actor) = (slug.to_owned(), key.scope.clone(), key.id.clone());
         let (new, _) = self
             .admin_job(move |c, master| {
-                let row = ctx::visible(c, &s, scope.as_ref())?;
+                let row = tenants::visible(c, &s, scope.as_ref())?;
                 keys::import(c, &row, &material, master, &actor)
             })
             .await?;

@@ -115,6 +115,14 @@ impl Tenant {
         self.refresh_reuse_interval = s.refresh_reuse_interval;
     }
 
+    /// The reference an audit event keeps of this tenant.
+    pub fn audit_ref(&self) -> crate::models::audit::TenantRef<'_> {
+        crate::models::audit::TenantRef {
+            id: &self.id,
+            slug: &self.slug,
+        }
+    }
+
     /// The row's settings.
     pub fn settings(&self) -> Result<TenantSettings> {
         let corrupt =

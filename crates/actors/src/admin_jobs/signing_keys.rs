@@ -18,8 +18,6 @@ use tessera_store::models::{
     tenant::{self, Tenant},
 };
 
-use crate::tenant::tref;
-
 /// The actor of changes Tessera makes by itself (scheduled rotation).
 pub const SYSTEM: &str = "system";
 
@@ -62,7 +60,7 @@ pub fn rotate(conn: &mut Db, row: &Tenant, master: &MasterKey, actor: &str) -> R
         audit::record(
             c,
             &AuditEvent::new(
-                Some(tref(row)),
+                Some(row.audit_ref()),
                 actor,
                 "key.rotate",
                 &kid,
@@ -109,7 +107,7 @@ pub fn retire(
         audit::record(
             c,
             &AuditEvent::new(
-                Some(tref(row)),
+                Some(row.audit_ref()),
                 actor,
                 "key.retire",
                 kid,
@@ -155,7 +153,7 @@ pub fn import(
         audit::record(
             c,
             &AuditEvent::new(
-                Some(tref(row)),
+                Some(row.audit_ref()),
                 actor,
                 "key.import",
                 &key.kid,
@@ -215,7 +213,7 @@ fn rotate_if_due(conn: &mut Db, id: &TenantId, master: &MasterKey) -> Result<boo
         signing_key::insert(c, &next)?;
         let after = json!({"status": KeyStatus::Next, "activates_at": activates_at});
         let ev = AuditEvent::new(
-            Some(tref(&row)),
+            Some(row.audit_ref()),
             SYSTEM,
             "key.schedule",
             &next.kid,
@@ -225,4 +223,59 @@ fn rotate_if_due(conn: &mut Db, id: &TenantId, master: &MasterKey) -> Result<boo
         audit::record(c, &ev)?;
         Ok(true)
     })
+}
+
+#[cfg(test)]
+mod tests {
+    //! Scheduled rotation on a real (SQLite) database made per test.
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+    use tessera_core::{algorithm::SigningAlgorithm, settings::TenantSettings};
+    use tessera_store::testing::{Scratch, scratch_db};
+
+    /// A database with tenant `acme` (rotating every `interval` seconds when given)
+    /// whose one active key signs since `active_since`.
+    fn acme(interval: Option<i64>, active_since: i64) -> (Db, Tenant, MasterKey, Scratch) {
+        let (mut c, scratch) = scratch_db();
+        let mut settings = TenantSettings::new("Acme");
+        settings.key_rotation_interval = interval;
+        let row = Tenant::new("acme", &settings);
+        tenant::insert(&mut c, &row).unwrap();
+        let master = MasterKey::from_base64(&MasterKey::generate_base64()).unwrap();
+        let mut key = SigningKey::generate(&row.id, SigningAlgorithm::ES256, &master).unwrap();
+        key.activated_at = Some(active_since);
+        signing_key::insert(&mut c, &key).unwrap();
+        (c, row, master, scratch)
+    }
+
+    fn next_key(c: &mut Db, row: &Tenant) -> Option<SigningKey> {
+        signing_key::with_status(c, &row.id, KeyStatus::Next).unwrap()
+    }
+
+    #[test]
+    fn a_key_due_for_rotation_gets_its_successor_published_ahead_of_time() {
+        let t = now();
+        let (mut c, row, master, _g) = acme(Some(3_600), t - 3_600);
+        assert_eq!(scheduled_rotation(&mut c, &master).unwrap(), ["acme"]);
+        let next = next_key(&mut c, &row).unwrap();
+        let lead = row.settings().unwrap().rotation_lead();
+        let at = next.activated_at.unwrap();
+        // Overdue: it signs one JWKS lifetime (plus a second) from now, not at once.
+        assert!(at >= t + lead && at <= now() + lead, "{at} vs {t} + {lead}");
+        assert_eq!(next.algorithm, SigningAlgorithm::ES256);
+        // A second pass (another node) publishes nothing more.
+        assert!(scheduled_rotation(&mut c, &master).unwrap().is_empty());
+        assert_eq!(next_key(&mut c, &row).unwrap().kid, next.kid);
+    }
+
+    #[test]
+    fn a_key_not_yet_due_or_a_tenant_without_rotation_is_left_alone() {
+        let t = now();
+        let (mut c, row, master, _g) = acme(Some(3_600), t - 60);
+        assert!(scheduled_rotation(&mut c, &master).unwrap().is_empty());
+        assert!(next_key(&mut c, &row).is_none());
+        let (mut c, row, master, _g) = acme(None, t - 86_400);
+        assert!(scheduled_rotation(&mut c, &master).unwrap().is_empty());
+        assert!(next_key(&mut c, &row).is_none());
+    }
 }

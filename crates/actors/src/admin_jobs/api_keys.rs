@@ -7,10 +7,8 @@ use tessera_store::Db;
 use tessera_store::models::{
     api_key::{self, ApiKey},
     audit::{self, AuditEvent},
-    tenant,
+    tenant::{self, Tenant},
 };
-
-use crate::tenant::tref;
 
 /// Longest key name, characters.
 pub const MAX_NAME: usize = 200;
@@ -51,7 +49,7 @@ pub fn create(
         audit::record(
             c,
             &AuditEvent::new(
-                scope.as_ref().map(tref),
+                scope.as_ref().map(Tenant::audit_ref),
                 actor,
                 "api_key.create",
                 &row.id,
@@ -76,7 +74,7 @@ pub fn delete(conn: &mut Db, id: &ApiKeyId, actor: &str) -> Result<()> {
         audit::record(
             c,
             &AuditEvent::new(
-                scope.as_ref().map(tref),
+                scope.as_ref().map(Tenant::audit_ref),
                 actor,
                 "api_key.delete",
                 id,
