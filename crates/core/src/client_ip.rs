@@ -40,10 +40,10 @@ impl ForwardedHeader {
 }
 
 impl std::str::FromStr for ForwardedHeader {
-    type Err = &'static str;
+    type Err = String;
 
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        Self::parse(s).ok_or("must be x-forwarded-for or forwarded")
+        Self::parse(s).ok_or_else(|| format!("must be x-forwarded-for or forwarded, not {s:?}"))
     }
 }
 

@@ -10,6 +10,7 @@ use crate::{
     Error, Result,
     algorithm::SigningAlgorithm,
     claims::{MintClaims, TokenType, VerifiedClaims},
+    ids::{SessionId, TokenId, UserId},
     key_material::KeyMaterial,
     settings::MAX_LEEWAY,
 };
@@ -70,11 +71,11 @@ impl std::fmt::Debug for KeyRing {
 #[derive(Debug, Clone, Copy)]
 pub struct Subject<'a> {
     /// User id.
-    pub user_id: &'a str,
+    pub user_id: &'a UserId,
     /// The user's roles now.
     pub roles: &'a [String],
     /// Session id.
-    pub sid: &'a str,
+    pub sid: &'a SessionId,
     /// Tenant custom claims.
     pub custom: &'a Map<String, Value>,
 }
@@ -147,7 +148,7 @@ impl KeyRing {
         &self,
         token_type: TokenType,
         subject: Subject<'_>,
-        jti: &str,
+        jti: &TokenId,
         now: i64,
         ttl: i64,
         not_after: Option<i64>,
@@ -175,14 +176,14 @@ impl KeyRing {
         let claims = MintClaims {
             iss: &self.policy.issuer,
             aud,
-            sub: subject.user_id,
+            sub: subject.user_id.as_str(),
             exp,
             iat: now,
             nbf: now,
-            jti,
-            sid: subject.sid,
+            jti: jti.as_str(),
+            sid: subject.sid.as_str(),
             token_type,
-            user_id: subject.user_id,
+            user_id: subject.user_id.as_str(),
             roles,
             custom,
         };

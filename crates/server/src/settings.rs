@@ -19,7 +19,7 @@ use tessera_core::{
 use tessera_revocation::Redis as RedisTarget;
 use tessera_store::Target;
 
-pub mod data_dir;
+mod data_dir;
 mod text;
 
 use text::{address, explain, hidden, shown, summarize, text};
@@ -289,11 +289,7 @@ impl Settings {
     /// Every effective setting as `name = value` lines, secrets shown only as `<set>`:
     /// read from the settings themselves, so no setting can be left out.
     pub fn summary(&self) -> String {
-        let mut out = format!("mode = {}\n", self.mode());
-        if let Ok(serde_json::Value::Object(all)) = serde_json::to_value(self) {
-            summarize(&mut out, "", &all);
-        }
-        out
+        format!("mode = {}\n{}", self.mode(), summarize(self))
     }
 
     /// The parsed `http.trusted_proxies`, or the error naming the bad entry.

@@ -44,7 +44,7 @@ impl std::str::FromStr for HashPriority {
             "normal" => Ok(Self::Normal),
             "low" => Ok(Self::Low),
             "idle" => Ok(Self::Idle),
-            other => Err(format!("{other:?} is not normal, low or idle")),
+            other => Err(format!("must be normal, low or idle, not {other:?}")),
         }
     }
 }

@@ -16,7 +16,7 @@ use tessera_store::models::{api_key, audit, tenant::Tenant};
 use crate::{
     Hub,
     actors::AdminJob,
-    admin_jobs::{api_keys as admin_keys, tenants},
+    admin_jobs::{api_keys, tenants},
     views::{ApiKeyView, AuditView, NewApiKey, Page, TenantView},
 };
 
@@ -113,7 +113,9 @@ impl Hub {
         let (slug, settings) = tenants::parse_new(body)?;
         let (s, actor, url) = (slug.clone(), key.id.clone(), self.public_url.clone());
         let row = self
-            .admin_job(move |c, master| tenants::create(c, &s, &settings, master, &url, &actor))
+            .admin_job(move |c, master| {
+                tenants::create(c, &s, &settings, master, &url, actor.as_str())
+            })
             .await?;
         self.tenant_changed(&slug).await?;
         TenantView::of(&row)
@@ -159,7 +161,7 @@ impl Hub {
         let url = self.public_url.clone();
         let row = self
             .admin_job(move |c, master| {
-                tenants::update(c, &s, scope.as_ref(), patch, master, &url, &actor)
+                tenants::update(c, &s, scope.as_ref(), patch, master, &url, actor.as_str())
             })
             .await?;
         self.tenant_changed(slug).await?;
@@ -169,7 +171,7 @@ impl Hub {
     /// Deletes a tenant and everything it owns.
     pub async fn delete_tenant(&self, key: &AdminKey, slug: &str) -> Result<()> {
         let (s, scope, actor) = (slug.to_owned(), key.scope.clone(), key.id.clone());
-        self.admin_job(move |c, _| tenants::delete(c, &s, scope.as_ref(), &actor))
+        self.admin_job(move |c, _| tenants::delete(c, &s, scope.as_ref(), actor.as_str()))
             .await?;
         self.tenant_changed(slug).await?;
         Ok(())
@@ -186,7 +188,7 @@ impl Hub {
         key.platform("Only a platform key can manage admin API keys.")?;
         let actor = key.id.clone();
         let (row, slug, secret) = self
-            .admin_job(move |c, _| admin_keys::create(c, &name, tenant.as_deref(), &actor))
+            .admin_job(move |c, _| api_keys::create(c, &name, tenant.as_deref(), actor.as_str()))
             .await?;
         Ok(NewApiKey {
             key: ApiKeyView::of(&row, slug),
@@ -218,7 +220,7 @@ impl Hub {
     pub async fn delete_api_key(&self, key: &AdminKey, id: &ApiKeyId) -> Result<()> {
         key.platform("Only a platform key can manage admin API keys.")?;
         let (id, actor) = (id.clone(), key.id.clone());
-        self.admin_job(move |c, _| admin_keys::delete(c, &id, &actor))
+        self.admin_job(move |c, _| api_keys::delete(c, &id, actor.as_str()))
             .await
     }
 

@@ -78,9 +78,9 @@ impl Hub {
                 let after = Some(audited(&user));
                 let ev = AuditEvent::new(
                     Some(row.audit_ref()),
-                    &actor,
+                    actor.as_str(),
                     "user.create",
-                    &user.id,
+                    user.id.as_str(),
                     None,
                     after,
                 );
@@ -206,9 +206,9 @@ impl Hub {
                     }
                     let ev = AuditEvent::new(
                         Some(row.audit_ref()),
-                        &actor,
+                        actor.as_str(),
                         "user.update",
-                        &u.id,
+                        u.id.as_str(),
                         Some(before.clone()),
                         Some(after),
                     );
@@ -281,9 +281,9 @@ impl Hub {
                     };
                     let ev = AuditEvent::new(
                         Some(row.audit_ref()),
-                        &actor,
+                        actor.as_str(),
                         action,
-                        &u.id,
+                        u.id.as_str(),
                         Some(audited(&u)),
                         after,
                     );

@@ -45,7 +45,7 @@ impl Hub {
         let new = self
             .admin_job(move |c, master| {
                 let row = tenants::visible(c, &s, scope.as_ref())?;
-                keys::rotate(c, &row, master, &actor)
+                keys::rotate(c, &row, master, actor.as_str())
             })
             .await?;
         self.tenant_changed(slug).await?;
@@ -62,7 +62,7 @@ impl Hub {
         );
         self.admin_job(move |c, master| {
             let row = tenants::visible(c, &s, scope.as_ref())?;
-            keys::retire(c, &row, &kid, master, &actor)
+            keys::retire(c, &row, &kid, master, actor.as_str())
         })
         .await?;
         self.tenant_changed(slug).await?;
@@ -99,7 +99,7 @@ impl Hub {
         let (new, _) = self
             .admin_job(move |c, master| {
                 let row = tenants::visible(c, &s, scope.as_ref())?;
-                keys::import(c, &row, &material, master, &actor)
+                keys::import(c, &row, &material, master, actor.as_str())
             })
             .await?;
         self.tenant_changed(slug).await?;

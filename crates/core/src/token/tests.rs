@@ -1,6 +1,7 @@
 //! Token mint/verify tests: every algorithm, and the forgeries of RFC 8725.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 use super::*;
+use crate::ids::{SessionId, TokenId, UserId};
 use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD as B64};
 use serde_json::json;
 
@@ -20,11 +21,14 @@ fn ring_with(alg: SigningAlgorithm, policy: TokenPolicy) -> (KeyRing, KeyMateria
     (ring, m)
 }
 
+static USR: std::sync::LazyLock<UserId> = std::sync::LazyLock::new(|| "usr_1".into());
+static SID: std::sync::LazyLock<SessionId> = std::sync::LazyLock::new(|| "sid1".into());
+
 fn subject<'a>(roles: &'a [String], custom: &'a Map<String, Value>) -> Subject<'a> {
     Subject {
-        user_id: "usr_1",
+        user_id: &USR,
         roles,
-        sid: "sid1",
+        sid: &SID,
         custom,
     }
 }
@@ -35,7 +39,7 @@ fn now() -> i64 {
 
 fn mint(ring: &KeyRing, t: TokenType, iat: i64, ttl: i64) -> String {
     let custom = Map::new();
-    ring.mint(t, subject(&[], &custom), "jti1", iat, ttl, None)
+    ring.mint(t, subject(&[], &custom), &"jti1".into(), iat, ttl, None)
         .unwrap()
         .0
 }
@@ -74,7 +78,7 @@ fn every_algorithm_round_trips_and_verifies_with_the_public_jwk_alone() {
             .mint(
                 TokenType::Access,
                 subject(&roles, &custom),
-                "j1",
+                &TokenId::from("j1"),
                 now(),
                 60,
                 None,
@@ -168,7 +172,7 @@ fn mint_never_outlives_not_after() {
         .mint(
             TokenType::Refresh,
             subject(&[], &custom),
-            "j",
+            &TokenId::from("j"),
             t,
             1000,
             Some(t + 5),
@@ -289,7 +293,7 @@ fn a_ring_without_signer_cannot_mint() {
         ring.mint(
             TokenType::Access,
             subject(&[], &custom),
-            "j",
+            &TokenId::from("j"),
             now(),
             5,
             None
@@ -324,7 +328,7 @@ fn refresh_tokens_carry_their_own_audience_and_no_roles_or_custom_claims() {
         .mint(
             TokenType::Refresh,
             subject(&roles, &custom),
-            "r1",
+            &TokenId::from("r1"),
             t,
             60,
             None,
@@ -334,7 +338,7 @@ fn refresh_tokens_carry_their_own_audience_and_no_roles_or_custom_claims() {
         .mint(
             TokenType::Access,
             subject(&roles, &custom),
-            "a1",
+            &TokenId::from("a1"),
             t,
             60,
             None,

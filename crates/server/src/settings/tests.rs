@@ -157,3 +157,31 @@ fn hasher_priority_is_read_and_checked() {
     let e = Settings::load(Some(&p)).unwrap_err().to_string();
     assert!(e.contains("argon2.priority") && e.contains("urgent"), "{e}");
 }
+
+#[test]
+fn the_summary_lists_every_setting_in_declared_order_and_hides_secrets() {
+    let (p, _rm) = file(
+        "[database]\nurl = \"postgres://u:pw-secret@h/db\"\n[keys]\nmaster_key = \"mk-secret\"\n",
+    );
+    let s = Settings::load(Some(&p)).unwrap();
+    let summary = s.summary();
+    let names: Vec<&str> = summary
+        .lines()
+        .filter_map(|l| l.split_once(" = ").map(|(n, _)| n))
+        .collect();
+    assert_eq!(names.first(), Some(&"mode"));
+    assert_eq!(names.get(1), Some(&"public_url"));
+    assert_eq!(names.last(), Some(&"cache.tenant_max_age_secs"));
+    assert_eq!(names.len(), 27, "mode and 26 settings: {summary}");
+    for line in [
+        "database.url = <set>",
+        "keys.master_key = <set>",
+        "redis.url = <set>",
+        "http.bind = \"127.0.0.1:8080\"",
+        "argon2.priority = \"normal\"",
+        "database.migrate_on_start = true",
+    ] {
+        assert!(summary.contains(line), "{line} missing: {summary}");
+    }
+    assert!(!summary.contains("secret"), "{summary}");
+}
