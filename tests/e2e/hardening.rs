@@ -441,10 +441,16 @@ async fn browser_mode_keeps_the_refresh_token_in_a_csrf_checked_cookie() {
     }
     let csrf_cookie = set.iter().find(|c| c.starts_with("tessera_csrf=")).unwrap();
     assert!(!csrf_cookie.contains("HttpOnly") && csrf_cookie.contains("SameSite=Strict"));
+    // Readable by a page on any path of the site, and given in the body as well.
+    assert!(
+        csrf_cookie.split("; ").any(|a| a == "Path=/"),
+        "{csrf_cookie}"
+    );
     let (refresh, csrf) = (
         cookie_value(&set, "tessera_refresh"),
         cookie_value(&set, "tessera_csrf"),
     );
+    assert_eq!(r.body["csrf_token"], csrf.as_str(), "{}", r.text);
     let cookies = format!("tessera_refresh={refresh}; tessera_csrf={csrf}");
     let path = "/v1/tenants/acme/token/refresh";
 

@@ -26,6 +26,10 @@ pub struct TokenPair {
     /// Seconds until the refresh token expires, when one is returned.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub refresh_expires_in: Option<i64>,
+    /// Browser mode: the value of the new `tessera_csrf` cookie, which requests that
+    /// bring the refresh cookie repeat in the `X-CSRF-Token` header.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub csrf_token: Option<String>,
     /// Browser mode: the HTTP layer moves the refresh token into a cookie.
     #[serde(skip)]
     #[schema(ignore)]

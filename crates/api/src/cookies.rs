@@ -1,7 +1,9 @@
 //! Browser mode (tenant setting `refresh_cookie`): the refresh token travels in an
 //! HttpOnly, Secure, SameSite=Strict cookie scoped to the token routes instead of a
 //! body, and a request that brings it must pass a CSRF double-submit check: the
-//! script-readable `tessera_csrf` cookie and the `X-CSRF-Token` header agree.
+//! script-readable `tessera_csrf` cookie and the `X-CSRF-Token` header agree. The
+//! CSRF cookie is scoped to the whole site (`Path=/`), and its value is also in the
+//! answer's `csrf_token`, so a single-page app served from any path can send it.
 use actix_web::{
     HttpRequest, HttpResponse,
     cookie::{Cookie, SameSite, time::Duration},
@@ -58,8 +60,15 @@ pub fn pair_response(slug: &str, mut pair: TokenPair) -> HttpResponse {
             max_age,
             true,
         ));
-        let csrf_path = format!("/v1/tenants/{slug}");
-        res.cookie(cookie(CSRF_COOKIE, random_id(), csrf_path, max_age, false));
+        let csrf = random_id();
+        res.cookie(cookie(
+            CSRF_COOKIE,
+            csrf.clone(),
+            "/".into(),
+            max_age,
+            false,
+        ));
+        pair.csrf_token = Some(csrf);
     }
     res.json(pair)
 }
@@ -75,13 +84,7 @@ pub fn cleared_response(slug: &str, browser: bool) -> HttpResponse {
             0,
             true,
         ));
-        res.cookie(cookie(
-            CSRF_COOKIE,
-            String::new(),
-            format!("/v1/tenants/{slug}"),
-            0,
-            false,
-        ));
+        res.cookie(cookie(CSRF_COOKIE, String::new(), "/".into(), 0, false));
     }
     res.json(serde_json::json!({}))
 }

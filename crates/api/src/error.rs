@@ -81,6 +81,9 @@ pub fn problem_response(err: &Error) -> HttpResponse {
     if let Error::RateLimited { retry_after } = err {
         res.insert_header(("Retry-After", retry_after.to_string()));
     }
+    if let Error::MethodNotAllowed { allowed } = err {
+        res.insert_header(("Allow", allowed.as_str()));
+    }
     if status == StatusCode::UNAUTHORIZED {
         res.insert_header(("WWW-Authenticate", "Bearer realm=\"tessera\""));
     }

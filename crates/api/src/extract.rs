@@ -107,7 +107,11 @@ fn parse<T: DeserializeOwned>(kind: Kind, bytes: &[u8]) -> Result<T, Error> {
                 // unknown field (reported at the object), the field it names.
                 let path = e.path().to_string();
                 let msg = e.inner().to_string();
-                let field = if path != "." {
+                // Broken JSON is the body's fault, wherever the parser was.
+                let broken = e.inner().is_syntax() || e.inner().is_eof();
+                let field = if broken {
+                    "body".to_owned()
+                } else if path != "." {
                     path
                 } else {
                     msg.split('`')

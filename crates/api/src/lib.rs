@@ -42,12 +42,22 @@ pub fn app(
         .into_utoipa_app()
         .configure(routes::configure)
         .into_app()
+        .app_data(web::Data::new(routes::Methods::of(&spec)))
         .service(web::redirect("/docs", "/docs/"))
         .service(SwaggerUi::new("/docs/{_:.*}").url("/openapi.json", spec))
-        .default_service(web::to(not_found))
+        .default_service(web::to(unrouted))
         .wrap(actix_web::middleware::from_fn(observe::observe))
 }
 
-async fn not_found() -> HttpResponse {
-    error::problem_response(&Error::NotFound("Route"))
+/// What no route took: 405 with `Allow` when the path exists with other methods,
+/// else a problem+json 404.
+async fn unrouted(
+    req: actix_web::HttpRequest,
+    methods: web::Data<routes::Methods>,
+) -> HttpResponse {
+    let err = match methods.allowed(req.path()) {
+        Some(allowed) => Error::MethodNotAllowed { allowed },
+        None => Error::NotFound("Route"),
+    };
+    error::problem_response(&err)
 }

@@ -41,6 +41,12 @@ pub enum Error {
     /// Unknown or disabled tenant: both answer identically.
     #[error("Tenant not found")]
     TenantNotFound,
+    /// The path exists but not with this method.
+    #[error("Method not allowed here; allowed: {allowed}")]
+    MethodNotAllowed {
+        /// The methods the path takes, as the `Allow` header lists them.
+        allowed: String,
+    },
     /// A uniqueness rule was broken.
     #[error("{0}")]
     Conflict(String),
@@ -92,6 +98,7 @@ impl Error {
             Error::SignupDisabled => "signup_disabled",
             Error::NotFound(_) => "not_found",
             Error::TenantNotFound => "tenant_not_found",
+            Error::MethodNotAllowed { .. } => "method_not_allowed",
             Error::Conflict(_) => "conflict",
             Error::PayloadTooLarge { .. } => "payload_too_large",
             Error::UnsupportedMediaType { .. } => "unsupported_media_type",
@@ -108,6 +115,7 @@ impl Error {
             Error::NotAuthenticated(_) | Error::InvalidCredentials | Error::TokenNotValid(_) => 401,
             Error::PermissionDenied(_) | Error::SignupDisabled => 403,
             Error::NotFound(_) | Error::TenantNotFound => 404,
+            Error::MethodNotAllowed { .. } => 405,
             Error::Conflict(_) => 409,
             Error::PayloadTooLarge { .. } => 413,
             Error::UnsupportedMediaType { .. } => 415,
@@ -180,6 +188,13 @@ mod tests {
             (Error::SignupDisabled, "signup_disabled", 403),
             (Error::NotFound("User"), "not_found", 404),
             (Error::TenantNotFound, "tenant_not_found", 404),
+            (
+                Error::MethodNotAllowed {
+                    allowed: "GET".into(),
+                },
+                "method_not_allowed",
+                405,
+            ),
             (Error::Conflict("taken".into()), "conflict", 409),
             (Error::RateLimited { retry_after: 3 }, "rate_limited", 429),
             (

@@ -116,6 +116,14 @@ macro_rules! prefixed_id {
             pub fn generate() -> Self {
                 Self(format!("{}{}", $prefix, uuid::Uuid::now_v7().simple()))
             }
+
+            /// `s` if it has the shape of this kind of id (the prefix and 32
+            /// lowercase hex digits), e.g. a pagination cursor a client sent back.
+            pub fn parse(s: &str) -> Option<Self> {
+                let hex = s.strip_prefix($prefix)?;
+                (hex.len() == 32 && hex.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f')))
+                    .then(|| Self(s.to_owned()))
+            }
         }
     };
 }
@@ -209,6 +217,22 @@ mod tests {
         assert!(AuditId::generate().as_str().starts_with("aud_"));
         assert_ne!(SessionId::generate(), SessionId::generate());
         assert_eq!(TokenId::generate().as_str().len(), 32);
+    }
+
+    #[test]
+    fn only_ids_of_the_right_shape_parse() {
+        let id = Kid::generate();
+        assert_eq!(Kid::parse(id.as_str()), Some(id.clone()));
+        assert_eq!(UserId::parse(id.as_str()), None, "another kind's prefix");
+        for bad in [
+            "",
+            "key_",
+            "key_XYZ",
+            "bogus",
+            "key_0193A1B2C3D47E8F9A0B1C2D3E4F5A6B",
+        ] {
+            assert_eq!(Kid::parse(bad), None, "{bad}");
+        }
     }
 
     #[test]

@@ -8,8 +8,11 @@ use subtle::ConstantTimeEq;
 
 use crate::{Error, Result};
 
-/// Longest password accepted, in bytes: bounds the work one request can cause.
-pub const MAX_PASSWORD_BYTES: usize = 1024;
+/// Longest password accepted, in characters (at most 4 KiB of UTF-8): bounds the work
+/// one request can cause, and is what a schema's `maxLength` can say.
+pub const MAX_PASSWORD_CHARS: usize = 1024;
+/// Longest e-mail address accepted, in characters.
+pub const MAX_EMAIL_CHARS: usize = 254;
 /// Longest username accepted, in characters (Django's limit).
 pub const MAX_USERNAME_CHARS: usize = 150;
 
@@ -193,10 +196,10 @@ pub fn check_new_password(field: &str, password: &str, min_chars: usize) -> Resu
             format!("must be at least {min_chars} characters"),
         ));
     }
-    if password.len() > MAX_PASSWORD_BYTES {
+    if password.chars().count() > MAX_PASSWORD_CHARS {
         return Err(Error::field(
             field,
-            format!("must be at most {MAX_PASSWORD_BYTES} bytes"),
+            format!("must be at most {MAX_PASSWORD_CHARS} characters"),
         ));
     }
     Ok(())
@@ -239,7 +242,7 @@ pub fn username_key(username: &str) -> String {
 
 /// Checks an optional e-mail address (a light shape check; delivery is not Tessera's).
 pub fn check_email(email: &str) -> Result<()> {
-    let ok = email.len() <= 254
+    let ok = email.chars().count() <= MAX_EMAIL_CHARS
         && email
             .split_once('@')
             .is_some_and(|(l, d)| !l.is_empty() && d.contains('.'))
@@ -383,7 +386,7 @@ mod tests {
     fn policy() {
         assert!(check_new_password("password", "1234567", 8).is_err());
         assert!(check_new_password("password", "12345678", 8).is_ok());
-        assert!(check_new_password("password", &"x".repeat(MAX_PASSWORD_BYTES + 1), 8).is_err());
+        assert!(check_new_password("password", &"x".repeat(MAX_PASSWORD_CHARS + 1), 8).is_err());
         assert!(check_username("alice").is_ok());
         assert!(check_username("").is_err());
         assert!(check_username("a b").is_err());

@@ -6,7 +6,7 @@ use crate::{
     Result,
     algorithm::SigningAlgorithm,
     error::{Error, FieldErrors, push_field},
-    password::MAX_PASSWORD_BYTES,
+    password::MAX_PASSWORD_CHARS,
 };
 
 /// Longest leeway accepted, in seconds: clock skew is bounded (RFC 8725).
@@ -17,6 +17,18 @@ pub const JWKS_MAX_AGE: i64 = 300;
 pub const MAX_LIFETIME: i64 = 366 * 86_400;
 /// Longest `refresh_reuse_interval`, seconds.
 pub const MAX_REUSE_INTERVAL: i64 = 60;
+/// Longest `key_rotation_interval`, seconds (ten years).
+pub const MAX_ROTATION_INTERVAL: i64 = 10 * MAX_LIFETIME;
+/// Longest `display_name`, characters.
+pub const MAX_DISPLAY_NAME: usize = 200;
+/// Longest `issuer` or `audience`, characters.
+pub const MAX_URL: usize = 2048;
+/// Most `allowed_origins`.
+pub const MAX_ALLOWED_ORIGINS: usize = 32;
+/// Longest origin in `allowed_origins`, characters.
+pub const MAX_ORIGIN: usize = 256;
+/// Highest `login_rate_limit`, attempts per minute.
+pub const MAX_LOGIN_RATE_LIMIT: i32 = 100_000;
 
 /// Whether `o` is a serialized origin: `http(s)://host[:port]`, nothing after.
 pub fn is_origin(o: &str) -> bool {
@@ -27,7 +39,7 @@ pub fn is_origin(o: &str) -> bool {
         return false;
     };
     !rest.is_empty()
-        && o.len() <= 256
+        && o.chars().count() <= MAX_ORIGIN
         && rest
             .chars()
             .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | ':' | '[' | ']'))
@@ -205,22 +217,31 @@ impl TenantSettings {
     pub fn validate(&self) -> Result<()> {
         let mut e = FieldErrors::new();
         let n = self.display_name.trim().chars().count();
-        if n == 0 || n > 200 {
-            push_field(&mut e, "display_name", "must be 1 to 200 characters");
+        if n == 0 || n > MAX_DISPLAY_NAME {
+            push_field(
+                &mut e,
+                "display_name",
+                format!("must be 1 to {MAX_DISPLAY_NAME} characters"),
+            );
         }
         if let Some(iss) = &self.issuer
-            && (!(iss.starts_with("https://") || iss.starts_with("http://")) || iss.len() > 2048)
+            && (!(iss.starts_with("https://") || iss.starts_with("http://"))
+                || iss.chars().count() > MAX_URL)
         {
             push_field(
                 &mut e,
                 "issuer",
-                "must be an http(s) URL of at most 2048 characters",
+                format!("must be an http(s) URL of at most {MAX_URL} characters"),
             );
         }
         if let Some(aud) = &self.audience
-            && (aud.is_empty() || aud.len() > 2048)
+            && (aud.is_empty() || aud.chars().count() > MAX_URL)
         {
-            push_field(&mut e, "audience", "must be 1 to 2048 characters");
+            push_field(
+                &mut e,
+                "audience",
+                format!("must be 1 to {MAX_URL} characters"),
+            );
         }
         for (field, v) in [
             ("access_token_ttl", self.access_token_ttl),
@@ -256,7 +277,9 @@ impl TenantSettings {
                 format!("must be between 0 and {MAX_REUSE_INTERVAL} seconds"),
             );
         }
-        if self.allowed_origins.len() > 32 || self.allowed_origins.iter().any(|o| !is_origin(o)) {
+        if self.allowed_origins.len() > MAX_ALLOWED_ORIGINS
+            || self.allowed_origins.iter().any(|o| !is_origin(o))
+        {
             push_field(
                 &mut e,
                 "allowed_origins",
@@ -282,14 +305,14 @@ impl TenantSettings {
                 "must be a non-empty list of \"Bearer\" and \"JWT\"",
             );
         }
-        if !(1..=MAX_PASSWORD_BYTES as i32).contains(&self.password_min_length) {
+        if !(1..=MAX_PASSWORD_CHARS as i32).contains(&self.password_min_length) {
             push_field(
                 &mut e,
                 "password_min_length",
-                format!("must be between 1 and {MAX_PASSWORD_BYTES}"),
+                format!("must be between 1 and {MAX_PASSWORD_CHARS}"),
             );
         }
-        if !(1..=100_000).contains(&self.login_rate_limit) {
+        if !(1..=MAX_LOGIN_RATE_LIMIT).contains(&self.login_rate_limit) {
             push_field(
                 &mut e,
                 "login_rate_limit",
@@ -297,7 +320,7 @@ impl TenantSettings {
             );
         }
         if let Some(i) = self.key_rotation_interval
-            && !(1..=10 * MAX_LIFETIME).contains(&i)
+            && !(1..=MAX_ROTATION_INTERVAL).contains(&i)
         {
             push_field(
                 &mut e,
@@ -406,9 +429,18 @@ pub struct SettingsPatch {
 impl SettingsPatch {
     /// Parses a patch from a JSON object; every bad field is named in the error.
     pub fn from_json(value: Value) -> Result<Self> {
-        let Value::Object(map) = value else {
+        let Value::Object(mut map) = value else {
             return Err(Error::field("body", "must be a JSON object"));
         };
+        // JSON Schema counts `300.0` as an integer, so a whole number may come with
+        // a fraction of zero (custom claims are kept exactly as sent).
+        for (_, v) in map.iter_mut().filter(|(k, _)| *k != "custom_claims") {
+            if let Some(f) = v.as_f64().filter(|f| f.fract() == 0.0 && f.abs() < 9e15)
+                && v.is_f64()
+            {
+                *v = Value::from(f as i64);
+            }
+        }
         serde_json::from_value(Value::Object(map.clone())).map_err(|_| {
             // Find each offending field by parsing it alone.
             let mut errors = FieldErrors::new();
@@ -449,6 +481,19 @@ mod tests {
 
     fn patch(v: Value) -> SettingsPatch {
         SettingsPatch::from_json(v).unwrap_or_else(|e| panic!("{e:?}"))
+    }
+
+    #[test]
+    fn a_whole_number_may_come_with_a_zero_fraction() {
+        let p = patch(json!({"leeway": 30.0, "login_rate_limit": 7.0}));
+        assert_eq!((p.leeway, p.login_rate_limit), (Some(30), Some(7)));
+        assert!(SettingsPatch::from_json(json!({"leeway": 30.5})).is_err());
+        let p = patch(json!({"custom_claims": {"tier": 2.0}}));
+        assert_eq!(
+            p.custom_claims.unwrap()["tier"],
+            json!(2.0),
+            "claims are kept as sent"
+        );
     }
 
     #[test]

@@ -63,14 +63,51 @@ impl Running {
 
 /// Installs the tracing subscriber (text or JSON lines); later calls are no-ops.
 pub fn init_tracing(settings: &Settings) {
-    use tracing_subscriber::{EnvFilter, fmt};
-    let filter = EnvFilter::try_new(&settings.log.level).unwrap_or_else(|_| EnvFilter::new("info"));
-    let builder = fmt().with_env_filter(filter).with_writer(std::io::stderr);
-    let _ = if settings.log.format == LogFormat::Json {
-        builder.json().try_init()
-    } else {
-        builder.try_init()
+    use tracing_subscriber::{
+        EnvFilter, Layer, fmt, layer::SubscriberExt, util::SubscriberInitExt,
     };
+    let filter = EnvFilter::try_new(&settings.log.level).unwrap_or_else(|_| EnvFilter::new("info"));
+    let lines = match settings.log.format {
+        LogFormat::Json => fmt::layer().json().with_writer(std::io::stderr).boxed(),
+        LogFormat::Text => fmt::layer().with_writer(std::io::stderr).boxed(),
+    };
+    let _ = tracing_subscriber::registry()
+        .with(ClientFaults)
+        .with(lines.with_filter(filter))
+        .try_init();
+}
+
+/// Keeps what a client did wrong out of the ERROR level: actix logs a request it
+/// cannot parse (a NUL byte in a header, a broken request line) as an error of its
+/// own; such a line says nothing about the service, so it is logged at debug.
+struct ClientFaults;
+
+impl<S: tracing::Subscriber> tracing_subscriber::Layer<S> for ClientFaults {
+    fn event_enabled(
+        &self,
+        event: &tracing::Event<'_>,
+        _: tracing_subscriber::layer::Context<'_, S>,
+    ) -> bool {
+        let meta = event.metadata();
+        if *meta.level() != tracing::Level::ERROR || !meta.target().starts_with("actix_http::h1") {
+            return true;
+        }
+        struct Message(String);
+        impl tracing::field::Visit for Message {
+            fn record_debug(&mut self, field: &tracing::field::Field, value: &dyn std::fmt::Debug) {
+                if field.name() == "message" {
+                    self.0 = format!("{value:?}");
+                }
+            }
+        }
+        let mut message = Message(String::new());
+        event.record(&mut message);
+        if message.0.contains("parse error") {
+            tracing::debug!(target: "tessera::http", "a client sent a malformed request: {}", message.0);
+            return false;
+        }
+        true
+    }
 }
 
 fn cores() -> usize {

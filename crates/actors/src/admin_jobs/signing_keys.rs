@@ -25,7 +25,7 @@ pub const SYSTEM: &str = "system";
 pub fn list(
     conn: &mut Db,
     row: &Tenant,
-    before: Option<&str>,
+    before: Option<&Kid>,
     limit: i64,
 ) -> Result<Vec<(SigningKey, Phase)>> {
     let overlap = row.settings()?.key_overlap();

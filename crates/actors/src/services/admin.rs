@@ -5,7 +5,7 @@ use serde_json::Value;
 use tessera_core::{
     Error, Result,
     admin_key::hash_secret,
-    ids::{ApiKeyId, TenantId},
+    ids::{ApiKeyId, AuditId, TenantId, is_slug},
     master_key::MasterKey,
     settings::SettingsPatch,
     time::now,
@@ -39,13 +39,34 @@ impl AdminKey {
     }
 }
 
+/// What a tenants-list cursor starts with (the rest is the last slug of the page), so
+/// a cursor this list never gave is told apart from a position.
+const TENANT_CURSOR: &str = "tenant:";
+
 /// Largest page of any admin list.
 pub const MAX_PAGE: i64 = 200;
 
-/// A page size from `?limit=` (default 50, at most [`MAX_PAGE`]); the query asks
-/// for one more row to learn whether there is a next page.
-pub(crate) fn page_size(limit: Option<i64>) -> i64 {
-    limit.unwrap_or(50).clamp(1, MAX_PAGE)
+/// A page size from `?limit=` (default 50, 1 to [`MAX_PAGE`]; anything else is a 400
+/// naming `limit`); the query asks for one more row to learn whether there is a
+/// next page.
+pub(crate) fn page_size(limit: Option<i64>) -> Result<i64> {
+    match limit {
+        None => Ok(50),
+        Some(n) if (1..=MAX_PAGE).contains(&n) => Ok(n),
+        Some(_) => Err(Error::field("limit", format!("must be 1 to {MAX_PAGE}"))),
+    }
+}
+
+/// The position a client sent back (`?cursor=`), checked to be one this list could
+/// have given (`parse`); anything else is a 400 naming `cursor`, never a silent
+/// first or empty page.
+pub(crate) fn cursor<T>(
+    given: Option<String>,
+    parse: impl Fn(&str) -> Option<T>,
+) -> Result<Option<T>> {
+    given
+        .map(|c| parse(&c).ok_or_else(|| Error::field("cursor", "is not a cursor this list gave")))
+        .transpose()
 }
 
 /// One page from `rows` (fetched with `limit + 1`): the views of the first `limit`
@@ -125,17 +146,27 @@ impl Hub {
     pub async fn list_tenants(
         &self,
         key: &AdminKey,
-        cursor: Option<String>,
+        given: Option<String>,
         limit: Option<i64>,
     ) -> Result<Page<TenantView>> {
-        let limit = page_size(limit);
+        let limit = page_size(limit)?;
+        let after = cursor(given, |c| {
+            c.strip_prefix(TENANT_CURSOR)
+                .filter(|slug| is_slug(slug))
+                .map(str::to_owned)
+        })?;
         let scope = key.scope.clone();
         let rows = self
             .admin_job(move |c, _| {
-                tessera_store::models::tenant::list(c, cursor.as_deref(), limit + 1, scope.as_ref())
+                tessera_store::models::tenant::list(c, after.as_deref(), limit + 1, scope.as_ref())
             })
             .await?;
-        page(rows, limit, |t| t.slug.clone(), TenantView::of)
+        page(
+            rows,
+            limit,
+            |t| format!("{TENANT_CURSOR}{}", t.slug),
+            TenantView::of,
+        )
     }
 
     /// Reads a tenant the key can see.
@@ -200,13 +231,13 @@ impl Hub {
     pub async fn list_api_keys(
         &self,
         key: &AdminKey,
-        cursor: Option<String>,
+        given: Option<String>,
         limit: Option<i64>,
     ) -> Result<Page<ApiKeyView>> {
         key.platform("Only a platform key can manage admin API keys.")?;
-        let limit = page_size(limit);
+        let (limit, after) = (page_size(limit)?, cursor(given, ApiKeyId::parse)?);
         let rows = self
-            .admin_job(move |c, _| api_key::list(c, cursor.as_deref(), limit + 1))
+            .admin_job(move |c, _| api_key::list(c, after.as_ref(), limit + 1))
             .await?;
         page(
             rows,
@@ -230,9 +261,10 @@ impl Hub {
         &self,
         key: &AdminKey,
         slug: Option<&str>,
-        cursor: Option<String>,
+        given: Option<String>,
         limit: Option<i64>,
     ) -> Result<Page<AuditView>> {
+        let before = cursor(given, AuditId::parse)?;
         let tenant_id = match slug {
             Some(s) => Some(self.visible_tenant(key, s).await?.id),
             None => {
@@ -240,9 +272,9 @@ impl Hub {
                 None
             }
         };
-        let limit = page_size(limit);
+        let limit = page_size(limit)?;
         let rows = self
-            .admin_job(move |c, _| audit::list(c, tenant_id.as_ref(), cursor.as_deref(), limit + 1))
+            .admin_job(move |c, _| audit::list(c, tenant_id.as_ref(), before.as_ref(), limit + 1))
             .await?;
         page(rows, limit, |e| e.id.clone(), |e| Ok(AuditView::from(e)))
     }

@@ -25,7 +25,7 @@ use crate::{
     services::{
         AdminKey,
         account::NewUser,
-        admin::{page, page_size},
+        admin::{cursor, page, page_size},
         auth::cutoff_entries,
     },
     views::{Page, RevokedSessions, UserView},
@@ -101,13 +101,13 @@ impl Hub {
         if q.search.as_ref().is_some_and(|s| s.chars().count() > 200) {
             return Err(Error::field("search", "must be at most 200 characters"));
         }
-        let limit = page_size(q.limit);
+        let (limit, after) = (page_size(q.limit)?, cursor(q.cursor, UserId::parse)?);
         let (s, scope) = (slug.to_owned(), key.scope.clone());
         let rows = self
             .admin_job(move |c, _| {
                 let row = tenants::visible(c, &s, scope.as_ref())?;
                 let search = q.search.as_deref().filter(|s| !s.is_empty());
-                user::list(c, &row.id, search, q.cursor.as_deref(), limit + 1)
+                user::list(c, &row.id, search, after.as_ref(), limit + 1)
             })
             .await?;
         page(rows, limit, |u| u.id.clone(), |u| Ok(UserView::from(u)))

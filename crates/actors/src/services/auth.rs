@@ -5,7 +5,7 @@ use tessera_core::{
     Error, Result,
     claims::{TokenType, VerifiedClaims},
     ids::{SessionId, TenantId, UserId},
-    password::{MAX_PASSWORD_BYTES, check_username, username_key},
+    password::{MAX_PASSWORD_CHARS, check_username, username_key},
     secret::SecretString,
     time::now,
     token::from_authorization,
@@ -32,6 +32,7 @@ impl From<IssuedTokens> for TokenPair {
             token_type: "Bearer",
             expires_in: t.access_expires_in,
             refresh_expires_in: t.refresh_expires_in,
+            csrf_token: None,
             browser: t.browser,
         }
     }
@@ -67,7 +68,7 @@ impl Hub {
             };
             self.ask(&self.users, find).await?
         };
-        let password = if password.expose().len() > MAX_PASSWORD_BYTES {
+        let password = if password.expose().chars().count() > MAX_PASSWORD_CHARS {
             SecretString::default()
         } else {
             password

@@ -33,7 +33,7 @@ impl Hub {
         let ctx = self.tenant(slug).await?;
         let claims = self.authenticate(&ctx, authorization).await?;
         let after = cursor.as_deref().map(parse_cursor).transpose()?;
-        let limit = page_size(limit);
+        let limit = page_size(limit)?;
         let rows = self
             .ask(
                 &self.tokens,

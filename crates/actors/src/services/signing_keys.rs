@@ -9,7 +9,7 @@ use crate::{
     requests::ImportKeyRequest,
     services::{
         AdminKey,
-        admin::{page, page_size},
+        admin::{cursor, page, page_size},
     },
     views::{KeyView, Page},
 };
@@ -20,15 +20,15 @@ impl Hub {
         &self,
         key: &AdminKey,
         slug: &str,
-        cursor: Option<String>,
+        given: Option<String>,
         limit: Option<i64>,
     ) -> Result<Page<KeyView>> {
-        let limit = page_size(limit);
+        let (limit, before) = (page_size(limit)?, cursor(given, Kid::parse)?);
         let (s, scope) = (slug.to_owned(), key.scope.clone());
         let rows = self
             .admin_job(move |c, _| {
                 let row = tenants::visible(c, &s, scope.as_ref())?;
-                keys::list(c, &row, cursor.as_deref(), limit + 1)
+                keys::list(c, &row, before.as_ref(), limit + 1)
             })
             .await?;
         page(

@@ -52,3 +52,54 @@ pub fn configure(cfg: &mut ServiceConfig) {
     .service(ops::readyz)
     .service(ops::metrics);
 }
+
+/// The methods each documented path takes (from the OpenAPI document, so it cannot
+/// drift from the routes): what a wrong method on a known path is told in `Allow`.
+pub struct Methods(Vec<(Vec<String>, Vec<String>)>);
+
+impl Methods {
+    /// The path templates and their methods of `spec`.
+    pub fn of(spec: &utoipa::openapi::OpenApi) -> Self {
+        let table = spec
+            .paths
+            .paths
+            .iter()
+            .map(|(template, item)| {
+                let json = serde_json::to_value(item).unwrap_or_default();
+                let methods: Vec<String> = ["get", "put", "post", "delete", "patch"]
+                    .into_iter()
+                    .filter(|m| json.get(*m).is_some())
+                    .map(str::to_ascii_uppercase)
+                    .collect();
+                let segments = template.split('/').map(str::to_owned).collect();
+                (segments, methods)
+            })
+            .collect();
+        Self(table)
+    }
+
+    /// The `Allow` value for `path`: the methods of every documented path it
+    /// matches (`/keys/import` is also a `/keys/{kid}`), if it matches any.
+    pub fn allowed(&self, path: &str) -> Option<String> {
+        let parts: Vec<&str> = path.split('/').collect();
+        let mut allowed: Vec<&str> = Vec::new();
+        for (segments, methods) in &self.0 {
+            let matches = segments.len() == parts.len()
+                && segments.iter().zip(&parts).all(|(s, p)| {
+                    if s.starts_with('{') {
+                        !p.is_empty()
+                    } else {
+                        s == p
+                    }
+                });
+            if matches {
+                for m in methods {
+                    if !allowed.contains(&m.as_str()) {
+                        allowed.push(m);
+                    }
+                }
+            }
+        }
+        (!allowed.is_empty()).then(|| allowed.join(", "))
+    }
+}

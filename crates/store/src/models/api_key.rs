@@ -81,7 +81,7 @@ pub fn touch(conn: &mut Db, id: &ApiKeyId, at: i64) -> Result<()> {
 /// scoped key's tenant.
 pub fn list(
     conn: &mut Db,
-    after: Option<&str>,
+    after: Option<&ApiKeyId>,
     limit: i64,
 ) -> Result<Vec<(ApiKey, Option<String>)>> {
     use crate::schema::tenants;
@@ -92,7 +92,7 @@ pub fn list(
         .limit(limit)
         .into_boxed();
     if let Some(a) = after {
-        q = q.filter(admin_api_keys::id.gt(a.to_owned()));
+        q = q.filter(admin_api_keys::id.gt(a.clone()));
     }
     q.load(conn).db()
 }

@@ -79,7 +79,7 @@ pub fn record(conn: &mut Db, event: &AuditEvent) -> Result<()> {
 pub fn list(
     conn: &mut Db,
     tenant_id: Option<&TenantId>,
-    before: Option<&str>,
+    before: Option<&AuditId>,
     limit: i64,
 ) -> Result<Vec<AuditEvent>> {
     let mut q = audit_events::table
@@ -91,7 +91,7 @@ pub fn list(
         q = q.filter(audit_events::tenant_id.eq(t.clone()));
     }
     if let Some(b) = before {
-        q = q.filter(audit_events::id.lt(b.to_owned()));
+        q = q.filter(audit_events::id.lt(b.clone()));
     }
     q.load(conn).db()
 }

@@ -209,7 +209,7 @@ pub fn catch_up(conn: &mut Db, tenant_id: &TenantId, now: i64, overlap: i64) -> 
 pub fn list(
     conn: &mut Db,
     tenant_id: &TenantId,
-    before: Option<&str>,
+    before: Option<&Kid>,
     limit: i64,
 ) -> Result<Vec<SigningKey>> {
     let mut q = signing_keys::table
@@ -219,7 +219,7 @@ pub fn list(
         .limit(limit)
         .into_boxed();
     if let Some(b) = before {
-        q = q.filter(signing_keys::kid.lt(b.to_owned()));
+        q = q.filter(signing_keys::kid.lt(b.clone()));
     }
     q.load(conn).db()
 }

@@ -137,7 +137,7 @@ pub fn list(
     conn: &mut Db,
     tenant_id: &TenantId,
     search: Option<&str>,
-    after: Option<&str>,
+    after: Option<&UserId>,
     limit: i64,
 ) -> Result<Vec<User>> {
     let mut q = users::table
@@ -147,7 +147,7 @@ pub fn list(
         .limit(limit)
         .into_boxed();
     if let Some(a) = after {
-        q = q.filter(users::id.gt(a.to_owned()));
+        q = q.filter(users::id.gt(a.clone()));
     }
     if let Some(s) = search {
         let escaped: String = username_key(s)
