@@ -6,14 +6,26 @@ cd "$(dirname "$0")/.."
 source scripts/services.sh
 ensure_services
 ensure_database test
+# A venv per pinned requirements file, made again only when the file changes.
+venv() {
+  local dir=target/$1 reqs=$2
+  if [ ! -x "$dir/bin/python" ] || ! cmp -s "$reqs" "$dir/requirements.txt"; then
+    python3 -m venv "$dir"
+    "$dir/bin/pip" install -q --disable-pip-version-check -r "$reqs"
+    cp "$reqs" "$dir/requirements.txt"
+  fi
+}
 # Pinned Django + DRF + simplejwt, for the check that they accept Tessera's tokens.
-VENV=target/compat-venv
-if [ ! -x "$VENV/bin/python" ] || ! cmp -s tests/compat/requirements.txt "$VENV/requirements.txt"; then
-  python3 -m venv "$VENV"
-  "$VENV/bin/pip" install -q --disable-pip-version-check -r tests/compat/requirements.txt
-  cp tests/compat/requirements.txt "$VENV/requirements.txt"
+venv compat-venv tests/compat/requirements.txt
+export TESSERA_COMPAT_PYTHON="$PWD/target/compat-venv/bin/python"
+# schemathesis, run against the real server on both backends (tests/e2e/contract.rs).
+venv schemathesis-venv tests/schemathesis/requirements.txt
+export TESSERA_SCHEMATHESIS="$PWD/target/schemathesis-venv/bin/schemathesis"
+# Chromium and its WebDriver, for the browser-mode test (tests/e2e/browser.rs).
+if ! command -v chromedriver >/dev/null || ! command -v chromium >/dev/null; then
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver >/dev/null
 fi
-export TESSERA_COMPAT_PYTHON="$PWD/$VENV/bin/python"
 cargo fmt --all -- --check
 cargo clippy --workspace --all-targets --locked -- -D warnings
 # Tests of what only Postgres + Redis have (faults, several nodes, Redis Cluster) are

@@ -8,6 +8,7 @@ mod api_keys;
 mod cli;
 mod cluster;
 mod compat;
+mod contract;
 mod embedded;
 mod errors;
 mod faults;

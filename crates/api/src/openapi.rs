@@ -6,6 +6,8 @@ use utoipa::{
 };
 use utoipa_actix_web::AppExt;
 
+mod contract;
+
 #[derive(OpenApi)]
 #[openapi(
     info(
@@ -59,19 +61,23 @@ impl Modify for SecuritySchemes {
     }
 }
 
-/// The OpenAPI document of every route; needs no pool, Redis or running actor.
-pub fn openapi() -> utoipa::openapi::OpenApi {
+/// The OpenAPI document of every route, as served and committed: generated from the
+/// route registration, then completed by [`contract`]. Needs no pool, Redis or
+/// running actor.
+pub fn openapi() -> serde_json::Value {
     let (_, spec) = actix_web::App::new()
         .into_utoipa_app()
         .openapi(BaseDoc::openapi())
         .configure(crate::routes::configure)
         .split_for_parts();
-    spec
+    let mut doc = serde_json::to_value(spec).unwrap_or_default();
+    contract::apply(&mut doc);
+    doc
 }
 
 /// The document as pretty JSON with a trailing newline (what is committed).
 pub fn openapi_json() -> String {
-    let mut s = openapi().to_pretty_json().unwrap_or_default();
+    let mut s = serde_json::to_string_pretty(&openapi()).unwrap_or_default();
     s.push('\n');
     s
 }

@@ -2,6 +2,9 @@
 //! `Kid`, …), each its prefixed string on the wire and in the database.
 use crate::{Error, Result};
 
+/// A tenant slug as a regular expression (what [`validate_slug`] accepts).
+pub const SLUG_PATTERN: &str = "^[a-z0-9][a-z0-9-]{1,61}[a-z0-9]$";
+
 /// Checks a tenant slug: lowercase `[a-z0-9-]{3,63}`, not starting or ending with `-`.
 pub fn validate_slug(slug: &str) -> Result<()> {
     let ok = (3..=63).contains(&slug.len())
@@ -137,6 +140,12 @@ macro_rules! random_id_type {
             /// A new random id.
             pub fn generate() -> Self {
                 Self(random_id())
+            }
+
+            /// `s` if it has the shape of such an id (32 lowercase hex digits).
+            pub fn parse(s: &str) -> Option<Self> {
+                (s.len() == 32 && s.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f')))
+                    .then(|| Self(s.to_owned()))
             }
         }
     };

@@ -379,50 +379,66 @@ impl TenantSettings {
 #[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SettingsPatch {
-    /// See [`TenantSettings::display_name`].
+    /// The name people see (1 to 200 characters).
     pub display_name: Option<String>,
-    /// See [`TenantSettings::issuer`].
+    /// The `iss` of the tenant's tokens, an http(s) URL; `null` means
+    /// `{public_url}/v1/tenants/{slug}`. No two tenants may share an issuer. Changing
+    /// it invalidates the tokens already out.
     #[serde(default, deserialize_with = "nullable")]
     #[schema(value_type = Option<String>)]
     pub issuer: Option<Option<String>>,
-    /// See [`TenantSettings::audience`].
+    /// The `aud` of access tokens, checked on verify when set; `null` leaves it out.
+    /// Changing it invalidates the access tokens already out.
     #[serde(default, deserialize_with = "nullable")]
     #[schema(value_type = Option<String>)]
     pub audience: Option<Option<String>>,
-    /// See [`TenantSettings::algorithm`].
+    /// The signing algorithm. Changing it rotates to a new key of that algorithm; the
+    /// old key keeps verifying its tokens until they expire.
     pub algorithm: Option<SigningAlgorithm>,
-    /// See [`TenantSettings::access_token_ttl`].
+    /// Access token lifetime, seconds (1 to a year).
     pub access_token_ttl: Option<i64>,
-    /// See [`TenantSettings::refresh_token_ttl`].
+    /// Refresh token lifetime, seconds: at least `access_token_ttl`.
     pub refresh_token_ttl: Option<i64>,
-    /// See [`TenantSettings::session_max_lifetime`].
+    /// Longest a session lives through rotations, seconds: at least
+    /// `refresh_token_ttl`.
     pub session_max_lifetime: Option<i64>,
-    /// See [`TenantSettings::rotate_refresh_tokens`].
+    /// Whether each refresh returns a new refresh token and retires the one presented
+    /// (reuse of a retired one revokes the session).
     pub rotate_refresh_tokens: Option<bool>,
-    /// See [`TenantSettings::refresh_reuse_interval`].
+    /// Seconds (0 to 60) after a rotation within which the rotated-out refresh token,
+    /// presented again, gets its successor again instead of counting as reuse; 0 is
+    /// strict rotation.
     pub refresh_reuse_interval: Option<i64>,
-    /// See [`TenantSettings::leeway`].
+    /// Clock skew allowed on `exp` and `nbf`, seconds (0 to 300).
     pub leeway: Option<i64>,
-    /// See [`TenantSettings::auth_header_types`].
+    /// Accepted `Authorization` prefixes: `Bearer` and/or `JWT` (simplejwt's
+    /// `AUTH_HEADER_TYPES`).
     pub auth_header_types: Option<Vec<String>>,
-    /// See [`TenantSettings::allow_signup`].
+    /// Whether end users may sign themselves up at `POST /users`.
     pub allow_signup: Option<bool>,
-    /// See [`TenantSettings::password_min_length`].
+    /// Fewest characters a new password may have.
     pub password_min_length: Option<i32>,
-    /// See [`TenantSettings::refresh_cookie`].
+    /// Browser mode: the refresh token travels in an HttpOnly cookie with a CSRF
+    /// double-submit check instead of in bodies.
     pub refresh_cookie: Option<bool>,
-    /// See [`TenantSettings::allowed_origins`].
+    /// Browser mode: origins (`https://app.example.com`, at most 32) besides this
+    /// service's own host that may call `/token`, `/token/refresh` and `/token/revoke`.
     pub allowed_origins: Option<Vec<String>>,
-    /// See [`TenantSettings::login_rate_limit`].
+    /// Login attempts allowed per minute per username and client address (and ten times
+    /// that per username alone).
     pub login_rate_limit: Option<i32>,
-    /// See [`TenantSettings::custom_claims`].
+    /// Claims added to every token (not the reserved ones: `iss`, `sub`, `aud`, `exp`,
+    /// …). Together with `issuer` and `audience` at most a few KiB, so every token
+    /// stays under 8 KiB.
     #[schema(value_type = Option<Object>)]
     pub custom_claims: Option<Map<String, Value>>,
-    /// See [`TenantSettings::key_rotation_interval`].
+    /// Scheduled key rotation every this many seconds (the next key is published ahead
+    /// of its turn); `null` turns it off. At least a tenth of `refresh_token_ttl`.
     #[serde(default, deserialize_with = "nullable")]
     #[schema(value_type = Option<i64>)]
     pub key_rotation_interval: Option<Option<i64>>,
-    /// See [`TenantSettings::disabled`].
+    /// A disabled tenant answers exactly like an unknown one, and its tokens stop
+    /// working.
     pub disabled: Option<bool>,
 }
 

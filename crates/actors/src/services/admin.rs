@@ -41,7 +41,7 @@ impl AdminKey {
 
 /// What a tenants-list cursor starts with (the rest is the last slug of the page), so
 /// a cursor this list never gave is told apart from a position.
-const TENANT_CURSOR: &str = "tenant:";
+pub const TENANT_CURSOR: &str = "tenant:";
 
 /// Largest page of any admin list.
 pub const MAX_PAGE: i64 = 200;

@@ -31,6 +31,9 @@ use crate::{
     views::{Page, RevokedSessions, UserView},
 };
 
+/// Longest user search (`?search=`), characters.
+pub const MAX_SEARCH: usize = 200;
+
 fn check_roles(roles: &[String]) -> Result<()> {
     // No character JSON escapes (quotes, backslashes, controls): a role's bytes are
     // what it takes in a token, which keeps the 8 KiB token budget exact.
@@ -98,8 +101,14 @@ impl Hub {
         slug: &str,
         q: UserQuery,
     ) -> Result<Page<UserView>> {
-        if q.search.as_ref().is_some_and(|s| s.chars().count() > 200) {
-            return Err(Error::field("search", "must be at most 200 characters"));
+        if q.search
+            .as_ref()
+            .is_some_and(|s| s.chars().count() > MAX_SEARCH)
+        {
+            return Err(Error::field(
+                "search",
+                format!("must be at most {MAX_SEARCH} characters"),
+            ));
         }
         let (limit, after) = (page_size(q.limit)?, cursor(q.cursor, UserId::parse)?);
         let (s, scope) = (slug.to_owned(), key.scope.clone());

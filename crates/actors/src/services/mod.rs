@@ -9,4 +9,5 @@ mod sessions;
 mod signing_keys;
 mod tenant;
 
-pub use admin::{AdminKey, MAX_PAGE};
+pub use admin::{AdminKey, MAX_PAGE, TENANT_CURSOR};
+pub use admin_users::MAX_SEARCH;

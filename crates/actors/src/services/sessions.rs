@@ -15,8 +15,8 @@ use tessera_core::time::now;
 /// Parses a sessions cursor: `<created_at>.<sid>`.
 fn parse_cursor(c: &str) -> Result<(i64, String)> {
     c.split_once('.')
-        .and_then(|(at, sid)| Some((at.parse().ok()?, sid.to_owned())))
-        .filter(|(_, sid)| !sid.is_empty() && sid.len() <= 64)
+        .filter(|(at, _)| (1..=18).contains(&at.len()) && at.bytes().all(|b| b.is_ascii_digit()))
+        .and_then(|(at, sid)| Some((at.parse().ok()?, SessionId::parse(sid)?.into_string())))
         .ok_or_else(|| Error::field("cursor", "is not a cursor this list gave"))
 }
 

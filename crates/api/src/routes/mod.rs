@@ -58,17 +58,15 @@ pub fn configure(cfg: &mut ServiceConfig) {
 pub struct Methods(Vec<(Vec<String>, Vec<String>)>);
 
 impl Methods {
-    /// The path templates and their methods of `spec`.
-    pub fn of(spec: &utoipa::openapi::OpenApi) -> Self {
-        let table = spec
-            .paths
-            .paths
+    /// The path templates and their methods of the document `spec`.
+    pub fn of(spec: &serde_json::Value) -> Self {
+        let paths = spec["paths"].as_object().cloned().unwrap_or_default();
+        let table = paths
             .iter()
             .map(|(template, item)| {
-                let json = serde_json::to_value(item).unwrap_or_default();
                 let methods: Vec<String> = ["get", "put", "post", "delete", "patch"]
                     .into_iter()
-                    .filter(|m| json.get(*m).is_some())
+                    .filter(|m| item.get(*m).is_some())
                     .map(str::to_ascii_uppercase)
                     .collect();
                 let segments = template.split('/').map(str::to_owned).collect();
@@ -78,28 +76,21 @@ impl Methods {
         Self(table)
     }
 
-    /// The `Allow` value for `path`: the methods of every documented path it
-    /// matches (`/keys/import` is also a `/keys/{kid}`), if it matches any.
+    /// The `Allow` value for `path`: the methods of the documented path it matches
+    /// most closely (`/keys/import` rather than `/keys/{kid}`), if it matches any.
     pub fn allowed(&self, path: &str) -> Option<String> {
         let parts: Vec<&str> = path.split('/').collect();
-        let mut allowed: Vec<&str> = Vec::new();
-        for (segments, methods) in &self.0 {
-            let matches = segments.len() == parts.len()
-                && segments.iter().zip(&parts).all(|(s, p)| {
-                    if s.starts_with('{') {
-                        !p.is_empty()
-                    } else {
-                        s == p
-                    }
-                });
-            if matches {
-                for m in methods {
-                    if !allowed.contains(&m.as_str()) {
-                        allowed.push(m);
-                    }
-                }
-            }
-        }
-        (!allowed.is_empty()).then(|| allowed.join(", "))
+        let literal = |s: &&String| !s.starts_with('{');
+        self.0
+            .iter()
+            .filter(|(segments, _)| {
+                segments.len() == parts.len()
+                    && segments
+                        .iter()
+                        .zip(&parts)
+                        .all(|(s, p)| if literal(&s) { s == p } else { !p.is_empty() })
+            })
+            .max_by_key(|(segments, _)| segments.iter().filter(literal).count())
+            .map(|(_, methods)| methods.join(", "))
     }
 }

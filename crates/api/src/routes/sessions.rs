@@ -53,7 +53,7 @@ pub async fn list_sessions(
     security(("access_token" = [])),
     params(
         ("tenant" = String, Path, description = "Tenant slug", example = "acme"),
-        ("sid" = String, Path, description = "Session id", example = "5f0c6a8e2b7d4c1a9e3f8b6d2a4c7e1f"),
+        ("sid" = String, Path, description = "Session id: a `sid` from GET /v1/tenants/{tenant}/users/me/sessions (the example is a placeholder)", example = "5f0c6a8e2b7d4c1a9e3f8b6d2a4c7e1f"),
     ),
     responses(
         (status = 204, description = "Logged out"),

@@ -104,7 +104,10 @@ pub async fn obtain(
 /// cookie (else 403), and a rotated token goes back into the cookie.
 #[utoipa::path(
     tag = "tokens",
-    params(("tenant" = String, Path, description = "Tenant slug", example = "acme")),
+    params(
+        ("tenant" = String, Path, description = "Tenant slug", example = "acme"),
+        ("X-CSRF-Token" = Option<String>, Header, description = "Browser mode, when the refresh token comes from the `tessera_refresh` cookie: the `tessera_csrf` cookie's value (also the `csrf_token` of the last token answer). Swagger UI sends the cookies of this site itself."),
+    ),
     request_body(content(
         (RefreshRequest = "application/json"),
         (RefreshRequest = "application/x-www-form-urlencoded"),
@@ -163,7 +166,10 @@ pub async fn verify(
 /// are cleared.
 #[utoipa::path(
     tag = "tokens",
-    params(("tenant" = String, Path, description = "Tenant slug", example = "acme")),
+    params(
+        ("tenant" = String, Path, description = "Tenant slug", example = "acme"),
+        ("X-CSRF-Token" = Option<String>, Header, description = "Browser mode, when the refresh token comes from the `tessera_refresh` cookie: the `tessera_csrf` cookie's value (also the `csrf_token` of the last token answer). Swagger UI sends the cookies of this site itself."),
+    ),
     request_body(content(
         (RevokeRequest = "application/json"),
         (RevokeRequest = "application/x-www-form-urlencoded"),

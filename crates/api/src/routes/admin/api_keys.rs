@@ -75,7 +75,7 @@ pub async fn list_api_keys(
 #[utoipa::path(
     tag = "api keys",
     security(("admin_key" = [])),
-    params(("id" = String, Path, description = "Key id", example = "ak_0193a1b2c3d47e8f9a0b1c2d3e4f5a6b")),
+    params(("id" = String, Path, description = "Admin API key id (`ak_…`): an `id` from GET /v1/admin/api-keys (the example is a placeholder)", example = "ak_0193a1b2c3d47e8f9a0b1c2d3e4f5a6b")),
     responses(
         (status = 204, description = "Deleted"),
         (status = 401, description = "`not_authenticated`", body = Problem, content_type = "application/problem+json"),

@@ -81,7 +81,7 @@ pub async fn rotate_key(
     security(("admin_key" = [])),
     params(
         ("tenant" = String, Path, description = "Tenant slug", example = "acme"),
-        ("kid" = String, Path, description = "Key id", example = "key_0193a1b2c3d47e8f9a0b1c2d3e4f5a6b"),
+        ("kid" = String, Path, description = "Key id (`key_…`): a `kid` from GET /v1/admin/tenants/{tenant}/keys (the example is a placeholder)", example = "key_0193a1b2c3d47e8f9a0b1c2d3e4f5a6b"),
     ),
     responses(
         (status = 204, description = "Retired"),

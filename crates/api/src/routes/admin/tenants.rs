@@ -87,6 +87,9 @@ pub async fn get_tenant(
 /// Only the fields sent change; `null` clears a nullable setting. The whole result
 /// is validated and per-field errors are returned. Changing `algorithm` rotates to
 /// a new key of that algorithm. Every node sees the change on its next request.
+///
+/// Running the example changes the tenant: it sets an audience, so the access
+/// tokens already out (which carry none) stop verifying.
 #[utoipa::path(
     tag = "admin",
     security(("admin_key" = [])),

@@ -26,7 +26,8 @@ pub struct UserPath {
     /// Tenant slug.
     #[param(example = "acme")]
     pub tenant: String,
-    /// User id.
+    /// User id (`usr_…`): an `id` from GET /v1/admin/tenants/{tenant}/users or from the
+    /// answer that created the user (the example is a placeholder).
     #[param(value_type = String, example = "usr_0193a1b2c3d47e8f9a0b1c2d3e4f5a6b")]
     pub user_id: UserId,
 }
