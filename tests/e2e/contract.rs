@@ -9,7 +9,7 @@ use tessera_tests::{TestApp, s};
 use crate::{sigterm, spawn_in};
 
 /// Examples per operation and phase: bounded, a few minutes at most on this machine.
-const MAX_EXAMPLES: &str = "100";
+const MAX_EXAMPLES: &str = "50";
 
 #[actix_rt::test]
 async fn schemathesis_finds_nothing_the_document_does_not_allow() {
@@ -20,31 +20,38 @@ async fn schemathesis_finds_nothing_the_document_does_not_allow() {
         )
     });
     let app = TestApp::start().await;
-    // The data the operations need: a tenant (and one to delete), a user with a
-    // session for the end-user routes, another for the ones that end sessions, a
-    // key and an admin API key to act on.
+    // The data the operations need. The end-user routes use alice of acme; whatever
+    // could end her session or make acme refuse her token (changing, disabling or
+    // deleting a tenant, retiring a key, changing or deleting a user, ending
+    // sessions) acts on a tenant, key, user or session of its own, so the run keeps
+    // testing live data to the end (checked after it).
     app.tenant("acme", json!({"allow_signup": true})).await;
-    app.tenant("doomed", json!({})).await;
-    let user = app.user("acme", "alice", "correct horse", json!({})).await;
+    for other in ["doomed", "patched", "keyed"] {
+        app.tenant(other, json!({})).await;
+    }
+    let alice_id = app.user("acme", "alice", "correct horse", json!({})).await;
+    let carol_id = app.user("acme", "carol", "correct horse", json!({})).await;
     app.user("acme", "bob", "correct horse", json!({})).await;
     let alice = s(&app.login("acme", "alice", "correct horse").await, "access");
     let bob = s(&app.login("acme", "bob", "correct horse").await, "access");
     let sessions = app
         .get("/v1/tenants/acme/users/me/sessions", Some(&bob))
         .await;
-    let keys = app.admin("GET", "/tenants/acme/keys", None).await;
+    let keys = app.admin("GET", "/tenants/keyed/keys", None).await;
     let api_key = app
         .admin("POST", "/api-keys", Some(json!({"name": "throwaway"})))
         .await;
     let env = [
         ("TESSERA_ST_ADMIN_KEY", app.admin_key.clone()),
-        ("TESSERA_ST_ACCESS", alice),
+        ("TESSERA_ST_ACCESS", alice.clone()),
         ("TESSERA_ST_ENDING_ACCESS", bob),
-        ("TESSERA_ST_USER_ID", user),
+        ("TESSERA_ST_USER_ID", alice_id),
+        ("TESSERA_ST_CHANGED_USER_ID", carol_id),
         ("TESSERA_ST_SID", s(&sessions.body["items"][0], "sid")),
         ("TESSERA_ST_KID", s(&keys.body["items"][0], "kid")),
         ("TESSERA_ST_API_KEY_ID", s(&api_key.body, "id")),
     ];
+    let scratch = tessera_tests::scratch_dir("schemathesis");
     let config = concat!(
         env!("CARGO_MANIFEST_DIR"),
         "/schemathesis/schemathesis.toml"
@@ -52,6 +59,7 @@ async fn schemathesis_finds_nothing_the_document_does_not_allow() {
     let spec = format!("{}/openapi.json", app.url);
     let out = actix_web::rt::task::spawn_blocking(move || {
         std::process::Command::new(st)
+            .current_dir(&scratch)
             .args(["--config-file", config, "run", &spec])
             .args(["--max-examples", MAX_EXAMPLES, "--seed", "20261126"])
             .args(["--phases", "examples,coverage,fuzzing", "--no-color"])
@@ -70,6 +78,12 @@ async fn schemathesis_finds_nothing_the_document_does_not_allow() {
     assert!(
         report.contains("Tested: 35"),
         "every operation ran: {report}"
+    );
+    let me = app.get("/v1/tenants/acme/users/me", Some(&alice)).await;
+    assert_eq!(
+        me.status, 200,
+        "the end-user routes were tested live: {}",
+        me.text
     );
 }
 
@@ -103,13 +117,10 @@ async fn every_list_refuses_a_cursor_or_limit_it_never_gave() {
                 .await;
             assert_eq!(second.status, 200, "{list}: {}", second.text);
         }
-        for query in [
-            "cursor=bogus",
-            "cursor=",
-            "cursor=usr_00",
-            "limit=0",
-            "limit=201",
-        ] {
+        // An empty cursor is the first page, as no cursor is.
+        let empty = app.get(&format!("{list}?cursor="), Some(&token)).await;
+        assert_eq!(empty.status, 200, "{list}: {}", empty.text);
+        for query in ["cursor=bogus", "cursor=usr_00", "limit=0", "limit=201"] {
             let r = app.get(&format!("{list}?{query}"), Some(&token)).await;
             assert_eq!(r.status, 400, "{list}?{query}: {}", r.text);
             assert_eq!(r.code(), "validation_error");
@@ -272,4 +283,41 @@ async fn a_malformed_request_is_not_an_error_of_the_service() {
     );
     assert!(log.contains("malformed request"), "logged at debug: {log}");
     let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[actix_rt::test]
+async fn a_control_character_never_reaches_the_database() {
+    let app = TestApp::start().await;
+    app.tenant("acme", json!({})).await;
+    for path in [
+        "/tenants/%00",
+        "/tenants/acme/users/usr_%00",
+        "/tenants/acme/keys/key_%01",
+    ] {
+        let r = app.admin("GET", path, None).await;
+        assert_eq!(r.status, 404, "{path}: {}", r.text);
+    }
+    let r = app
+        .admin("GET", "/tenants/acme/users?search=a%00b", None)
+        .await;
+    assert_eq!(
+        (r.status.as_u16(), r.code()),
+        (400, "validation_error"),
+        "{}",
+        r.text
+    );
+    for (path, body, field) in [
+        (
+            "/tenants/acme",
+            json!({"display_name": "a\u{0}b"}),
+            "display_name",
+        ),
+        ("/tenants/acme", json!({"audience": "x\u{0}"}), "audience"),
+        ("/api-keys", json!({"name": "ops\u{0}"}), "name"),
+    ] {
+        let method = if path == "/api-keys" { "POST" } else { "PATCH" };
+        let r = app.admin(method, path, Some(body)).await;
+        assert_eq!(r.status, 400, "{path}: {}", r.text);
+        assert!(r.body["errors"][field].is_array(), "{}", r.text);
+    }
 }

@@ -69,11 +69,22 @@ pub fn pair_response(slug: &str, mut pair: TokenPair) -> HttpResponse {
             false,
         ));
         pair.csrf_token = Some(csrf);
+        // Earlier versions scoped the CSRF cookie to the tenant's path; a browser
+        // would send that one first, so it goes.
+        res.cookie(cookie(
+            CSRF_COOKIE,
+            String::new(),
+            format!("/v1/tenants/{slug}"),
+            0,
+            false,
+        ));
     }
     res.json(pair)
 }
 
-/// A 200 `{}` that, in browser mode, also clears both cookies (after a revoke).
+/// A 200 `{}` that, in browser mode, also clears the refresh cookie (after a revoke).
+/// The site-wide CSRF cookie stays: another tenant's session on the same site may
+/// still be using it, and alone it grants nothing.
 pub fn cleared_response(slug: &str, browser: bool) -> HttpResponse {
     let mut res = HttpResponse::Ok();
     if browser {
@@ -84,7 +95,6 @@ pub fn cleared_response(slug: &str, browser: bool) -> HttpResponse {
             0,
             true,
         ));
-        res.cookie(cookie(CSRF_COOKIE, String::new(), "/".into(), 0, false));
     }
     res.json(serde_json::json!({}))
 }
@@ -112,18 +122,23 @@ where
         Some(t) if browser().await? => t,
         _ => return Err(Error::field(field, "This field is required.")),
     };
-    let cookie = req.cookie(CSRF_COOKIE).map(|c| c.value().to_owned());
     let header = req
         .headers()
         .get(CSRF_HEADER)
         .and_then(|v| v.to_str().ok())
-        .map(str::to_owned);
-    match (cookie, header) {
-        (Some(c), Some(h)) if !c.is_empty() && bool::from(c.as_bytes().ct_eq(h.as_bytes())) => {
-            Ok(token)
-        }
-        _ => Err(Error::PermissionDenied(
+        .unwrap_or_default();
+    // Any CSRF cookie the browser sent may be the one the page read (a browser sends
+    // every cookie of that name whose path matches).
+    let cookies = req.cookies().map(|c| c.clone()).unwrap_or_default();
+    let matched = cookies
+        .iter()
+        .filter(|c| c.name() == CSRF_COOKIE && !c.value().is_empty())
+        .any(|c| bool::from(c.value().as_bytes().ct_eq(header.as_bytes())));
+    if matched {
+        Ok(token)
+    } else {
+        Err(Error::PermissionDenied(
             "CSRF check failed: send the tessera_csrf cookie's value in X-CSRF-Token.",
-        )),
+        ))
     }
 }

@@ -28,9 +28,15 @@ fn acceptable(id: &str) -> bool {
 /// The middleware (`actix_web::middleware::from_fn(observe)`).
 pub async fn observe(
     req: ServiceRequest,
-    next: Next<impl MessageBody>,
+    next: Next<impl MessageBody + 'static>,
 ) -> Result<ServiceResponse<impl MessageBody>, Error> {
     let start = Instant::now();
+    if escapes_a_control(req.path()) {
+        // No id, name or slug holds a control character (and a NUL cannot even be
+        // stored): such a path names nothing.
+        let res = crate::error::problem_response(&tessera_core::Error::NotFound("Route"));
+        return Ok(req.into_response(res).map_into_right_body());
+    }
     let id = match req.headers().get(&REQUEST_ID).and_then(|v| v.to_str().ok()) {
         Some(given) if acceptable(given) => given.to_owned(),
         _ => tessera_core::ids::random_id(),
@@ -72,12 +78,30 @@ pub async fn observe(
     if let Ok(v) = HeaderValue::from_str(&id) {
         res.headers_mut().insert(REQUEST_ID, v);
     }
-    Ok(res)
+    Ok(res.map_into_left_body())
+}
+
+/// Whether a (still percent-encoded) path carries a control character.
+fn escapes_a_control(path: &str) -> bool {
+    let hex = |b: u8| char::from(b).to_digit(16);
+    path.bytes().any(|b| b < 0x20 || b == 0x7f)
+        || path.as_bytes().windows(3).any(|w| {
+            w[0] == b'%'
+                && matches!((hex(w[1]), hex(w[2])), (Some(h), Some(l)) if h * 16 + l < 0x20 || h * 16 + l == 0x7f)
+        })
 }
 
 #[cfg(test)]
 mod tests {
     use super::acceptable;
+
+    #[test]
+    fn paths_escaping_a_control_are_found() {
+        assert!(super::escapes_a_control("/v1/admin/tenants/%00"));
+        assert!(super::escapes_a_control("/v1/tenants/a%1fb/jwks"));
+        assert!(!super::escapes_a_control("/v1/tenants/acme/users/usr_%41"));
+        assert!(!super::escapes_a_control("/v1/admin/tenants/%"));
+    }
 
     #[test]
     fn only_short_plain_ids_are_kept() {

@@ -11,6 +11,18 @@ use crate::{Error, Result};
 /// Longest password accepted, in characters (at most 4 KiB of UTF-8): bounds the work
 /// one request can cause, and is what a schema's `maxLength` can say.
 pub const MAX_PASSWORD_CHARS: usize = 1024;
+/// Whether `s` holds a character people can see (neither whitespace nor a control):
+/// what a name must have.
+pub fn has_visible(s: &str) -> bool {
+    s.chars().any(|c| !c.is_whitespace() && !c.is_control())
+}
+
+/// Whether `s` holds a control character (a NUL among them, which a database text
+/// column cannot store): never part of a name, URL or search.
+pub fn has_control(s: &str) -> bool {
+    s.chars().any(char::is_control)
+}
+
 /// Longest e-mail address accepted, in characters.
 pub const MAX_EMAIL_CHARS: usize = 254;
 /// Longest username accepted, in characters (Django's limit).

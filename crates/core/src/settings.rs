@@ -6,7 +6,7 @@ use crate::{
     Result,
     algorithm::SigningAlgorithm,
     error::{Error, FieldErrors, push_field},
-    password::MAX_PASSWORD_CHARS,
+    password::{MAX_PASSWORD_CHARS, has_control, has_visible},
 };
 
 /// Longest leeway accepted, in seconds: clock skew is bounded (RFC 8725).
@@ -217,16 +217,18 @@ impl TenantSettings {
     pub fn validate(&self) -> Result<()> {
         let mut e = FieldErrors::new();
         let n = self.display_name.trim().chars().count();
-        if n == 0 || n > MAX_DISPLAY_NAME {
+        let name = &self.display_name;
+        if !has_visible(name) || has_control(name) || n > MAX_DISPLAY_NAME {
             push_field(
                 &mut e,
                 "display_name",
-                format!("must be 1 to {MAX_DISPLAY_NAME} characters"),
+                format!("must be 1 to {MAX_DISPLAY_NAME} characters, without control characters"),
             );
         }
         if let Some(iss) = &self.issuer
             && (!(iss.starts_with("https://") || iss.starts_with("http://"))
-                || iss.chars().count() > MAX_URL)
+                || iss.chars().count() > MAX_URL
+                || has_control(iss))
         {
             push_field(
                 &mut e,
@@ -235,7 +237,7 @@ impl TenantSettings {
             );
         }
         if let Some(aud) = &self.audience
-            && (aud.is_empty() || aud.chars().count() > MAX_URL)
+            && (aud.is_empty() || aud.chars().count() > MAX_URL || has_control(aud))
         {
             push_field(
                 &mut e,
@@ -428,8 +430,7 @@ pub struct SettingsPatch {
     /// that per username alone).
     pub login_rate_limit: Option<i32>,
     /// Claims added to every token (not the reserved ones: `iss`, `sub`, `aud`, `exp`,
-    /// …). Together with `issuer` and `audience` at most a few KiB, so every token
-    /// stays under 8 KiB.
+    /// …); their size is bounded so that every token stays under 8 KiB.
     #[schema(value_type = Option<Object>)]
     pub custom_claims: Option<Map<String, Value>>,
     /// Scheduled key rotation every this many seconds (the next key is published ahead

@@ -64,7 +64,7 @@ impl Running {
 /// Installs the tracing subscriber (text or JSON lines); later calls are no-ops.
 pub fn init_tracing(settings: &Settings) {
     use tracing_subscriber::{
-        EnvFilter, Layer, fmt, layer::SubscriberExt, util::SubscriberInitExt,
+        EnvFilter, Layer, filter::FilterExt, fmt, layer::SubscriberExt, util::SubscriberInitExt,
     };
     let filter = EnvFilter::try_new(&settings.log.level).unwrap_or_else(|_| EnvFilter::new("info"));
     let lines = match settings.log.format {
@@ -72,8 +72,7 @@ pub fn init_tracing(settings: &Settings) {
         LogFormat::Text => fmt::layer().with_writer(std::io::stderr).boxed(),
     };
     let _ = tracing_subscriber::registry()
-        .with(ClientFaults)
-        .with(lines.with_filter(filter))
+        .with(lines.with_filter(filter.and(ClientFaults)))
         .try_init();
 }
 
@@ -82,11 +81,22 @@ pub fn init_tracing(settings: &Settings) {
 /// own; such a line says nothing about the service, so it is logged at debug.
 struct ClientFaults;
 
-impl<S: tracing::Subscriber> tracing_subscriber::Layer<S> for ClientFaults {
+/// How actix words a request it could not parse.
+const PARSE_ERROR: &str = "stream error: request parse error";
+
+impl<S> tracing_subscriber::layer::Filter<S> for ClientFaults {
+    fn enabled(
+        &self,
+        _: &tracing::Metadata<'_>,
+        _: &tracing_subscriber::layer::Context<'_, S>,
+    ) -> bool {
+        true
+    }
+
     fn event_enabled(
         &self,
         event: &tracing::Event<'_>,
-        _: tracing_subscriber::layer::Context<'_, S>,
+        _: &tracing_subscriber::layer::Context<'_, S>,
     ) -> bool {
         let meta = event.metadata();
         if *meta.level() != tracing::Level::ERROR || !meta.target().starts_with("actix_http::h1") {
@@ -102,7 +112,7 @@ impl<S: tracing::Subscriber> tracing_subscriber::Layer<S> for ClientFaults {
         }
         let mut message = Message(String::new());
         event.record(&mut message);
-        if message.0.contains("parse error") {
+        if message.0.starts_with(PARSE_ERROR) {
             tracing::debug!(target: "tessera::http", "a client sent a malformed request: {}", message.0);
             return false;
         }

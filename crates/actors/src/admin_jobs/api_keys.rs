@@ -22,10 +22,14 @@ pub fn create(
     actor: &str,
 ) -> Result<(ApiKey, Option<String>, String)> {
     let name = name.trim();
-    if name.is_empty() || name.chars().count() > MAX_NAME {
+    let (visible, control) = (
+        tessera_core::password::has_visible(name),
+        tessera_core::password::has_control(name),
+    );
+    if !visible || control || name.chars().count() > MAX_NAME {
         return Err(Error::field(
             "name",
-            format!("must be 1 to {MAX_NAME} characters"),
+            format!("must be 1 to {MAX_NAME} characters, without control characters"),
         ));
     }
     let scope = match tenant_slug {

@@ -200,6 +200,9 @@ pub fn delete(conn: &mut Db, slug: &str, scope: Option<&TenantId>, actor: &str) 
 /// The tenant `slug` if `scope` (a scoped admin key's tenant id) may see it; an
 /// invisible tenant answers exactly like a missing one.
 pub fn visible(conn: &mut Db, slug: &str, scope: Option<&TenantId>) -> Result<Tenant> {
+    if !tessera_core::ids::is_slug(slug) {
+        return Err(Error::TenantNotFound);
+    }
     tenant::by_slug(conn, slug)?
         .filter(|t| scope.is_none_or(|s| s == &t.id))
         .ok_or(Error::TenantNotFound)

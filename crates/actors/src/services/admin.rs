@@ -65,6 +65,7 @@ pub(crate) fn cursor<T>(
     parse: impl Fn(&str) -> Option<T>,
 ) -> Result<Option<T>> {
     given
+        .filter(|c| !c.is_empty())
         .map(|c| parse(&c).ok_or_else(|| Error::field("cursor", "is not a cursor this list gave")))
         .transpose()
 }

@@ -101,13 +101,12 @@ impl Hub {
         slug: &str,
         q: UserQuery,
     ) -> Result<Page<UserView>> {
-        if q.search
-            .as_ref()
-            .is_some_and(|s| s.chars().count() > MAX_SEARCH)
-        {
+        if q.search.as_ref().is_some_and(|s| {
+            s.chars().count() > MAX_SEARCH || tessera_core::password::has_control(s)
+        }) {
             return Err(Error::field(
                 "search",
-                format!("must be at most {MAX_SEARCH} characters"),
+                format!("must be at most {MAX_SEARCH} characters, without control characters"),
             ));
         }
         let (limit, after) = (page_size(q.limit)?, cursor(q.cursor, UserId::parse)?);

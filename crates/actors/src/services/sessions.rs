@@ -32,7 +32,11 @@ impl Hub {
     ) -> Result<Page<SessionView>> {
         let ctx = self.tenant(slug).await?;
         let claims = self.authenticate(&ctx, authorization).await?;
-        let after = cursor.as_deref().map(parse_cursor).transpose()?;
+        let after = cursor
+            .as_deref()
+            .filter(|c| !c.is_empty())
+            .map(parse_cursor)
+            .transpose()?;
         let limit = page_size(limit)?;
         let rows = self
             .ask(

@@ -16,7 +16,7 @@ use tessera_core::{
     settings::{
         MAX_ALLOWED_ORIGINS, MAX_DISPLAY_NAME, MAX_LEEWAY, MAX_LIFETIME, MAX_LOGIN_RATE_LIMIT,
         MAX_ORIGIN, MAX_REUSE_INTERVAL, MAX_ROLE_BYTES, MAX_ROLES, MAX_ROTATION_INTERVAL, MAX_URL,
-        RESERVED_CLAIMS, TenantSettings,
+        RESERVED_CLAIMS, TOKEN_CLAIMS_ALLOWANCE, TenantSettings,
     },
 };
 
@@ -52,6 +52,7 @@ fn shared_responses(doc: &mut Value) {
         "PayloadTooLarge": problem(&format!("`payload_too_large`: the body is over {body_limit} KiB")),
         "UnsupportedMediaType": problem("`unsupported_media_type`: the body is not JSON (nor, where accepted, form-encoded)"),
         "TenantNotFound": problem("`tenant_not_found`: no tenant has this slug, or it is disabled (`not_found` for another missing resource)"),
+        "Unavailable": problem("`service_unavailable`: a dependency (the database, the revocation store) did not answer in time; retry"),
     });
     let Some(paths) = doc["paths"].as_object_mut() else {
         return;
@@ -83,6 +84,9 @@ fn shared_responses(doc: &mut Value) {
             }
             if path.contains("{tenant}") {
                 add("404", "TenantNotFound");
+            }
+            if path.starts_with("/v1/") {
+                add("503", "Unavailable");
             }
         }
     }
@@ -142,12 +146,29 @@ fn cursor_pattern(path: &str) -> String {
     }
 }
 
+/// Holds a character that is neither whitespace nor a control (a name people can
+/// see), and no control at all.
+fn visible() -> String {
+    format!(r"^[^{CONTROLS}]*[^\s{CONTROLS}][^{CONTROLS}]*$")
+}
+
+/// Holds no control character.
+fn no_controls() -> String {
+    format!(r"^[^{CONTROLS}]*$")
+}
+
 fn username() -> Value {
     json!({"minLength": 1, "maxLength": MAX_USERNAME_CHARS, "pattern": format!(r"^[^\s{CONTROLS}]+$")})
 }
 
-fn new_password(min: i32) -> Value {
-    json!({"minLength": min, "maxLength": MAX_PASSWORD_CHARS})
+/// A new password: the document knows the longest; the shortest is the tenant's
+/// `password_min_length`.
+fn new_password() -> Value {
+    json!({
+        "minLength": 1,
+        "maxLength": MAX_PASSWORD_CHARS,
+        "description": "At least the tenant's `password_min_length` characters (default 8).",
+    })
 }
 
 fn email() -> Value {
@@ -166,18 +187,20 @@ fn roles() -> Value {
 
 /// Lengths, ranges and patterns of request bodies.
 fn request_constraints(doc: &mut Value) {
-    let min_password = TenantSettings::new("-").password_min_length;
     let lifetime = json!({"minimum": 1, "maximum": MAX_LIFETIME});
     let patch = [
         (
             "display_name",
-            json!({"minLength": 1, "maxLength": MAX_DISPLAY_NAME, "pattern": r"\S"}),
+            json!({"minLength": 1, "maxLength": MAX_DISPLAY_NAME, "pattern": visible()}),
         ),
         (
             "issuer",
-            json!({"maxLength": MAX_URL, "pattern": "^https?://"}),
+            json!({"maxLength": MAX_URL, "pattern": format!("^https?://[^{CONTROLS}]*$")}),
         ),
-        ("audience", json!({"minLength": 1, "maxLength": MAX_URL})),
+        (
+            "audience",
+            json!({"minLength": 1, "maxLength": MAX_URL, "pattern": no_controls()}),
+        ),
         ("access_token_ttl", lifetime.clone()),
         ("refresh_token_ttl", lifetime.clone()),
         ("session_max_lifetime", lifetime),
@@ -219,24 +242,19 @@ fn request_constraints(doc: &mut Value) {
     }
     for schema in ["SignupRequest", "CreateUserRequest"] {
         constrain(doc, schema, "username", username());
-        constrain(doc, schema, "password", new_password(min_password));
+        constrain(doc, schema, "password", new_password());
         constrain(doc, schema, "email", email());
     }
     constrain(doc, "CreateUserRequest", "roles", roles());
     constrain(doc, "UserPatch", "roles", roles());
     constrain(doc, "UserPatch", "email", email());
-    constrain(doc, "UserPatch", "password", new_password(min_password));
-    constrain(
-        doc,
-        "PasswordChange",
-        "new_password",
-        new_password(min_password),
-    );
+    constrain(doc, "UserPatch", "password", new_password());
+    constrain(doc, "PasswordChange", "new_password", new_password());
     constrain(
         doc,
         "CreateApiKeyRequest",
         "name",
-        json!({"minLength": 1, "maxLength": MAX_NAME, "pattern": r"\S"}),
+        json!({"minLength": 1, "maxLength": MAX_NAME, "pattern": visible()}),
     );
     constrain(
         doc,
@@ -262,8 +280,13 @@ fn parameter_constraints(doc: &mut Value) {
         for p in params.iter_mut() {
             let rules = match (p["in"].as_str(), p["name"].as_str()) {
                 (Some("query"), Some("limit")) => json!({"minimum": 1, "maximum": MAX_PAGE}),
-                (Some("query"), Some("search")) => json!({"maxLength": MAX_SEARCH}),
-                (Some("query"), Some("cursor")) => json!({"pattern": cursor_pattern(&path)}),
+                (Some("query"), Some("search")) => {
+                    json!({"maxLength": MAX_SEARCH, "pattern": no_controls()})
+                }
+                // Empty is the first page, like no cursor.
+                (Some("query"), Some("cursor")) => {
+                    json!({"pattern": format!("^$|{}", cursor_pattern(&path))})
+                }
                 (Some("path"), Some("tenant")) => json!({"pattern": SLUG_PATTERN}),
                 _ => continue,
             };
@@ -287,11 +310,23 @@ fn setting_defaults(doc: &mut Value) {
             (_, v) => format!("`{v}`"),
         };
         if let Some(p) = property(doc, "SettingsPatch", &field) {
+            // A nullable reference keeps its sentence inside `oneOf`: bring it up.
+            let inner = p
+                .get("oneOf")
+                .and_then(|o| o.pointer("/0/description"))
+                .cloned();
             let text = p
                 .get("description")
+                .or(inner.as_ref())
                 .and_then(Value::as_str)
                 .unwrap_or_default();
-            let text = text.trim_end().to_owned();
+            let mut text = text.trim_end().to_owned();
+            if field == "custom_claims" {
+                text.push_str(&format!(
+                    " `issuer`, `audience` and `custom_claims` (as JSON) together: at most \
+                     {TOKEN_CLAIMS_ALLOWANCE} bytes."
+                ));
+            }
             p.insert(
                 "description".into(),
                 json!(format!("{text} Default: {shown}.")),
@@ -349,6 +384,7 @@ fn key_import_shapes(doc: &mut Value) {
                         "minLength": min_secret_bytes(alg),
                         "description": format!("The shared secret (e.g. simplejwt's `SIGNING_KEY`), at least {} bytes.", min_secret_bytes(alg)),
                     },
+                    "private_key": {"type": "null"},
                 },
                 "additionalProperties": false,
             })
@@ -370,6 +406,7 @@ fn key_import_shapes(doc: &mut Value) {
                 "format": "password",
                 "description": "The private key of the algorithm, PKCS#8 PEM (RSA at most 4096 bits).",
             },
+            "secret": {"type": "null"},
         },
         "additionalProperties": false,
     }));
@@ -436,7 +473,7 @@ fn state_warnings(doc: &mut Value) {
     let Some(paths) = doc["paths"].as_object_mut() else {
         return;
     };
-    let harmless = ["/token", "/token/refresh", "/token/verify"];
+    let harmless = ["/token", "/token/verify"];
     for (path, item) in paths.iter_mut() {
         let Some(item) = item.as_object_mut() else {
             continue;

@@ -97,6 +97,7 @@ pub async fn get_tenant(
     request_body(content = tessera_core::settings::SettingsPatch, example = json!({"access_token_ttl": 300, "audience": "orders-api"})),
     responses(
         (status = 200, description = "The changed tenant", body = TenantView),
+        (status = 403, description = "`permission_denied`: a tenant-scoped key setting `issuer`", body = Problem, content_type = "application/problem+json"),
         (status = 400, description = "`validation_error`", body = Problem, content_type = "application/problem+json"),
         (status = 401, description = "`not_authenticated`", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "`tenant_not_found`", body = Problem, content_type = "application/problem+json"),
