@@ -83,6 +83,7 @@ async fn check_config_checks_offline_and_online_and_hides_secrets() {
         ("TESSERA__HTTP__BIND", "nowhere", "http.bind"),
         ("TESSERA__ARGON2__PRIORITY", "urgent", "argon2.priority"),
         ("TESSERA__LOG__FORMAT", "xml", "log.format"),
+        ("TESSERA__LOG__LEVEL", "info=lots", "log.level"),
         (
             "TESSERA__DATABASE__POOL_SIZE",
             "many-secret-things",

@@ -16,6 +16,7 @@ mod faults;
 mod forgery;
 mod hardening;
 mod keys;
+mod logs;
 mod maintenance;
 mod migrations;
 mod nodes;

@@ -187,7 +187,13 @@ impl FromRequest for Admin {
             hub.admin_key(authorization(&req))
                 .await
                 .map(Admin)
-                .map_err(ApiError)
+                .map_err(|e| {
+                    if matches!(e, Error::NotAuthenticated(_)) {
+                        let client = client_info(&req).ip.unwrap_or_default();
+                        tracing::info!(%client, "admin API key refused");
+                    }
+                    ApiError(e)
+                })
         })
     }
 }

@@ -42,12 +42,7 @@ pub async fn observe(
         _ => tessera_core::ids::random_id(),
     };
     let hub = req.app_data::<Data<Hub>>().cloned();
-    let span = tracing::info_span!(
-        "request",
-        request_id = %id,
-        method = %req.method(),
-        path = %req.path()
-    );
+    let span = tracing::info_span!("request", request_id = %id);
     let result = next.call(req).instrument(span.clone()).await;
     let mut res = match result {
         Ok(res) => res,
@@ -68,11 +63,23 @@ pub async fn observe(
             elapsed.as_secs_f64(),
         );
     }
+    // The access log: one line per request, by route template (never the raw path,
+    // a query, a header or a body, so no token or secret).
+    let route = res.request().match_pattern();
+    let route = route.as_deref().unwrap_or("unmatched");
+    let tenant = res
+        .request()
+        .match_info()
+        .get("tenant")
+        .unwrap_or("-")
+        .to_owned();
+    let method = res.request().method().as_str().to_owned();
+    let ms = elapsed.as_millis() as u64;
     span.in_scope(|| {
         if status >= 500 {
-            tracing::warn!(status, ms = elapsed.as_millis() as u64, "request answered");
+            tracing::warn!(target: "tessera::access", %method, %route, status, ms, %tenant, "request");
         } else {
-            tracing::debug!(status, ms = elapsed.as_millis() as u64, "request answered");
+            tracing::info!(target: "tessera::access", %method, %route, status, ms, %tenant, "request");
         }
     });
     if let Ok(v) = HeaderValue::from_str(&id) {

@@ -169,7 +169,8 @@ pub struct Log {
     #[serde(deserialize_with = "text", serialize_with = "shown")]
     #[default(LogFormat::Text)]
     pub format: LogFormat,
-    /// tracing filter, e.g. `info` or `tessera=debug`.
+    /// tracing filter, e.g. `info` or `tessera=debug,info`; `RUST_LOG`, when set,
+    /// takes its place.
     #[default = "info"]
     pub level: String,
 }
@@ -277,6 +278,12 @@ impl Settings {
         self.trusted_proxies()?;
         if !(1..=30).contains(&self.cache.tenant_max_age_secs) {
             return Err(bad("cache.tenant_max_age_secs", "must be 1 to 30"));
+        }
+        if tracing_subscriber::EnvFilter::try_new(&self.log.level).is_err() {
+            return Err(bad(
+                "log.level",
+                "must be a tracing filter like info, warn or tessera=debug,info",
+            ));
         }
         if self.database.pool_size == 0 {
             return Err(bad("database.pool_size", "must be at least 1"));

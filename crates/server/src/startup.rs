@@ -66,14 +66,31 @@ pub fn init_tracing(settings: &Settings) {
     use tracing_subscriber::{
         EnvFilter, Layer, filter::FilterExt, fmt, layer::SubscriberExt, util::SubscriberInitExt,
     };
-    let filter = EnvFilter::try_new(&settings.log.level).unwrap_or_else(|_| EnvFilter::new("info"));
+    // RUST_LOG, when set, wins over `log.level` (checked at load); a bad RUST_LOG
+    // falls back to `log.level` with a warning.
+    let from_env = std::env::var("RUST_LOG")
+        .ok()
+        .filter(|v| !v.trim().is_empty());
+    let env_filter = from_env.as_deref().map(EnvFilter::try_new);
+    let rejected = matches!(env_filter, Some(Err(_)));
+    let filter = match env_filter {
+        Some(Ok(f)) => f,
+        _ => EnvFilter::try_new(&settings.log.level).unwrap_or_else(|_| EnvFilter::new("info")),
+    };
     let lines = match settings.log.format {
         LogFormat::Json => fmt::layer().json().with_writer(std::io::stderr).boxed(),
-        LogFormat::Text => fmt::layer().with_writer(std::io::stderr).boxed(),
+        // Colours only for a person at a terminal, not in a file or a collector.
+        LogFormat::Text => fmt::layer()
+            .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+            .with_writer(std::io::stderr)
+            .boxed(),
     };
     let _ = tracing_subscriber::registry()
         .with(lines.with_filter(filter.and(ClientFaults)))
         .try_init();
+    if rejected {
+        tracing::warn!("RUST_LOG is not a tracing filter: log.level is used instead");
+    }
 }
 
 /// Keeps what a client did wrong out of the ERROR level: actix logs a request it

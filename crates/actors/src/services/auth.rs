@@ -52,9 +52,11 @@ impl Hub {
         // Rate limits first (per address, per username and address, per username),
         // so a flood of guesses never reaches the password hasher.
         let what = Attempted::Login(username_key(username));
+        let from = client.ip.clone().unwrap_or_default();
         if let Err(e) = self.rate_limit(&ctx, what, &client).await {
             if matches!(e, Error::RateLimited { .. }) {
                 self.metrics.login(&ctx.slug, LoginOutcome::RateLimited);
+                tracing::info!(tenant = %ctx.slug, client = %from, "login refused: rate limited");
             }
             return Err(e);
         }
@@ -84,6 +86,7 @@ impl Hub {
             Some(u) if verdict.ok && u.is_active => u,
             _ => {
                 self.metrics.login(&ctx.slug, LoginOutcome::Failed);
+                tracing::info!(tenant = %ctx.slug, client = %from, "login failed");
                 return Err(Error::InvalidCredentials);
             }
         };
