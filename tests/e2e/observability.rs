@@ -66,10 +66,17 @@ async fn metrics_count_routes_logins_reuse_revocations_keys_and_timeouts() {
     );
     let m = &r.text;
     assert!(m.trim_end().ends_with("# EOF"), "{m}");
+    let build = m
+        .lines()
+        .find(|l| l.starts_with("tessera_build_info{"))
+        .unwrap_or_else(|| panic!("no build info: {m}"));
+    let version = format!("version=\"{}\"", env!("CARGO_PKG_VERSION"));
+    assert!(build.contains(&version) && build.ends_with(" 1"), "{build}");
+    assert!(!build.contains("commit=\"\""), "{build}");
     let logins = |what: &str| {
         sample(
             m,
-            &format!("tessera_logins_total{{tenant=\"acme\",what=\"{what}\"}}"),
+            &format!("tessera_logins_total{{tenant=\"acme\",outcome=\"{what}\"}}"),
         )
     };
     assert_eq!(
@@ -89,7 +96,7 @@ async fn metrics_count_routes_logins_reuse_revocations_keys_and_timeouts() {
     assert_eq!(
         sample(
             m,
-            "tessera_revocations_total{tenant=\"acme\",what=\"session\"}"
+            "tessera_revocations_total{tenant=\"acme\",kind=\"session\"}"
         ),
         Some(2.0),
         "reuse and revoke each revoke one session: {m}"

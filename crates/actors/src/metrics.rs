@@ -29,11 +29,25 @@ struct RouteLabels {
     route: String,
 }
 
-/// A tenant and an outcome or kind.
+/// A tenant and how an attempt ended.
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
-struct TenantLabels {
+struct OutcomeLabels {
     tenant: String,
-    what: &'static str,
+    outcome: &'static str,
+}
+
+/// A tenant and what kind of thing.
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct KindLabels {
+    tenant: String,
+    kind: &'static str,
+}
+
+/// What was built: the version and the commit.
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct BuildLabels {
+    version: &'static str,
+    commit: &'static str,
 }
 
 /// A tenant.
@@ -78,9 +92,9 @@ pub struct Metrics {
     registry: Registry,
     requests: Family<RequestLabels, Counter>,
     latency: Latency,
-    logins: Family<TenantLabels, Counter>,
+    logins: Family<OutcomeLabels, Counter>,
     reuse: Family<TenantOnly, Counter>,
-    revocations: Family<TenantLabels, Counter>,
+    revocations: Family<KindLabels, Counter>,
     key_age: Family<KeyLabels, Gauge>,
     timeouts: Family<ActorLabels, Counter>,
 }
@@ -90,9 +104,21 @@ impl Default for Metrics {
         let mut registry = Registry::with_prefix("tessera");
         let requests = Family::<RequestLabels, Counter>::default();
         let latency: Latency = Family::new_with_constructor(latency_histogram);
-        let logins = Family::<TenantLabels, Counter>::default();
+        let logins = Family::<OutcomeLabels, Counter>::default();
         let reuse = Family::<TenantOnly, Counter>::default();
-        let revocations = Family::<TenantLabels, Counter>::default();
+        let revocations = Family::<KindLabels, Counter>::default();
+        let build = Family::<BuildLabels, Gauge>::default();
+        build
+            .get_or_create(&BuildLabels {
+                version: env!("CARGO_PKG_VERSION"),
+                commit: env!("TESSERA_COMMIT"),
+            })
+            .set(1);
+        registry.register(
+            "build_info",
+            "Always 1: the version and commit this node runs",
+            build,
+        );
         let key_age = Family::<KeyLabels, Gauge>::default();
         let timeouts = Family::<ActorLabels, Counter>::default();
         registry.register(
@@ -107,7 +133,7 @@ impl Default for Metrics {
         );
         registry.register(
             "logins",
-            "Login attempts by tenant and outcome (what = succeeded, failed, rate_limited)",
+            "Login attempts by tenant and outcome (succeeded, failed, rate_limited)",
             logins.clone(),
         );
         registry.register(
@@ -117,7 +143,7 @@ impl Default for Metrics {
         );
         registry.register(
             "revocations",
-            "Revocations written, by tenant and kind (what = session, token, user)",
+            "Revocations written, by tenant and kind (session, token, user)",
             revocations.clone(),
         );
         registry.register(
@@ -164,15 +190,15 @@ impl Metrics {
 
     /// Records a login attempt's outcome.
     pub fn login(&self, tenant: &str, outcome: LoginOutcome) {
-        let what = match outcome {
+        let outcome = match outcome {
             LoginOutcome::Succeeded => "succeeded",
             LoginOutcome::Failed => "failed",
             LoginOutcome::RateLimited => "rate_limited",
         };
         self.logins
-            .get_or_create(&TenantLabels {
+            .get_or_create(&OutcomeLabels {
                 tenant: tenant.to_owned(),
-                what,
+                outcome,
             })
             .inc();
     }
@@ -188,15 +214,15 @@ impl Metrics {
 
     /// Records revocations written.
     pub fn revoked(&self, tenant: &str, kind: RevocationKind) {
-        let what = match kind {
+        let kind = match kind {
             RevocationKind::Session => "session",
             RevocationKind::Token => "token",
             RevocationKind::User => "user",
         };
         self.revocations
-            .get_or_create(&TenantLabels {
+            .get_or_create(&KindLabels {
                 tenant: tenant.to_owned(),
-                what,
+                kind,
             })
             .inc();
     }
