@@ -26,6 +26,7 @@ mod revocation;
 mod secrets;
 mod security_review;
 mod sessions;
+mod simplejwt_migration;
 mod tokens;
 mod users;
 

@@ -99,14 +99,24 @@ pub fn build(
     let mut refresh_at: Option<i64> = None;
     let t = now();
     let phases = signing_key::phases(keys, t, settings.key_overlap());
+    let mut soonest = |at: i64| refresh_at = Some(refresh_at.map_or(at, |r: i64| r.min(at)));
     for (key, phase) in keys.iter().zip(phases) {
+        // A legacy key verifies kid-less tokens until its time, whatever its phase.
+        let legacy_until = key.legacy_until.filter(|until| *until > t);
+        if !phase.verifies() && legacy_until.is_none() {
+            continue;
+        }
+        let material = key.material(master)?;
+        if let Some(until) = legacy_until {
+            ring.set_legacy(&material, until)?;
+            soonest(until);
+        }
         if !phase.verifies() {
             continue;
         }
         if let Some(at) = phase.changes_at() {
-            refresh_at = Some(refresh_at.map_or(at, |r| r.min(at)));
+            soonest(at);
         }
-        let material = key.material(master)?;
         let active = phase == Phase::Active && !signer_chosen;
         signer_chosen |= active;
         ring.add(key.kid.as_str(), &material, active)?;

@@ -1,8 +1,11 @@
 //! What services answer with: the JSON bodies of API.md, documented for OpenAPI.
 use serde::Serialize;
 use tessera_core::{
-    claims::TokenType, ids::SessionId, key_lifecycle::Phase, settings::TenantSettings,
-    time::rfc3339,
+    claims::TokenType,
+    ids::SessionId,
+    key_lifecycle::Phase,
+    settings::TenantSettings,
+    time::{now, rfc3339},
 };
 use tessera_store::models::{
     api_key::ApiKey, audit::AuditEvent, session::Session, signing_key::SigningKey, tenant::Tenant,
@@ -52,7 +55,7 @@ pub struct Verified {
 
 /// A user as the API shows it (never the password hash).
 #[derive(Debug, Clone, Serialize, ToSchema)]
-#[schema(example = json!({"id": "usr_0193a1b2c3d47e8f9a0b1c2d3e4f5a6b", "username": "alice", "email": "alice@example.com", "is_active": true, "roles": ["editor"], "date_joined": "2026-11-22T10:00:00Z", "last_login": "2026-11-22T10:05:00Z"}))]
+#[schema(example = json!({"id": "usr_0193a1b2c3d47e8f9a0b1c2d3e4f5a6b", "username": "alice", "email": "alice@example.com", "is_active": true, "roles": ["editor"], "date_joined": "2026-11-22T10:00:00Z", "last_login": "2026-11-22T10:05:00Z", "external_id": "42"}))]
 pub struct UserView {
     /// `usr_…`
     pub id: String,
@@ -68,6 +71,9 @@ pub struct UserView {
     pub date_joined: String,
     /// RFC 3339, null before the first login.
     pub last_login: Option<String>,
+    /// The user's id in the system they were imported from (a Django primary key),
+    /// carried as the `user_id` claim of their tokens; unique within the tenant.
+    pub external_id: Option<String>,
 }
 
 impl From<&User> for UserView {
@@ -80,6 +86,7 @@ impl From<&User> for UserView {
             roles: u.role_list(),
             date_joined: rfc3339(u.date_joined),
             last_login: u.last_login.map(rfc3339),
+            external_id: u.external_id.clone(),
         }
     }
 }
@@ -143,6 +150,9 @@ pub struct KeyView {
     /// The public JWK as published; null for HS secrets.
     #[schema(value_type = Option<Object>)]
     pub public_jwk: Option<serde_json::Value>,
+    /// For the tenant's legacy key: until when it verifies the kid-less tokens of
+    /// the system the tenant moved from (RFC 3339); null otherwise.
+    pub legacy_until: Option<String>,
 }
 
 impl KeyView {
@@ -165,6 +175,7 @@ impl KeyView {
                 .public_jwk
                 .as_deref()
                 .and_then(|j| serde_json::from_str(j).ok()),
+            legacy_until: k.legacy_until.filter(|u| *u > now()).map(rfc3339),
         }
     }
 }
@@ -291,4 +302,49 @@ impl SessionView {
 pub struct RevokedSessions {
     /// Live sessions revoked (every older token is cut off as well).
     pub revoked_sessions: usize,
+}
+
+/// What a user import did.
+#[derive(Debug, Clone, Default, Serialize, ToSchema)]
+#[schema(example = json!({"created": 2, "skipped": [{"username": "dora", "reason": "a user with this username already exists"}], "failed": [{"index": 3, "username": "eve", "errors": {"password": ["uses the hasher \"md5\", which Tessera does not read (pbkdf2_sha256, pbkdf2_sha1, argon2, bcrypt_sha256, bcrypt, scrypt)"]}}]}))]
+pub struct ImportReport {
+    /// Users created.
+    pub created: usize,
+    /// Users left out because the tenant has them already.
+    pub skipped: Vec<ImportSkip>,
+    /// Records refused, by their index in `users`, with what is wrong.
+    pub failed: Vec<ImportFailure>,
+}
+
+/// A user an import left out.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct ImportSkip {
+    /// The username.
+    pub username: String,
+    /// Why.
+    pub reason: String,
+}
+
+/// A record an import refused.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct ImportFailure {
+    /// Its index in `users`.
+    pub index: usize,
+    /// Its username, when it could be read.
+    pub username: Option<String>,
+    /// Messages by field.
+    #[schema(value_type = Object)]
+    pub errors: tessera_core::error::FieldErrors,
+}
+
+/// What a blacklist import did.
+#[derive(Debug, Clone, Default, Serialize, ToSchema)]
+#[schema(example = json!({"imported": 1, "expired": 0, "unknown": 0}))]
+pub struct RevocationImport {
+    /// Blacklisted tokens now refused until they expire.
+    pub imported: usize,
+    /// Blacklisted tokens left out because they have expired anyway.
+    pub expired: usize,
+    /// Blacklist entries naming no outstanding token of the dump.
+    pub unknown: usize,
 }

@@ -10,9 +10,15 @@ use crate::error::ApiError;
 
 /// Largest request body accepted, in bytes.
 pub const MAX_BODY_BYTES: usize = 64 * 1024;
+/// Largest body of a bulk import (10 000 users of a Django dump are about 5 MB).
+pub const MAX_BULK_BODY_BYTES: usize = 32 * 1024 * 1024;
 
 /// A JSON body.
 pub struct Json<T>(pub T);
+
+/// A JSON body of a bulk import, up to [`MAX_BULK_BODY_BYTES`]. Its handlers take
+/// the [`Admin`] extractor first, so nobody unauthenticated gets a large body read.
+pub struct BulkJson<T>(pub T);
 
 /// A JSON or `application/x-www-form-urlencoded` body.
 pub struct JsonOrForm<T>(pub T);
@@ -47,14 +53,12 @@ fn body_kind(req: &HttpRequest, form_ok: bool) -> Result<Kind, Error> {
     }
 }
 
-async fn read_body(mut payload: Payload) -> Result<web::BytesMut, Error> {
+async fn read_body(mut payload: Payload, limit: usize) -> Result<web::BytesMut, Error> {
     let mut body = web::BytesMut::new();
     while let Some(chunk) = payload.next().await {
         let chunk = chunk.map_err(|_| Error::field("body", "could not be read"))?;
-        if body.len() + chunk.len() > MAX_BODY_BYTES {
-            return Err(Error::PayloadTooLarge {
-                limit: MAX_BODY_BYTES,
-            });
+        if body.len() + chunk.len() > limit {
+            return Err(Error::PayloadTooLarge { limit });
         }
         body.extend_from_slice(&chunk);
     }
@@ -133,6 +137,7 @@ async fn extract<T: DeserializeOwned>(
     req: HttpRequest,
     payload: Payload,
     form_ok: bool,
+    limit: usize,
 ) -> Result<T, ApiError> {
     let kind = body_kind(&req, form_ok)?;
     let declared = req
@@ -140,13 +145,10 @@ async fn extract<T: DeserializeOwned>(
         .get(header::CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.parse::<usize>().ok());
-    if declared.is_some_and(|len| len > MAX_BODY_BYTES) {
-        return Err(Error::PayloadTooLarge {
-            limit: MAX_BODY_BYTES,
-        }
-        .into());
+    if declared.is_some_and(|len| len > limit) {
+        return Err(Error::PayloadTooLarge { limit }.into());
     }
-    let bytes = read_body(payload).await?;
+    let bytes = read_body(payload, limit).await?;
     Ok(parse(kind, &bytes)?)
 }
 
@@ -155,7 +157,20 @@ impl<T: DeserializeOwned + 'static> FromRequest for Json<T> {
     type Future = LocalBoxFuture<'static, Result<Self, ApiError>>;
     fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
         let (req, payload) = (req.clone(), payload.take());
-        Box::pin(async move { extract(req, payload, false).await.map(Json) })
+        Box::pin(async move { extract(req, payload, false, MAX_BODY_BYTES).await.map(Json) })
+    }
+}
+
+impl<T: DeserializeOwned + 'static> FromRequest for BulkJson<T> {
+    type Error = ApiError;
+    type Future = LocalBoxFuture<'static, Result<Self, ApiError>>;
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let (req, payload) = (req.clone(), payload.take());
+        Box::pin(async move {
+            extract(req, payload, false, MAX_BULK_BODY_BYTES)
+                .await
+                .map(BulkJson)
+        })
     }
 }
 
@@ -164,7 +179,11 @@ impl<T: DeserializeOwned + 'static> FromRequest for JsonOrForm<T> {
     type Future = LocalBoxFuture<'static, Result<Self, ApiError>>;
     fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
         let (req, payload) = (req.clone(), payload.take());
-        Box::pin(async move { extract(req, payload, true).await.map(JsonOrForm) })
+        Box::pin(async move {
+            extract(req, payload, true, MAX_BODY_BYTES)
+                .await
+                .map(JsonOrForm)
+        })
     }
 }
 

@@ -27,7 +27,11 @@ mod contract;
         (name = "api keys", description = "Operators: admin API keys (platform keys only)"),
         (name = "operations", description = "Liveness and readiness"),
     ),
-    components(schemas(crate::error::Problem))
+    components(schemas(
+        crate::error::Problem,
+        tessera_actors::requests::DjangoUser,
+        tessera_actors::requests::TesseraUser
+    ))
 )]
 struct BaseDoc;
 

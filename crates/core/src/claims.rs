@@ -51,7 +51,8 @@ pub struct MintClaims<'a> {
     pub sid: &'a str,
     /// Access or refresh.
     pub token_type: TokenType,
-    /// Same as `sub`: what simplejwt's USER_ID_CLAIM reads.
+    /// What simplejwt's USER_ID_CLAIM reads: the user's `external_id` when they have
+    /// one (an imported Django primary key, as a string), else the same as `sub`.
     pub user_id: &'a str,
     /// The user's roles, read afresh at every mint (access tokens only).
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -76,4 +77,36 @@ pub struct VerifiedClaims {
     pub sid: SessionId,
     /// Access or refresh.
     pub token_type: TokenType,
+    /// Whether this is a legacy (simplejwt) token, its user found by `external_id`
+    /// and its jti standing for its session; never read from a token.
+    #[serde(skip)]
+    pub legacy: bool,
+}
+
+/// The claims read from a legacy (simplejwt) token: no `sub`, `sid` or `iss`; its
+/// user is named by `user_id`, the user's external id.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+pub struct LegacyClaims {
+    /// The user's id in the old system (simplejwt 5.5 writes a string, older
+    /// versions a number).
+    #[serde(deserialize_with = "string_or_number")]
+    pub user_id: String,
+    /// Expiry, Unix seconds.
+    pub exp: i64,
+    /// Issued at, Unix seconds.
+    pub iat: i64,
+    /// Token id (simplejwt's is a UUID's 32 hex digits).
+    pub jti: TokenId,
+    /// Access or refresh.
+    pub token_type: TokenType,
+}
+
+fn string_or_number<'de, D: serde::Deserializer<'de>>(d: D) -> Result<String, D::Error> {
+    match Value::deserialize(d)? {
+        Value::String(s) => Ok(s),
+        Value::Number(n) if n.is_i64() || n.is_u64() => Ok(n.to_string()),
+        _ => Err(serde::de::Error::custom(
+            "user_id must be a string or an integer",
+        )),
+    }
 }

@@ -11,6 +11,7 @@ pub mod algorithm;
 pub mod claims;
 pub mod client_ip;
 pub mod cross_site;
+pub mod django_hash;
 pub mod error;
 pub mod ids;
 pub mod key_lifecycle;
@@ -20,6 +21,7 @@ pub mod password;
 pub mod revocation;
 pub mod secret;
 pub mod settings;
+pub mod simplejwt;
 pub mod time;
 pub mod token;
 

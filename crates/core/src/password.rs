@@ -6,7 +6,7 @@ use argon2::{
 };
 use subtle::ConstantTimeEq;
 
-use crate::{Error, Result};
+use crate::{Error, Result, django_hash};
 
 /// Longest password accepted, in characters (at most 4 KiB of UTF-8): bounds the work
 /// one request can cause, and is what a schema's `maxLength` can say.
@@ -129,10 +129,20 @@ impl PasswordHashing {
     /// Whether `password` matches `hash` (compared in constant time). With no hash
     /// (unknown user) it verifies against the dummy hash and answers false, taking the
     /// same time.
+    /// An unusable password (Django's `!…`) verifies against the dummy hash too.
+    /// A Django hash (see [`crate::django_hash`]) is checked with its own hasher.
     pub fn verify(&self, scratch: &mut HashScratch, hash: Option<&str>, password: &str) -> bool {
-        let target = hash.unwrap_or(&self.dummy_hash);
-        let ok = Self::matches(scratch, target, password).unwrap_or(false);
-        ok && hash.is_some()
+        let usable = hash.filter(|h| !django_hash::is_unusable(h));
+        let target = usable.unwrap_or(&self.dummy_hash);
+        let ok = match target.strip_prefix('$') {
+            Some(_) => Self::matches(scratch, target, password).unwrap_or(false),
+            None => django_hash::parse(target).is_ok_and(|h| {
+                h.verify(password, |phc| {
+                    Self::matches(scratch, phc, password).unwrap_or(false)
+                })
+            }),
+        };
+        ok && usable.is_some()
     }
 
     /// Whether a stored hash was made with other costs (or another argon2 variant or
@@ -178,13 +188,18 @@ impl PasswordHashing {
         let params = Params::try_from(&parsed).ok()?;
         let (salt, expected) = (parsed.salt.as_ref()?, parsed.hash.as_ref()?);
         let mut out = vec![0u8; expected.len()];
+        // A hash asking for more memory than the scratch holds (an imported one, say
+        // Django's 100 MiB) gets it for this call only: the scratch keeps its size.
+        let n = params.block_count();
+        let mut spare = Vec::new();
+        let memory = if scratch.0.len() >= n {
+            &mut scratch.0[..n]
+        } else {
+            spare.resize(n, Block::default());
+            &mut spare[..]
+        };
         Argon2::new(algorithm, version, params.clone())
-            .hash_password_into_with_memory(
-                password.as_bytes(),
-                salt.as_ref(),
-                &mut out,
-                scratch.blocks(&params),
-            )
+            .hash_password_into_with_memory(password.as_bytes(), salt.as_ref(), &mut out, memory)
             .ok()?;
         Some(out.ct_eq(expected.as_bytes()).into())
     }
@@ -198,6 +213,28 @@ impl HashScratch {
         }
         &mut self.0[..n]
     }
+}
+
+/// Longest stored password hash an import may bring, in bytes.
+pub const MAX_HASH_BYTES: usize = 1024;
+
+/// Checks a password hash brought by an import: Tessera's argon2 PHC string
+/// (`$argon2id$…`), a Django hash of a hasher Tessera reads, or Django's unusable
+/// mark (`!…`); the error says what is wrong with it.
+pub fn check_imported_hash(encoded: &str) -> std::result::Result<(), String> {
+    if encoded.len() > MAX_HASH_BYTES || has_control(encoded) {
+        return Err(format!(
+            "must be at most {MAX_HASH_BYTES} bytes, without control characters"
+        ));
+    }
+    if django_hash::is_unusable(encoded) {
+        return Ok(());
+    }
+    if encoded.starts_with('$') {
+        // Django's argon2 form is this PHC string behind `argon2`: one set of checks.
+        return django_hash::parse(&format!("argon2{encoded}")).map(|_| ());
+    }
+    django_hash::parse(encoded).map(|_| ())
 }
 
 /// Checks a new password against the tenant's minimum and the global maximum.
@@ -264,6 +301,29 @@ pub fn check_email(email: &str) -> Result<()> {
     } else {
         Err(Error::field("email", "must be a valid e-mail address"))
     }
+}
+
+/// Longest external id accepted, in characters.
+pub const MAX_EXTERNAL_ID_CHARS: usize = 255;
+
+/// Checks an external id (a user's id in the system they came from): 1 to 255
+/// characters, no whitespace or control characters.
+pub fn check_external_id(external_id: &str) -> Result<()> {
+    let n = external_id.chars().count();
+    if n == 0
+        || n > MAX_EXTERNAL_ID_CHARS
+        || external_id
+            .chars()
+            .any(|c| c.is_whitespace() || c.is_control())
+    {
+        return Err(Error::field(
+            "external_id",
+            format!(
+                "must be 1 to {MAX_EXTERNAL_ID_CHARS} characters, without spaces or control characters"
+            ),
+        ));
+    }
+    Ok(())
 }
 
 #[cfg(test)]

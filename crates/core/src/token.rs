@@ -1,7 +1,8 @@
 //! Minting and verifying tokens against a tenant's key ring, following RFC 8725: the
 //! algorithm comes from the key named by `kid` (never from the header alone), `none`
 //! and mismatched algorithms fail, `iss`/`aud`/`exp`/`nbf`/`typ`/`token_type` are
-//! checked with the tenant's bounded leeway.
+//! checked with the tenant's bounded leeway. A tenant that moved from simplejwt may
+//! also hold a legacy key, which alone verifies the kid-less tokens issued before.
 use jsonwebtoken::{DecodingKey, EncodingKey, Header, Validation, errors::ErrorKind};
 use serde_json::{Map, Value};
 use std::collections::HashMap;
@@ -9,7 +10,7 @@ use std::collections::HashMap;
 use crate::{
     Error, Result,
     algorithm::SigningAlgorithm,
-    claims::{MintClaims, TokenType, VerifiedClaims},
+    claims::{LegacyClaims, MintClaims, TokenType, VerifiedClaims},
     ids::{SessionId, TokenId, UserId},
     key_material::KeyMaterial,
     settings::MAX_LEEWAY,
@@ -49,12 +50,31 @@ struct Verifier {
     refresh: Validation,
 }
 
+/// The key that verifies tokens without a `kid` (those of the system a tenant moved
+/// from), until a time.
+struct Legacy {
+    key: DecodingKey,
+    validation: Validation,
+    until: i64,
+}
+
 /// A tenant's keys ready for use: the active signer and every key that may still
 /// verify, by kid. Built once per tenant load and shared behind an `Arc`.
 pub struct KeyRing {
     policy: TokenPolicy,
     signer: Option<Signer>,
     verifiers: HashMap<String, Verifier>,
+    legacy: Option<Legacy>,
+}
+
+/// What a verified token is: one of Tessera's, or a kid-less one of the system the
+/// tenant moved from (its user is named by `user_id`, an external id).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Checked {
+    /// A Tessera token.
+    Tessera(VerifiedClaims),
+    /// A legacy (simplejwt) token, verified with the tenant's legacy key.
+    Legacy(LegacyClaims),
 }
 
 impl std::fmt::Debug for KeyRing {
@@ -63,6 +83,7 @@ impl std::fmt::Debug for KeyRing {
             .field("issuer", &self.policy.issuer)
             .field("active", &self.signer.as_ref().map(|s| &s.kid))
             .field("kids", &self.verifiers.keys().collect::<Vec<_>>())
+            .field("legacy_until", &self.legacy.as_ref().map(|l| l.until))
             .finish()
     }
 }
@@ -72,6 +93,9 @@ impl std::fmt::Debug for KeyRing {
 pub struct Subject<'a> {
     /// User id.
     pub user_id: &'a UserId,
+    /// The user's id where they were imported from (a Django primary key): the
+    /// `user_id` claim instead of the user id, when set.
+    pub external_id: Option<&'a str>,
     /// The user's roles now.
     pub roles: &'a [String],
     /// Session id.
@@ -88,6 +112,7 @@ impl KeyRing {
             policy,
             signer: None,
             verifiers: HashMap::new(),
+            legacy: None,
         }
     }
 
@@ -129,6 +154,25 @@ impl KeyRing {
                 key: material.encoding_key()?,
             });
         }
+        Ok(())
+    }
+
+    /// Makes `material` the legacy key: until `until` it verifies tokens without a
+    /// `kid` (and only it does). Their `iss` and `aud` are not checked (simplejwt
+    /// writes neither by default); `exp` is, with the tenant's leeway.
+    pub fn set_legacy(&mut self, material: &KeyMaterial, until: i64) -> Result<()> {
+        let alg = material.algorithm.jwt();
+        let mut validation = Validation::new(alg);
+        validation.algorithms = vec![alg];
+        validation.leeway = self.policy.leeway;
+        validation.validate_nbf = true;
+        validation.validate_aud = false;
+        validation.set_required_spec_claims(&["exp"]);
+        self.legacy = Some(Legacy {
+            key: material.decoding_key()?,
+            validation,
+            until,
+        });
         Ok(())
     }
 
@@ -183,7 +227,7 @@ impl KeyRing {
             jti: jti.as_str(),
             sid: subject.sid.as_str(),
             token_type,
-            user_id: subject.user_id.as_str(),
+            user_id: subject.external_id.unwrap_or(subject.user_id.as_str()),
             roles,
             custom,
         };
@@ -195,14 +239,27 @@ impl KeyRing {
         Ok((token, exp))
     }
 
-    /// Verifies a token of this tenant; `expected` restricts the token type.
+    /// Verifies a Tessera token of this tenant; `expected` restricts the token type.
+    /// A legacy token is refused here (see [`KeyRing::check`]).
     pub fn verify(&self, token: &str, expected: Option<TokenType>) -> Result<VerifiedClaims> {
-        const INVALID: Error = Error::TokenNotValid("Token is invalid");
+        match self.check(token, expected)? {
+            Checked::Tessera(claims) => Ok(claims),
+            Checked::Legacy(_) => Err(INVALID),
+        }
+    }
+
+    /// Verifies a token of this tenant: a Tessera token by its `kid`, or a token
+    /// without one by the legacy key while it lasts; `expected` restricts the type.
+    pub fn check(&self, token: &str, expected: Option<TokenType>) -> Result<Checked> {
         if token.len() > MAX_TOKEN_BYTES {
             return Err(Error::TokenNotValid("Token is too large"));
         }
         let header = jsonwebtoken::decode_header(token).map_err(|_| INVALID)?;
-        let kid = header.kid.as_deref().ok_or(INVALID)?;
+        let Some(kid) = header.kid.as_deref() else {
+            return self
+                .check_legacy(token, &header, expected)
+                .map(Checked::Legacy);
+        };
         let verifier = self.verifiers.get(kid).ok_or(INVALID)?;
         if header.alg != verifier.alg {
             return Err(INVALID);
@@ -230,9 +287,39 @@ impl KeyRing {
         if expected.is_some_and(|t| t != claims.token_type) {
             return Err(Error::TokenNotValid("Token has wrong type"));
         }
+        Ok(Checked::Tessera(claims))
+    }
+
+    fn check_legacy(
+        &self,
+        token: &str,
+        header: &Header,
+        expected: Option<TokenType>,
+    ) -> Result<LegacyClaims> {
+        let legacy = self.legacy.as_ref().ok_or(INVALID)?;
+        if crate::time::now() >= legacy.until || !legacy.validation.algorithms.contains(&header.alg)
+        {
+            return Err(INVALID);
+        }
+        let claims = jsonwebtoken::decode::<LegacyClaims>(token, &legacy.key, &legacy.validation)
+            .map_err(|e| match e.kind() {
+                ErrorKind::ExpiredSignature => Error::TokenNotValid("Token is expired"),
+                ErrorKind::ImmatureSignature => Error::TokenNotValid("Token is not yet valid"),
+                _ => INVALID,
+            })?
+            .claims;
+        // Its jti also stands for its session: it must have a session id's shape.
+        if TokenId::parse(claims.jti.as_str()).is_none() || claims.user_id.is_empty() {
+            return Err(INVALID);
+        }
+        if expected.is_some_and(|t| t != claims.token_type) {
+            return Err(Error::TokenNotValid("Token has wrong type"));
+        }
         Ok(claims)
     }
 }
+
+const INVALID: Error = Error::TokenNotValid("Token is invalid");
 
 #[cfg(test)]
 mod tests;

@@ -58,9 +58,44 @@ pub enum TenantCommand {
         /// '{"allow_signup": true, "algorithm": "RS256"}'.
         #[arg(long, value_name = "JSON")]
         settings: Option<String>,
+        /// A Django project's SIMPLE_JWT settings as a JSON object (lifetimes in
+        /// seconds), read into tenant settings; a key with no counterpart is refused,
+        /// named (see docs/MIGRATING-FROM-SIMPLEJWT.md).
+        #[arg(long, value_name = "FILE")]
+        simplejwt: Option<PathBuf>,
+    },
+    /// Change a tenant's settings and print it as JSON (running nodes see the change
+    /// within cache.tenant_max_age_secs).
+    Update {
+        /// The tenant's slug.
+        slug: String,
+        /// Settings as a JSON object, as the admin API's PATCH takes them.
+        #[arg(long, value_name = "JSON")]
+        settings: Option<String>,
+        /// A Django project's SIMPLE_JWT settings as a JSON object, as for create.
+        #[arg(long, value_name = "FILE")]
+        simplejwt: Option<PathBuf>,
     },
     /// List every tenant: slug, algorithm, state, display name.
     List,
+    /// Import users from a file: what `manage.py dumpdata auth.user` prints, a list
+    /// of Tessera user records, or a body as POST …/users/import takes it. Prints
+    /// the report (created, skipped, failed) as JSON.
+    ImportUsers {
+        /// The tenant's slug.
+        slug: String,
+        /// The file (`-` for standard input).
+        file: PathBuf,
+    },
+    /// Import simplejwt's blacklist from what `manage.py dumpdata token_blacklist`
+    /// prints: its tokens are refused until they expire (running nodes within a
+    /// second). Prints the report as JSON.
+    ImportRevocations {
+        /// The tenant's slug.
+        slug: String,
+        /// The file (`-` for standard input).
+        file: PathBuf,
+    },
 }
 
 /// `tessera admin …`

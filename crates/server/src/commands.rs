@@ -1,5 +1,11 @@
 //! The one-shot commands: migrate, flush-expired, check-config, tenant create/list,
 //! admin create-key.
+use serde_json::{Map, Value};
+use std::path::Path;
+use tessera_actors::{
+    requests::{DjangoFormat, ImportFormat, ImportRevocationsRequest, ImportUsersRequest},
+    views::{ImportReport, RevocationImport},
+};
 use tessera_core::Error;
 
 use crate::settings::Settings;
@@ -56,20 +62,44 @@ pub fn create_key(settings: &Settings, name: &str, tenant: Option<&str>) -> Comm
     Ok(secret)
 }
 
+/// Reads a JSON file (`-`: standard input); failure names the file.
+fn read_json(path: &Path) -> CommandResult<Value> {
+    let text = if path == Path::new("-") {
+        std::io::read_to_string(std::io::stdin())?
+    } else {
+        std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?
+    };
+    serde_json::from_str(&text).map_err(|e| format!("{}: not JSON ({e})", path.display()).into())
+}
+
+/// The settings of `--settings` (a JSON object) and `--simplejwt` (a SIMPLE_JWT file)
+/// together; the SIMPLE_JWT ones are read first, `--settings` wins.
+fn settings_body(
+    more: Option<&str>,
+    simplejwt: Option<&Path>,
+) -> CommandResult<Map<String, Value>> {
+    let mut body = match simplejwt {
+        None => Map::new(),
+        Some(path) => tessera_core::simplejwt::settings_from(&read_json(path)?)?,
+    };
+    if let Some(text) = more {
+        match serde_json::from_str(text) {
+            Ok(Value::Object(map)) => body.extend(map),
+            _ => return Err("--settings must be a JSON object".into()),
+        }
+    }
+    Ok(body)
+}
+
 /// Creates a tenant (body as the admin API takes it) with its first key, audited as `cli`.
 pub fn create_tenant(
     settings: &Settings,
     slug: &str,
     display_name: Option<&str>,
     more: Option<&str>,
+    simplejwt: Option<&Path>,
 ) -> CommandResult<tessera_actors::views::TenantView> {
-    let mut body = match more {
-        None => serde_json::Map::new(),
-        Some(text) => match serde_json::from_str(text) {
-            Ok(serde_json::Value::Object(map)) => map,
-            _ => return Err("--settings must be a JSON object".into()),
-        },
-    };
+    let mut body = settings_body(more, simplejwt)?;
     body.insert("slug".into(), slug.into());
     if let Some(name) = display_name {
         body.insert("display_name".into(), name.into());
@@ -88,6 +118,74 @@ pub fn create_tenant(
     )
     .map_err(as_flags)?;
     tessera_actors::views::TenantView::of(&row).map_err(plain)
+}
+
+/// Changes a tenant's settings, audited as `cli`.
+pub fn update_tenant(
+    settings: &Settings,
+    slug: &str,
+    more: Option<&str>,
+    simplejwt: Option<&Path>,
+) -> CommandResult<tessera_actors::views::TenantView> {
+    let body = settings_body(more, simplejwt)?;
+    let patch: tessera_core::settings::SettingsPatch =
+        serde_json::from_value(Value::Object(body)).map_err(|e| format!("settings: {e}"))?;
+    let mut c = db(settings)?;
+    let master = settings.master_key()?;
+    let row = tessera_actors::admin_jobs::tenants::update(
+        &mut c,
+        slug,
+        None,
+        patch,
+        &master,
+        &settings.public_url,
+        "cli",
+    )
+    .map_err(as_flags)?;
+    tessera_actors::views::TenantView::of(&row).map_err(plain)
+}
+
+/// Imports users from a file (see the `import-users` command), audited as `cli`.
+pub fn import_users(settings: &Settings, slug: &str, file: &Path) -> CommandResult<ImportReport> {
+    let req: ImportUsersRequest = match read_json(file)? {
+        // What dumpdata prints, or a list of Tessera records.
+        Value::Array(users) => {
+            let django = users.first().is_some_and(|u| u.get("model").is_some());
+            ImportUsersRequest {
+                format: if django {
+                    ImportFormat::Django
+                } else {
+                    ImportFormat::Tessera
+                },
+                users,
+            }
+        }
+        body => serde_json::from_value(body).map_err(|e| format!("{}: {e}", file.display()))?,
+    };
+    let mut c = db(settings)?;
+    let row = tessera_actors::admin_jobs::tenants::visible(&mut c, slug, None).map_err(as_flags)?;
+    tessera_actors::admin_jobs::imports::users(&mut c, &row, req, "cli").map_err(as_flags)
+}
+
+/// Imports simplejwt's blacklist from a `dumpdata token_blacklist` file, audited as
+/// `cli`. Running nodes pick the revocations up from the database within a second.
+pub fn import_revocations(
+    settings: &Settings,
+    slug: &str,
+    file: &Path,
+) -> CommandResult<RevocationImport> {
+    let req = match read_json(file)? {
+        Value::Array(objects) => ImportRevocationsRequest {
+            format: DjangoFormat::Django,
+            objects,
+        },
+        body => serde_json::from_value(body).map_err(|e| format!("{}: {e}", file.display()))?,
+    };
+    let mut c = db(settings)?;
+    let row = tessera_actors::admin_jobs::tenants::visible(&mut c, slug, None).map_err(as_flags)?;
+    let (report, _) = tessera_actors::admin_jobs::imports::revocations(&mut c, &row, req, "cli")
+        .map_err(as_flags)?;
+    Ok(report)
 }
 
 /// Every tenant, by slug.

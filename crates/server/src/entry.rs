@@ -52,14 +52,36 @@ fn run(cli: Cli) -> commands::CommandResult<()> {
             slug,
             display_name,
             settings: more,
+            simplejwt,
         }) => {
             let view = commands::create_tenant(
                 &settings,
                 &slug,
                 display_name.as_deref(),
                 more.as_deref(),
+                simplejwt.as_deref(),
             )?;
             println!("{}", serde_json::to_string_pretty(&view)?);
+            Ok(())
+        }
+        Command::Tenant(TenantCommand::Update {
+            slug,
+            settings: more,
+            simplejwt,
+        }) => {
+            let view =
+                commands::update_tenant(&settings, &slug, more.as_deref(), simplejwt.as_deref())?;
+            println!("{}", serde_json::to_string_pretty(&view)?);
+            Ok(())
+        }
+        Command::Tenant(TenantCommand::ImportUsers { slug, file }) => {
+            let report = commands::import_users(&settings, &slug, &file)?;
+            println!("{}", serde_json::to_string_pretty(&report)?);
+            Ok(())
+        }
+        Command::Tenant(TenantCommand::ImportRevocations { slug, file }) => {
+            let report = commands::import_revocations(&settings, &slug, &file)?;
+            println!("{}", serde_json::to_string_pretty(&report)?);
             Ok(())
         }
         Command::Tenant(TenantCommand::List) => {

@@ -42,6 +42,7 @@ diesel::table! {
         activated_at -> Nullable<BigInt>,
         not_after -> Nullable<BigInt>,
         origin -> Text,
+        legacy_until -> Nullable<BigInt>,
     }
 }
 
@@ -58,6 +59,7 @@ diesel::table! {
         last_login -> Nullable<BigInt>,
         password_changed_at -> BigInt,
         username_key -> Text,
+        external_id -> Nullable<Text>,
     }
 }
 

@@ -7,13 +7,14 @@ use tessera_core::{
     claims::{TokenType, VerifiedClaims},
     ids::{SessionId, TenantId, TokenId, UserId},
     time::now,
-    token::Subject,
+    token::{Checked, Subject},
 };
 use tessera_store::{
     DbPool,
     models::{
         revocation::{self, Revocation},
         session::{self, RefreshOutcome, RefreshToken, Revoked, Rotation, Session},
+        user,
     },
     pool::conn,
 };
@@ -73,6 +74,8 @@ pub struct IssuePair {
     pub user_id: UserId,
     /// The user's roles now.
     pub roles: Vec<String>,
+    /// The user's external id, the tokens' `user_id` when set.
+    pub external_id: Option<String>,
     /// Where the login came from.
     pub client: ClientInfo,
     /// The password change time of the hash the login checked the password
@@ -144,7 +147,79 @@ pub struct LiveRevocations {
 impl Handler<VerifyToken> for TokenActor {
     type Result = Result<VerifiedClaims>;
     fn handle(&mut self, m: VerifyToken, _: &mut SyncContext<Self>) -> Self::Result {
-        m.ctx.ring.verify(&m.token, m.expected)
+        match m.ctx.ring.check(&m.token, m.expected)? {
+            Checked::Tessera(claims) => Ok(claims),
+            // A kid-less token of the system the tenant moved from: its user is the
+            // active one whose external id it names; its jti stands for its session.
+            Checked::Legacy(l) => {
+                let user = user::by_external_id(&mut *conn(&self.0)?, &m.ctx.id, &l.user_id)?
+                    .filter(|u| u.is_active)
+                    .ok_or(Error::TokenNotValid("Token is invalid"))?;
+                let sid = SessionId::parse(l.jti.as_str())
+                    .ok_or(Error::TokenNotValid("Token is invalid"))?;
+                Ok(VerifiedClaims {
+                    sub: user.id,
+                    exp: l.exp,
+                    iat: l.iat,
+                    jti: l.jti,
+                    sid,
+                    token_type: l.token_type,
+                    legacy: true,
+                })
+            }
+        }
+    }
+}
+
+/// Start a session in exchange for a verified legacy refresh token, once.
+#[derive(Message)]
+#[rtype(result = "Result<(IssuedTokens, i64)>")]
+pub struct ExchangeLegacy {
+    /// The tenant.
+    pub ctx: Arc<TenantCtx>,
+    /// The legacy token's claims (its user resolved).
+    pub claims: VerifiedClaims,
+    /// Where the request came from.
+    pub client: ClientInfo,
+}
+
+impl Handler<ExchangeLegacy> for TokenActor {
+    type Result = Result<(IssuedTokens, i64)>;
+    fn handle(&mut self, m: ExchangeLegacy, _: &mut SyncContext<Self>) -> Self::Result {
+        let c = &mut *conn(&self.0)?;
+        let user = user::by_id(c, &m.ctx.id, &m.claims.sub)?
+            .ok_or(Error::TokenNotValid("Token is invalid"))?;
+        let issue = IssuePair {
+            ctx: m.ctx,
+            user_id: user.id.clone(),
+            roles: user.role_list(),
+            external_id: user.external_id.clone(),
+            client: m.client,
+            password_changed_at: None,
+            rehash: None,
+        };
+        let (session, first, tokens) = new_session(&issue)?;
+        let generation =
+            session::start_from_legacy(c, &session, &first, &m.claims.jti, m.claims.exp)?;
+        Ok((tokens, generation))
+    }
+}
+
+/// Revoke single tokens by jti in the database, each until its expiry; replies
+/// with the revocation generation.
+#[derive(Message)]
+#[rtype(result = "Result<i64>")]
+pub struct RevokeTokensRecord {
+    /// Tenant id.
+    pub tenant_id: TenantId,
+    /// `(jti, exp)` pairs.
+    pub tokens: Vec<(String, i64)>,
+}
+
+impl Handler<RevokeTokensRecord> for TokenActor {
+    type Result = Result<i64>;
+    fn handle(&mut self, m: RevokeTokensRecord, _: &mut SyncContext<Self>) -> Self::Result {
+        revocation::revoke_tokens(&mut *conn(&self.0)?, &m.tenant_id, &m.tokens, now())
     }
 }
 
@@ -152,58 +227,73 @@ fn truncate(s: Option<String>, max: usize) -> Option<String> {
     s.map(|s| s.chars().take(max).collect())
 }
 
+/// A new session for the user of `m`, its first refresh token, and the pair minted
+/// for it; nothing stored yet.
+fn new_session(m: &IssuePair) -> Result<(Session, RefreshToken, IssuedTokens)> {
+    let s = &m.ctx.settings;
+    let t = now();
+    let sid = SessionId::generate();
+    let jti = TokenId::generate();
+    let session_end = t + s.session_max_lifetime;
+    let subject = Subject {
+        user_id: &m.user_id,
+        external_id: m.external_id.as_deref(),
+        roles: &m.roles,
+        sid: &sid,
+        custom: &s.custom_claims,
+    };
+    let (refresh, refresh_exp) = m.ctx.ring.mint(
+        TokenType::Refresh,
+        subject,
+        &jti,
+        t,
+        s.refresh_token_ttl,
+        Some(session_end),
+    )?;
+    let (access, access_exp) = m.ctx.ring.mint(
+        TokenType::Access,
+        subject,
+        &TokenId::generate(),
+        t,
+        s.access_token_ttl,
+        None,
+    )?;
+    let session = Session {
+        sid: sid.clone(),
+        tenant_id: m.ctx.id.clone(),
+        user_id: m.user_id.clone(),
+        created_at: t,
+        last_used_at: t,
+        expires_at: session_end,
+        user_agent: truncate(m.client.user_agent.clone(), 512),
+        ip: truncate(m.client.ip.clone(), 64),
+        revoked_at: None,
+    };
+    let first = RefreshToken {
+        jti,
+        tenant_id: m.ctx.id.clone(),
+        sid,
+        parent_jti: None,
+        user_id: m.user_id.clone(),
+        issued_at: t,
+        expires_at: refresh_exp,
+        used_at: None,
+        revoked_at: None,
+    };
+    let tokens = IssuedTokens {
+        browser: s.refresh_cookie,
+        access,
+        access_expires_in: access_exp - t,
+        refresh: Some(refresh),
+        refresh_expires_in: Some(refresh_exp - t),
+    };
+    Ok((session, first, tokens))
+}
+
 impl Handler<IssuePair> for TokenActor {
     type Result = Result<IssuedTokens>;
     fn handle(&mut self, m: IssuePair, _: &mut SyncContext<Self>) -> Self::Result {
-        let s = &m.ctx.settings;
-        let t = now();
-        let sid = SessionId::generate();
-        let jti = TokenId::generate();
-        let session_end = t + s.session_max_lifetime;
-        let subject = Subject {
-            user_id: &m.user_id,
-            roles: &m.roles,
-            sid: &sid,
-            custom: &s.custom_claims,
-        };
-        let (refresh, refresh_exp) = m.ctx.ring.mint(
-            TokenType::Refresh,
-            subject,
-            &jti,
-            t,
-            s.refresh_token_ttl,
-            Some(session_end),
-        )?;
-        let (access, access_exp) = m.ctx.ring.mint(
-            TokenType::Access,
-            subject,
-            &TokenId::generate(),
-            t,
-            s.access_token_ttl,
-            None,
-        )?;
-        let session = Session {
-            sid: sid.clone(),
-            tenant_id: m.ctx.id.clone(),
-            user_id: m.user_id.clone(),
-            created_at: t,
-            last_used_at: t,
-            expires_at: session_end,
-            user_agent: truncate(m.client.user_agent, 512),
-            ip: truncate(m.client.ip, 64),
-            revoked_at: None,
-        };
-        let first = RefreshToken {
-            jti,
-            tenant_id: m.ctx.id.clone(),
-            sid,
-            parent_jti: None,
-            user_id: m.user_id,
-            issued_at: t,
-            expires_at: refresh_exp,
-            used_at: None,
-            revoked_at: None,
-        };
+        let (session, first, tokens) = new_session(&m)?;
         if !session::start(
             &mut *conn(&self.0)?,
             &session,
@@ -213,13 +303,7 @@ impl Handler<IssuePair> for TokenActor {
         )? {
             return Err(Error::InvalidCredentials);
         }
-        Ok(IssuedTokens {
-            browser: m.ctx.settings.refresh_cookie,
-            access,
-            access_expires_in: access_exp - t,
-            refresh: Some(refresh),
-            refresh_expires_in: Some(refresh_exp - t),
-        })
+        Ok(tokens)
     }
 }
 
@@ -252,6 +336,7 @@ impl Handler<ExchangeRefresh> for TokenActor {
         let roles = user.role_list();
         let subject = Subject {
             user_id: &user.id,
+            external_id: user.external_id.as_deref(),
             roles: &roles,
             sid: &m.claims.sid,
             custom: &s.custom_claims,

@@ -121,17 +121,21 @@ pub fn retire(
 /// Imports an operator's key (e.g. a Django app's simplejwt `SIGNING_KEY`) as the
 /// tenant's signing key, so resource servers that hold that key keep accepting
 /// every token, old and new. The tenant's algorithm becomes the key's; the previous
-/// key keeps verifying its tokens. Returns the key and the tenant as changed.
+/// key keeps verifying its tokens. With `legacy_ttl`, it is also the tenant's legacy
+/// key for that long: it verifies the kid-less tokens the old system issued.
+/// Returns the key and the tenant as changed.
 pub fn import(
     conn: &mut Db,
     row: &Tenant,
     material: &KeyMaterial,
+    legacy_ttl: Option<i64>,
     master: &MasterKey,
     actor: &str,
 ) -> Result<(SigningKey, Tenant)> {
     let before_settings = row.settings()?;
     let (t, overlap) = (now(), before_settings.key_overlap());
-    let key = SigningKey::seal(&row.id, material, KeyOrigin::Imported, master)?;
+    let mut key = SigningKey::seal(&row.id, material, KeyOrigin::Imported, master)?;
+    key.legacy_until = legacy_ttl.map(|ttl| t + ttl);
     let mut changed = row.clone();
     let mut settings = before_settings.clone();
     settings.algorithm = material.algorithm;
@@ -146,10 +150,13 @@ pub fn import(
         }
         signing_key::retire_active(c, &row.id, t + overlap)?;
         signing_key::insert(c, &key)?;
+        if let Some(until) = key.legacy_until {
+            signing_key::make_legacy(c, &row.id, &key.kid, until)?;
+        }
         tenant::update(c, &changed)?;
         let before = json!({"algorithm": before_settings.algorithm});
-        let after =
-            json!({"kid": key.kid, "algorithm": key.algorithm, "status": KeyStatus::Active});
+        let after = json!({"kid": key.kid, "algorithm": key.algorithm,
+            "status": KeyStatus::Active, "legacy_until": key.legacy_until});
         audit::record(
             c,
             &AuditEvent::new(

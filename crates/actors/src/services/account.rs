@@ -170,7 +170,6 @@ impl Hub {
         let entries = cutoff_entries(&ctx.id, &user.id, at, lasts_until, revoked.what);
         self.revoke_entries(&ctx.slug, &ctx.id, revoked.generation, entries)
             .await?;
-        self.issue(ctx, user.id.clone(), user.role_list(), client)
-            .await
+        self.issue(ctx, &user, client).await
     }
 }

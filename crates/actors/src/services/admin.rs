@@ -96,6 +96,16 @@ impl Hub {
         self.send(&self.admin, AdminJob(Box::new(job))).await?
     }
 
+    /// [`Hub::admin_job`] for bulk work (imports), which may take minutes.
+    pub(crate) async fn bulk_admin_job<T: Send + 'static>(
+        &self,
+        job: impl FnOnce(&mut Db, &MasterKey) -> Result<T> + Send + 'static,
+    ) -> Result<T> {
+        const BULK_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(300);
+        self.send_within(&self.admin, AdminJob(Box::new(job)), BULK_TIMEOUT)
+            .await?
+    }
+
     /// Authenticates an `Authorization: Bearer <admin key>` header.
     pub async fn admin_key(&self, authorization: Option<&str>) -> Result<AdminKey> {
         let secret = authorization

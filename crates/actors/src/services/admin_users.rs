@@ -5,7 +5,7 @@ use serde_json::{Value, json};
 use tessera_core::{
     Error, Result,
     ids::UserId,
-    password::{check_email, check_new_password},
+    password::{check_email, check_external_id, check_new_password},
     settings::{MAX_ROLE_BYTES, MAX_ROLES},
     time::now,
 };
@@ -34,7 +34,7 @@ use crate::{
 /// Longest user search (`?search=`), characters.
 pub const MAX_SEARCH: usize = 200;
 
-fn check_roles(roles: &[String]) -> Result<()> {
+pub(crate) fn check_roles(roles: &[String]) -> Result<()> {
     // No character JSON escapes (quotes, backslashes, controls): a role's bytes are
     // what it takes in a token, which keeps the 8 KiB token budget exact.
     let bad = |r: &String| {
@@ -66,6 +66,9 @@ impl Hub {
     ) -> Result<UserView> {
         let row = self.visible_tenant(key, slug).await?;
         check_roles(&req.roles)?;
+        if let Some(x) = &req.external_id {
+            check_external_id(x)?;
+        }
         let new = NewUser {
             username: req.username,
             password: req.password,
@@ -73,10 +76,14 @@ impl Hub {
             roles: req.roles,
             is_active: req.is_active.unwrap_or(true),
         };
-        let user = self.new_user(&row.id, row.password_min_length, new).await?;
+        let mut user = self.new_user(&row.id, row.password_min_length, new).await?;
+        user.external_id = req.external_id;
         let (actor, view) = (key.id.clone(), UserView::from(&user));
         self.admin_job(move |c, _| {
             tessera_store::transaction(c, |c| {
+                if let Some(x) = &user.external_id {
+                    user::check_external_id_free(c, &row.id, x, None)?;
+                }
                 user::insert(c, &user)?;
                 let after = Some(audited(&user));
                 let ev = AuditEvent::new(
@@ -153,6 +160,9 @@ impl Hub {
         if let Some(Some(e)) = &patch.email {
             check_email(e)?;
         }
+        if let Some(Some(x)) = &patch.external_id {
+            check_external_id(x)?;
+        }
         let hash = match patch.password {
             Some(p) => {
                 let min = row.password_min_length.max(1) as usize;
@@ -166,6 +176,7 @@ impl Hub {
         };
         let (actor, id) = (key.id.clone(), user_id.to_owned());
         let (is_active, roles, email) = (patch.is_active, patch.roles, patch.email);
+        let external_id = patch.external_id;
         let life = row.settings()?.longest_token_life();
         let tenant_id = row.id.clone();
         let (updated, cutoff) = self
@@ -180,6 +191,7 @@ impl Hub {
                     roles: roles.map(|r| Value::from(r).to_string()),
                     password_hash: None,
                     email,
+                    external_id,
                 };
                 // The view and audit record of the user after the change.
                 if let Some(a) = changes.is_active {
@@ -191,11 +203,17 @@ impl Hub {
                 if let Some(e) = &changes.email {
                     u.email = e.clone();
                 }
+                if let Some(x) = &changes.external_id {
+                    u.external_id = x.clone();
+                }
                 if let Some(h) = &hash {
                     u.password_hash = h.clone();
                     u.password_changed_at = t;
                 }
                 tessera_store::transaction(c, |c| {
+                    if let Some(Some(x)) = &changes.external_id {
+                        user::check_external_id_free(c, &row.id, x, Some(&u.id))?;
+                    }
                     user::update(c, &row.id, &u.id, &changes)?;
                     if let Some(h) = &hash {
                         user::set_password(c, &row.id, &u.id, h)?;

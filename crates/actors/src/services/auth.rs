@@ -11,13 +11,15 @@ use tessera_core::{
     token::from_authorization,
 };
 use tessera_revocation::{Entry, RevocationKind, Status};
+use tessera_store::models::user::User;
 
 use crate::{
     Hub,
     actors::{
-        Attempted, CheckRevoked, ClientInfo, ExchangeRefresh, FindUserByName, IssuePair,
-        IssuedTokens, LiveRevocations, RateAttempt, Refill, RefreshReply, RefreshTokenLive,
-        RevokeSessionRecord, RevokeUserRecord, VerifyPassword, VerifyToken,
+        Attempted, CheckRevoked, ClientInfo, ExchangeLegacy, ExchangeRefresh, FindUserByName,
+        IssuePair, IssuedTokens, LiveRevocations, RateAttempt, Refill, RefreshReply,
+        RefreshTokenLive, RevokeSessionRecord, RevokeTokensRecord, RevokeUserRecord,
+        VerifyPassword, VerifyToken,
     },
     metrics::LoginOutcome,
     tenant::TenantCtx,
@@ -95,6 +97,7 @@ impl Hub {
             ctx,
             user_id: user.id.clone(),
             roles: user.role_list(),
+            external_id: user.external_id.clone(),
             client,
             password_changed_at: Some(user.password_changed_at),
             rehash: verdict.rehash,
@@ -129,8 +132,7 @@ impl Hub {
     pub(crate) async fn issue(
         &self,
         ctx: Arc<TenantCtx>,
-        user_id: UserId,
-        roles: Vec<String>,
+        user: &User,
         client: ClientInfo,
     ) -> Result<TokenPair> {
         Ok(self
@@ -138,8 +140,9 @@ impl Hub {
                 &self.tokens,
                 IssuePair {
                     ctx,
-                    user_id,
-                    roles,
+                    user_id: user.id.clone(),
+                    roles: user.role_list(),
+                    external_id: user.external_id.clone(),
                     client,
                     password_changed_at: None,
                     rehash: None,
@@ -151,11 +154,21 @@ impl Hub {
 
     /// `POST /token/refresh`: a refresh token works once when the tenant rotates;
     /// presenting a rotated-out one revokes its whole session.
-    pub async fn refresh(&self, slug: &str, token: String) -> Result<TokenPair> {
+    /// A legacy (simplejwt) refresh token is exchanged once for a new session;
+    /// `client` says where the request came from, for that session.
+    pub async fn refresh(
+        &self,
+        slug: &str,
+        token: String,
+        client: impl FnOnce() -> ClientInfo,
+    ) -> Result<TokenPair> {
         let ctx = self.tenant(slug).await?;
         let claims = self
             .verify_unrevoked(&ctx, token, Some(TokenType::Refresh))
             .await?;
+        if claims.legacy {
+            return self.exchange_legacy(ctx, claims, client()).await;
+        }
         match self
             .ask(
                 &self.tokens,
@@ -178,12 +191,34 @@ impl Hub {
         }
     }
 
+    /// Exchanges a verified legacy refresh token for a Tessera pair in a new session,
+    /// once: the legacy token is revoked by the same transaction, then on every node.
+    async fn exchange_legacy(
+        &self,
+        ctx: Arc<TenantCtx>,
+        claims: VerifiedClaims,
+        client: ClientInfo,
+    ) -> Result<TokenPair> {
+        let (jti, exp) = (claims.jti.to_string(), claims.exp);
+        let exchange = ExchangeLegacy {
+            ctx: ctx.clone(),
+            claims,
+            client,
+        };
+        let (tokens, generation) = self.ask(&self.tokens, exchange).await?;
+        let entry = token_entry(&ctx.id, jti, now(), exp);
+        self.revoke_entries(&ctx.slug, &ctx.id, generation, vec![entry])
+            .await?;
+        Ok(tokens.into())
+    }
+
     /// `POST /token/verify`: any token type, signature, claims and revocation; a
     /// refresh token must also still be exchangeable (not rotated out or revoked).
     pub async fn verify(&self, slug: &str, token: String) -> Result<Verified> {
         let ctx = self.tenant(slug).await?;
         let c = self.verify_unrevoked(&ctx, token, None).await?;
-        if c.token_type == TokenType::Refresh {
+        // A legacy refresh token has no row; its exchange revoked it (checked above).
+        if c.token_type == TokenType::Refresh && !c.legacy {
             let live = RefreshTokenLive {
                 tenant_id: ctx.id.clone(),
                 jti: c.jti.clone(),
@@ -232,7 +267,19 @@ impl Hub {
                 },
             )
             .await?;
-        self.revoke_session(&ctx, &c.sid, c.exp).await?;
+        if c.legacy {
+            // A legacy token has no session of its own: it is revoked by itself.
+            let record = RevokeTokensRecord {
+                tenant_id: ctx.id.clone(),
+                tokens: vec![(c.jti.to_string(), c.exp)],
+            };
+            let generation = self.ask(&self.tokens, record).await?;
+            let entry = token_entry(&ctx.id, c.jti.to_string(), now(), c.exp);
+            self.revoke_entries(&ctx.slug, &ctx.id, generation, vec![entry])
+                .await?;
+        } else {
+            self.revoke_session(&ctx, &c.sid, c.exp).await?;
+        }
         Ok(ctx.settings.refresh_cookie)
     }
 
@@ -357,6 +404,18 @@ impl Hub {
             entries,
         };
         self.send(&self.blacklist, refill).await?
+    }
+}
+
+/// The revocation store's entry of a single token revoked at `at`, lasting until
+/// its expiry.
+pub(crate) fn token_entry(tenant_id: &TenantId, jti: String, at: i64, until: i64) -> Entry {
+    Entry {
+        tenant_id: tenant_id.clone(),
+        kind: RevocationKind::Token,
+        subject: jti,
+        revoked_at: at,
+        expires_at: until,
     }
 }
 

@@ -2,8 +2,9 @@
 //! call exactly one flow.
 mod account;
 mod admin;
-mod admin_users;
-mod auth;
+pub(crate) mod admin_users;
+pub(crate) mod auth;
+mod imports;
 mod ops;
 mod sessions;
 mod signing_keys;

@@ -1,7 +1,10 @@
 //! Key services: list, rotate, retire and import a tenant's signing keys, and the
 //! scheduled rotation pass every node runs. A change reaches every node's cache
 //! over Redis pub/sub before the answer is sent.
-use tessera_core::{Error, Result, ids::Kid, key_lifecycle::Phase, key_material::KeyMaterial};
+use tessera_core::{
+    Error, Result, ids::Kid, key_lifecycle::Phase, key_material::KeyMaterial,
+    settings::MAX_LIFETIME,
+};
 
 use crate::{
     Hub,
@@ -95,11 +98,29 @@ impl Hub {
         };
         // Checked before the tenant is looked up: bad material is a 400 either way.
         let material = KeyMaterial::import(alg, bytes)?;
+        if let Some(ttl) = req.legacy_ttl {
+            if !req.legacy {
+                return Err(Error::field("legacy_ttl", "goes only with legacy: true"));
+            }
+            if !(1..=MAX_LIFETIME).contains(&ttl) {
+                return Err(Error::field(
+                    "legacy_ttl",
+                    format!("must be 1 to {MAX_LIFETIME} seconds"),
+                ));
+            }
+        }
         let (s, scope, actor) = (slug.to_owned(), key.scope.clone(), key.id.clone());
+        let (legacy, legacy_ttl) = (req.legacy, req.legacy_ttl);
         let (new, _) = self
             .admin_job(move |c, master| {
                 let row = tenants::visible(c, &s, scope.as_ref())?;
-                keys::import(c, &row, &material, master, actor.as_str())
+                let ttl = legacy
+                    .then(|| {
+                        row.settings()
+                            .map(|s| legacy_ttl.unwrap_or(s.refresh_token_ttl))
+                    })
+                    .transpose()?;
+                keys::import(c, &row, &material, ttl, master, actor.as_str())
             })
             .await?;
         self.tenant_changed(slug).await?;

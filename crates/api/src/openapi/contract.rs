@@ -5,14 +5,20 @@
 //! of a key import.
 use serde_json::{Map, Value, json};
 use tessera_actors::{
-    admin_jobs::api_keys::MAX_NAME,
+    admin_jobs::{
+        api_keys::MAX_NAME,
+        imports::{MAX_IMPORT_RECORDS, MAX_IMPORT_USERS},
+    },
     services::{MAX_PAGE, MAX_SEARCH},
 };
 use tessera_core::{
     algorithm::SigningAlgorithm,
     ids::SLUG_PATTERN,
     key_material::min_secret_bytes,
-    password::{MAX_EMAIL_CHARS, MAX_PASSWORD_CHARS, MAX_USERNAME_CHARS},
+    password::{
+        MAX_EMAIL_CHARS, MAX_EXTERNAL_ID_CHARS, MAX_HASH_BYTES, MAX_PASSWORD_CHARS,
+        MAX_USERNAME_CHARS,
+    },
     settings::{
         MAX_ALLOWED_ORIGINS, MAX_DISPLAY_NAME, MAX_LEEWAY, MAX_LIFETIME, MAX_LOGIN_RATE_LIMIT,
         MAX_ORIGIN, MAX_REUSE_INTERVAL, MAX_ROLE_BYTES, MAX_ROLES, MAX_ROTATION_INTERVAL, MAX_URL,
@@ -32,6 +38,7 @@ pub fn apply(doc: &mut Value) {
     setting_defaults(doc);
     flat_create_tenant(doc);
     key_import_shapes(doc);
+    import_shapes(doc);
     form_examples(doc);
     state_warnings(doc);
 }
@@ -47,7 +54,9 @@ fn problem(description: &str) -> Value {
 /// can give them and does not say so itself.
 fn shared_responses(doc: &mut Value) {
     let body_limit = crate::extract::MAX_BODY_BYTES / 1024;
+    let bulk_limit = crate::extract::MAX_BULK_BODY_BYTES / (1024 * 1024);
     doc["components"]["responses"] = json!({
+        "BulkPayloadTooLarge": problem(&format!("`payload_too_large`: the body is over {bulk_limit} MiB")),
         "ValidationError": problem("`validation_error`: the body or a parameter is malformed or out of range; `errors` names each field"),
         "PayloadTooLarge": problem(&format!("`payload_too_large`: the body is over {body_limit} KiB")),
         "UnsupportedMediaType": problem("`unsupported_media_type`: the body is not JSON (nor, where accepted, form-encoded)"),
@@ -77,6 +86,9 @@ fn shared_responses(doc: &mut Value) {
             };
             if has_body || has_query {
                 add("400", "ValidationError");
+            }
+            if path.ends_with("/users/import") || path.ends_with("/revocations/import") {
+                add("413", "BulkPayloadTooLarge");
             }
             if has_body {
                 add("413", "PayloadTooLarge");
@@ -185,6 +197,10 @@ fn roles() -> Value {
     }})
 }
 
+fn external_id() -> Value {
+    json!({"minLength": 1, "maxLength": MAX_EXTERNAL_ID_CHARS, "pattern": format!(r"^[^\s{CONTROLS}]+$")})
+}
+
 /// Lengths, ranges and patterns of request bodies.
 fn request_constraints(doc: &mut Value) {
     let lifetime = json!({"minimum": 1, "maximum": MAX_LIFETIME});
@@ -245,6 +261,19 @@ fn request_constraints(doc: &mut Value) {
         constrain(doc, schema, "password", new_password());
         constrain(doc, schema, "email", email());
     }
+    for (schema, field) in [
+        ("CreateUserRequest", "external_id"),
+        ("UserPatch", "external_id"),
+        ("TesseraUser", "external_id"),
+    ] {
+        constrain(doc, schema, field, external_id());
+    }
+    let hash = json!({"maxLength": MAX_HASH_BYTES, "pattern": no_controls()});
+    constrain(doc, "TesseraUser", "password_hash", hash.clone());
+    constrain(doc, "DjangoUserFields", "password", hash);
+    constrain(doc, "TesseraUser", "username", username());
+    constrain(doc, "TesseraUser", "email", email());
+    constrain(doc, "TesseraUser", "roles", roles());
     constrain(doc, "CreateUserRequest", "roles", roles());
     constrain(doc, "UserPatch", "roles", roles());
     constrain(doc, "UserPatch", "email", email());
@@ -411,6 +440,85 @@ fn key_import_shapes(doc: &mut Value) {
         "additionalProperties": false,
     }));
     *schema = json!({"description": description, "example": example, "oneOf": shapes});
+}
+
+/// The two formats of a user import, each with the records it takes; the shapes of
+/// a blacklist's two records. A legacy key's fields on every key import shape.
+fn import_shapes(doc: &mut Value) {
+    let users = &mut doc["components"]["schemas"]["ImportUsersRequest"];
+    let (description, example) = (users["description"].clone(), users["example"].clone());
+    let format = |format: &str, record: &str| {
+        json!({
+            "type": "object",
+            "title": format!("{format} records"),
+            "required": ["format", "users"],
+            "properties": {
+                "format": {"const": format},
+                "users": {
+                    "type": "array",
+                    "maxItems": MAX_IMPORT_USERS,
+                    "items": {"$ref": format!("#/components/schemas/{record}")},
+                },
+            },
+            "additionalProperties": false,
+        })
+    };
+    *users = json!({"description": description, "example": example, "oneOf": [
+        format("django", "DjangoUser"),
+        format("tessera", "TesseraUser"),
+    ]});
+    let objects =
+        &mut doc["components"]["schemas"]["ImportRevocationsRequest"]["properties"]["objects"];
+    let records = json!({"maxItems": MAX_IMPORT_RECORDS, "items": {"oneOf": [
+        {
+            "type": "object",
+            "title": "OutstandingToken",
+            "required": ["model", "pk", "fields"],
+            "properties": {
+                "model": {"const": "token_blacklist.outstandingtoken"},
+                "pk": {"type": ["integer", "string"]},
+                "fields": {
+                    "type": "object",
+                    "required": ["jti", "expires_at"],
+                    "properties": {
+                        "jti": {"type": "string", "pattern": "^[0-9a-f]{32}$"},
+                        "expires_at": {"type": "string", "format": "date-time"},
+                    },
+                },
+            },
+        },
+        {
+            "type": "object",
+            "title": "BlacklistedToken",
+            "required": ["model", "pk", "fields"],
+            "properties": {
+                "model": {"const": "token_blacklist.blacklistedtoken"},
+                "pk": {"type": ["integer", "string"]},
+                "fields": {
+                    "type": "object",
+                    "required": ["token"],
+                    "properties": {"token": {"type": ["integer", "string"]}},
+                },
+            },
+        },
+    ]}});
+    if let (Some(o), Value::Object(rules)) = (objects.as_object_mut(), records) {
+        merge(o, rules);
+    }
+    let pk = &mut doc["components"]["schemas"]["DjangoUser"]["properties"]["pk"];
+    *pk = json!({"type": ["integer", "string"], "description": pk["description"].clone()});
+    let legacy = json!({
+        "legacy": {"type": "boolean", "default": false, "description": "Also verify the tokens the old system issued (they carry no `kid`) for `legacy_ttl` seconds; one key of a tenant is its legacy key."},
+        "legacy_ttl": {"type": ["integer", "null"], "minimum": 1, "maximum": MAX_LIFETIME, "description": "Only with `legacy`: how long, in seconds (default: the tenant's `refresh_token_ttl`)."},
+    });
+    if let Some(shapes) = doc["components"]["schemas"]["ImportKeyRequest"]["oneOf"].as_array_mut() {
+        for shape in shapes {
+            if let (Some(p), Some(more)) = (shape["properties"].as_object_mut(), legacy.as_object())
+            {
+                p.extend(more.clone());
+            }
+        }
+    }
 }
 
 /// A form-encoded body gets the same example as the JSON one, on the body and on

@@ -36,6 +36,8 @@ pub fn configure(cfg: &mut ServiceConfig) {
             .service(admin::keys::rotate_key)
             .service(admin::keys::import_key)
             .service(admin::keys::retire_key)
+            .service(admin::imports::import_users)
+            .service(admin::imports::import_revocations)
             .service(admin::users::list_users)
             .service(admin::users::create_user)
             .service(admin::users::get_user)

@@ -129,7 +129,7 @@ pub async fn refresh(
 ) -> ApiResult<HttpResponse> {
     refuse_cross_site(&hub, &tenant, &req).await?;
     let token = token_of(&req, body.0.refresh, "refresh", || browser(&hub, &tenant)).await?;
-    let pair = hub.refresh(&tenant, token).await?;
+    let pair = hub.refresh(&tenant, token, || client_info(&req)).await?;
     Ok(pair_response(&tenant, pair))
 }
 

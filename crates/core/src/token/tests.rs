@@ -27,6 +27,7 @@ static SID: std::sync::LazyLock<SessionId> = std::sync::LazyLock::new(|| "sid1".
 fn subject<'a>(roles: &'a [String], custom: &'a Map<String, Value>) -> Subject<'a> {
     Subject {
         user_id: &USR,
+        external_id: None,
         roles,
         sid: &SID,
         custom,

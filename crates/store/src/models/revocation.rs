@@ -37,6 +37,49 @@ pub fn next_generation(conn: &mut Db, tenant_id: &TenantId) -> QueryResult<i64> 
         .get_result(conn)
 }
 
+/// Whether the tenant has a revocation of this kind and subject (in force or not).
+pub fn exists(
+    conn: &mut Db,
+    tenant_id: &TenantId,
+    kind: RevocationKind,
+    subject: &str,
+) -> Result<bool> {
+    use diesel::dsl::{exists, select};
+    select(exists(
+        revocations::table
+            .filter(revocations::tenant_id.eq(tenant_id))
+            .filter(revocations::kind.eq(kind))
+            .filter(revocations::subject.eq(subject)),
+    ))
+    .get_result(conn)
+    .db()
+}
+
+/// Revokes single tokens by jti, each until its expiry (`(jti, exp)`), in one
+/// transaction of one generation: a logout with a legacy token, or an imported
+/// blacklist. Returns the generation.
+pub fn revoke_tokens(
+    conn: &mut Db,
+    tenant_id: &TenantId,
+    tokens: &[(String, i64)],
+    now: i64,
+) -> Result<i64> {
+    crate::retrying(conn, |c| {
+        let generation = next_generation(c, tenant_id)?;
+        for (jti, exp) in tokens {
+            upsert(
+                c,
+                tenant_id,
+                RevocationKind::Token,
+                jti,
+                (now, *exp),
+                generation,
+            )?;
+        }
+        Ok(generation)
+    })
+}
+
 /// The current revocation generations of these tenants.
 pub fn generations(conn: &mut Db, tenant_ids: &[TenantId]) -> Result<Vec<(TenantId, i64)>> {
     tenants::table

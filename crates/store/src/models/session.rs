@@ -2,7 +2,7 @@
 //! family rotated with reuse detection in one atomic `UPDATE … RETURNING`.
 use diesel::prelude::*;
 use tessera_core::{
-    Result,
+    Error, Result,
     ids::{SessionId, TenantId, TokenId, UserId},
     revocation::RevocationKind,
 };
@@ -108,13 +108,65 @@ pub fn start(
     })
 }
 
+/// Starts a session in exchange for a legacy refresh token (one the system the
+/// tenant moved from issued, `legacy_jti`, valid until `legacy_exp`), once: the
+/// legacy token is recorded as revoked in the same transaction, so presenting it
+/// again is refused on every node, durably. The user must still be active. Returns
+/// the revocation generation the record took.
+pub fn start_from_legacy(
+    conn: &mut Db,
+    session: &Session,
+    first: &RefreshToken,
+    legacy_jti: &TokenId,
+    legacy_exp: i64,
+) -> Result<i64> {
+    let tenant_id = &session.tenant_id;
+    crate::transaction(conn, |c| {
+        // The user row first (every user transaction's lock order), then the
+        // tenant's generation, which serializes two exchanges of the same token.
+        let active = diesel::update(users::table)
+            .filter(users::tenant_id.eq(tenant_id))
+            .filter(users::id.eq(&session.user_id))
+            .filter(users::is_active.eq(true))
+            .set(users::is_active.eq(true))
+            .execute(c)
+            .db()?;
+        if active == 0 {
+            return Err(Error::TokenNotValid("User is inactive"));
+        }
+        let generation = revocation::next_generation(c, tenant_id).db()?;
+        if revocation::exists(c, tenant_id, RevocationKind::Token, legacy_jti.as_str())? {
+            // Rolled back: the generation is not taken.
+            return Err(Error::TokenNotValid("Token has already been used"));
+        }
+        revocation::upsert(
+            c,
+            tenant_id,
+            RevocationKind::Token,
+            legacy_jti.as_str(),
+            (session.created_at, legacy_exp),
+            generation,
+        )
+        .db()?;
+        diesel::insert_into(sessions::table)
+            .values(session)
+            .execute(c)
+            .db()?;
+        diesel::insert_into(refresh_tokens::table)
+            .values(first)
+            .execute(c)
+            .db()?;
+        Ok(generation)
+    })
+}
+
 /// What presenting a refresh token led to.
 #[derive(Debug)]
 pub enum RefreshOutcome {
     /// Accepted: the user as of now, and the session's hard end.
     Accepted {
         /// The user, re-read now (roles are never copied from the old token).
-        user: User,
+        user: Box<User>,
         /// The session's `expires_at`.
         session_expires_at: i64,
     },
@@ -259,7 +311,7 @@ pub fn refresh(
         }
         Ok((
             RefreshOutcome::Accepted {
-                user,
+                user: Box::new(user),
                 session_expires_at,
             },
             next,

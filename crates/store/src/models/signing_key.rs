@@ -36,6 +36,9 @@ pub struct SigningKey {
     pub not_after: Option<i64>,
     /// Made by Tessera or brought by an operator.
     pub origin: KeyOrigin,
+    /// For a legacy key (brought from a system whose tokens carry no `kid`): until
+    /// when it also verifies those kid-less tokens.
+    pub legacy_until: Option<i64>,
 }
 
 impl SigningKey {
@@ -82,6 +85,7 @@ impl SigningKey {
             activated_at: Some(t),
             not_after: None,
             origin,
+            legacy_until: None,
         })
     }
 
@@ -113,8 +117,9 @@ pub fn insert(conn: &mut Db, row: &SigningKey) -> Result<()> {
 }
 
 /// The tenant's keys that may still verify now: next, active, and retiring ones
-/// inside their window, newest first (kids are time-ordered, so they break ties).
-/// What each does at a given moment is [`phases`]' answer.
+/// inside their window, and a legacy key inside its own; newest first (kids are
+/// time-ordered, so they break ties). What each does at a given moment is
+/// [`phases`]' answer.
 pub fn usable(conn: &mut Db, tenant_id: &TenantId) -> Result<Vec<SigningKey>> {
     let t = now();
     signing_keys::table
@@ -124,7 +129,8 @@ pub fn usable(conn: &mut Db, tenant_id: &TenantId) -> Result<Vec<SigningKey>> {
                 .eq_any([KeyStatus::Active, KeyStatus::Next])
                 .or(signing_keys::status
                     .eq(KeyStatus::Retiring)
-                    .and(signing_keys::not_after.gt(t))),
+                    .and(signing_keys::not_after.gt(t)))
+                .or(signing_keys::legacy_until.gt(t)),
         )
         .order((signing_keys::created_at.desc(), signing_keys::kid.desc()))
         .select(SigningKey::as_select())
@@ -250,21 +256,41 @@ pub fn with_status(
         .db()
 }
 
-/// Retires the tenant's key `kid` now: it neither signs nor verifies any more.
+/// Retires the tenant's key `kid` now: it neither signs nor verifies any more, not
+/// even the kid-less tokens of a legacy key.
 pub fn retire(conn: &mut Db, tenant_id: &TenantId, kid: &Kid, now: i64) -> Result<bool> {
     let n = diesel::update(
         signing_keys::table
             .filter(signing_keys::tenant_id.eq(tenant_id))
             .filter(signing_keys::kid.eq(kid))
-            .filter(signing_keys::status.ne(KeyStatus::Retired)),
+            .filter(
+                signing_keys::status
+                    .ne(KeyStatus::Retired)
+                    .or(signing_keys::legacy_until.is_not_null()),
+            ),
     )
     .set((
         signing_keys::status.eq(KeyStatus::Retired),
         signing_keys::not_after.eq(now),
+        signing_keys::legacy_until.eq(None::<i64>),
     ))
     .execute(conn)
     .db()?;
     Ok(n > 0)
+}
+
+/// Makes `kid` the tenant's legacy key until `until` (the only one: any other
+/// loses the role).
+pub fn make_legacy(conn: &mut Db, tenant_id: &TenantId, kid: &Kid, until: i64) -> Result<()> {
+    diesel::update(signing_keys::table.filter(signing_keys::tenant_id.eq(tenant_id)))
+        .set(signing_keys::legacy_until.eq(None::<i64>))
+        .execute(conn)
+        .db()?;
+    diesel::update(signing_keys::table.find(kid))
+        .set(signing_keys::legacy_until.eq(until))
+        .execute(conn)
+        .db()?;
+    Ok(())
 }
 
 /// Makes the tenant's next key the active one now; the active key retires for

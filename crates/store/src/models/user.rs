@@ -35,6 +35,9 @@ pub struct User {
     pub password_changed_at: i64,
     /// What the username is unique and found by: NFKC, lower-cased.
     pub username_key: String,
+    /// The user's id in the system they were imported from (a Django primary key),
+    /// carried as the `user_id` claim; unique within the tenant when set.
+    pub external_id: Option<String>,
 }
 
 impl User {
@@ -59,6 +62,7 @@ impl User {
             date_joined: t,
             last_login: None,
             password_changed_at: t,
+            external_id: None,
         }
     }
 
@@ -83,6 +87,76 @@ pub fn insert(conn: &mut Db, row: &User) -> Result<()> {
     Ok(())
 }
 
+/// What became of one user of an import batch.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Imported {
+    /// Created.
+    Created,
+    /// The tenant already has a user of this username (or the batch had it before).
+    UsernameTaken,
+    /// Another user of the tenant has this external id.
+    ExternalIdTaken,
+}
+
+/// Inserts a batch of new users of one tenant in one transaction, leaving out those
+/// whose username (or external id) the tenant or an earlier row of the batch already
+/// has: importing the same users again creates nobody twice. Answers per row.
+pub fn insert_batch(conn: &mut Db, tenant_id: &TenantId, rows: &[User]) -> Result<Vec<Imported>> {
+    crate::transaction(conn, |c| {
+        let names: Vec<&str> = rows.iter().map(|u| u.username_key.as_str()).collect();
+        let externals: Vec<&str> = rows
+            .iter()
+            .filter_map(|u| u.external_id.as_deref())
+            .collect();
+        let mut taken_names: std::collections::HashSet<String> = users::table
+            .filter(users::tenant_id.eq(tenant_id))
+            .filter(users::username_key.eq_any(&names))
+            .select(users::username_key)
+            .load(c)
+            .db()?
+            .into_iter()
+            .collect();
+        let mut taken_externals: std::collections::HashSet<String> = users::table
+            .filter(users::tenant_id.eq(tenant_id))
+            .filter(users::external_id.eq_any(&externals))
+            .select(users::external_id.assume_not_null())
+            .load(c)
+            .db()?
+            .into_iter()
+            .collect();
+        let mut fresh = Vec::new();
+        let outcomes = rows
+            .iter()
+            .map(|u| {
+                if !taken_names.insert(u.username_key.clone()) {
+                    Imported::UsernameTaken
+                } else if u
+                    .external_id
+                    .as_ref()
+                    .is_some_and(|x| !taken_externals.insert(x.clone()))
+                {
+                    Imported::ExternalIdTaken
+                } else {
+                    fresh.push(u);
+                    Imported::Created
+                }
+            })
+            .collect();
+        // One multi-row INSERT per chunk, built for each backend (the multi-backend
+        // connection has no batch insert).
+        for chunk in fresh.chunks(500) {
+            let chunk: Vec<&User> = chunk.to_vec();
+            let insert = diesel::insert_into(users::table).values(chunk);
+            match c {
+                Db::Pg(c) => insert.execute(c),
+                Db::Sqlite(c) => insert.execute(c),
+            }
+            .db()?;
+        }
+        Ok(outcomes)
+    })
+}
+
 /// The tenant's user with this username, in any case or Unicode form.
 pub fn by_username(conn: &mut Db, tenant_id: &TenantId, username: &str) -> Result<Option<User>> {
     users::table
@@ -92,6 +166,36 @@ pub fn by_username(conn: &mut Db, tenant_id: &TenantId, username: &str) -> Resul
         .first(conn)
         .optional()
         .db()
+}
+
+/// The tenant's user with this external id (e.g. a Django primary key).
+pub fn by_external_id(
+    conn: &mut Db,
+    tenant_id: &TenantId,
+    external_id: &str,
+) -> Result<Option<User>> {
+    users::table
+        .filter(users::tenant_id.eq(tenant_id))
+        .filter(users::external_id.eq(external_id))
+        .select(User::as_select())
+        .first(conn)
+        .optional()
+        .db()
+}
+
+/// Refuses an external id another user of the tenant has (409).
+pub fn check_external_id_free(
+    conn: &mut Db,
+    tenant_id: &TenantId,
+    external_id: &str,
+    except: Option<&UserId>,
+) -> Result<()> {
+    match by_external_id(conn, tenant_id, external_id)? {
+        Some(other) if Some(&other.id) != except => Err(Error::Conflict(
+            "A user with that external_id already exists".into(),
+        )),
+        _ => Ok(()),
+    }
 }
 
 /// The tenant's user with this id.
@@ -183,6 +287,8 @@ pub struct UserChanges {
     pub email: Option<Option<String>>,
     /// New password hash (use [`set_password`], which also moves the change time).
     pub password_hash: Option<String>,
+    /// New external id (`Some(None)` clears it).
+    pub external_id: Option<Option<String>>,
 }
 
 impl UserChanges {
@@ -192,6 +298,7 @@ impl UserChanges {
             && self.roles.is_none()
             && self.email.is_none()
             && self.password_hash.is_none()
+            && self.external_id.is_none()
     }
 }
 
