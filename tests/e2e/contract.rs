@@ -41,7 +41,33 @@ async fn schemathesis_finds_nothing_the_document_does_not_allow() {
     let api_key = app
         .admin("POST", "/api-keys", Some(json!({"name": "throwaway"})))
         .await;
+    // A client that introspects for the run, and one the run may delete.
+    let client = app
+        .admin(
+            "POST",
+            "/tenants/acme/clients",
+            Some(json!({"name": "resource server"})),
+        )
+        .await;
+    let doomed_client = app
+        .admin(
+            "POST",
+            "/tenants/acme/clients",
+            Some(json!({"name": "throwaway"})),
+        )
+        .await;
+    let basic = {
+        use base64::Engine;
+        let pair = format!(
+            "{}:{}",
+            s(&client.body, "client_id"),
+            s(&client.body, "client_secret")
+        );
+        base64::engine::general_purpose::STANDARD.encode(pair)
+    };
     let env = [
+        ("TESSERA_ST_CLIENT_BASIC", basic),
+        ("TESSERA_ST_CLIENT_ID", s(&doomed_client.body, "client_id")),
         ("TESSERA_ST_ADMIN_KEY", app.admin_key.clone()),
         ("TESSERA_ST_ACCESS", alice.clone()),
         ("TESSERA_ST_ENDING_ACCESS", bob),
@@ -100,6 +126,10 @@ async fn every_list_refuses_a_cursor_or_limit_it_never_gave() {
     let app = TestApp::start().await;
     app.tenant("acme", json!({})).await;
     app.user("acme", "alice", "correct horse", json!({})).await;
+    for name in ["one", "two"] {
+        app.admin("POST", "/tenants/acme/clients", Some(json!({"name": name})))
+            .await;
+    }
     let access = s(&app.login("acme", "alice", "correct horse").await, "access");
     let lists = [
         "/v1/admin/tenants",
@@ -108,6 +138,7 @@ async fn every_list_refuses_a_cursor_or_limit_it_never_gave() {
         "/v1/admin/tenants/acme/audit",
         "/v1/admin/audit",
         "/v1/admin/api-keys",
+        "/v1/admin/tenants/acme/clients",
         "/v1/tenants/acme/users/me/sessions",
     ];
     for list in lists {

@@ -22,6 +22,7 @@ mod migrations;
 mod nodes;
 mod observability;
 mod openapi;
+mod resource_servers;
 mod revocation;
 mod secrets;
 mod security_review;

@@ -132,6 +132,12 @@ fn every_operation_has_examples_and_the_right_authorize_scheme() {
                     vec!["access_token"],
                     "{what}: Authorize with an access token"
                 );
+            } else if path.ends_with("/token/introspect") || path.ends_with("/revocations") {
+                assert_eq!(
+                    schemes,
+                    vec!["client_basic"],
+                    "{what}: Authorize with a client credential"
+                );
             } else {
                 assert!(schemes.is_empty(), "{what}: public");
             }

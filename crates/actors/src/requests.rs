@@ -309,3 +309,23 @@ pub struct DjangoBlacklistRecord {
     /// Its fields.
     pub fields: serde_json::Map<String, serde_json::Value>,
 }
+
+/// `POST /v1/admin/tenants/{tenant}/clients` body.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({"name": "orders-api"}))]
+pub struct CreateClientRequest {
+    /// A label for the service (1 to 200 characters).
+    pub name: String,
+}
+
+/// `POST /v1/tenants/{tenant}/token/introspect` body (RFC 7662), JSON or
+/// form-encoded.
+#[derive(Debug, Deserialize, ToSchema)]
+#[schema(example = json!({"token": "eyJhbGciOiJFUzI1NiIsImtpZCI6ImtleV8wMTkzIiwidHlwIjoiYXQrand0In0.eyJzdWIiOiJ1c3JfMDE5MyJ9.c2lnbmF0dXJl", "token_type_hint": "access_token"}))]
+pub struct IntrospectRequest {
+    /// The token to ask about.
+    pub token: String,
+    /// `access_token` or `refresh_token`: a hint, which the answer does not depend on.
+    pub token_type_hint: Option<String>,
+}

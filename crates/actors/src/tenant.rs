@@ -12,7 +12,7 @@ use std::{
 };
 use tessera_core::{
     Error, Result,
-    ids::TenantId,
+    ids::{ClientId, TenantId},
     key_lifecycle::Phase,
     master_key::MasterKey,
     settings::TenantSettings,
@@ -21,6 +21,7 @@ use tessera_core::{
 };
 use tessera_store::Db;
 use tessera_store::models::{
+    client::{self, Client},
     revocation,
     signing_key::{self, SigningKey},
     tenant::{self, Tenant},
@@ -46,9 +47,26 @@ pub struct TenantCtx {
     /// (its own revocations, and a poll every second): a revocation store behind it
     /// is refilled before a check trusts it.
     pub revocation_gen: AtomicI64,
+    /// Its resource-server clients: id → hex SHA-256 of the secret. A change
+    /// reloads the context on every node, so a deleted client stops at once.
+    pub clients: HashMap<ClientId, String>,
 }
 
 impl TenantCtx {
+    /// The client of this tenant whose id and secret these are (HTTP Basic), if any;
+    /// the secret's hash is compared in constant time, and an unknown id costs the
+    /// same hash.
+    pub fn client(&self, id: &str, secret: &str) -> Option<ClientId> {
+        use subtle::ConstantTimeEq;
+        let presented = tessera_core::admin_key::hash_secret(secret);
+        let (found, stored) = match self.clients.get_key_value(id) {
+            Some((found, stored)) => (Some(found), stored.as_str()),
+            None => (None, "-"),
+        };
+        let same: bool = presented.as_bytes().ct_eq(stored.as_bytes()).into();
+        found.filter(|_| same).cloned()
+    }
+
     /// The tenant's issuer (`iss`).
     pub fn issuer(&self) -> &str {
         &self.ring.policy().issuer
@@ -75,10 +93,12 @@ pub fn default_issuer(public_url: &str, slug: &str) -> String {
     format!("{}/v1/tenants/{slug}", public_url.trim_end_matches('/'))
 }
 
-/// Builds a context from a tenant row, its usable keys and its revocation generation.
+/// Builds a context from a tenant row, its usable keys, its revocation generation
+/// and its clients.
 pub fn build(
     row: &Tenant,
     keys: &[SigningKey],
+    clients: &[Client],
     revocation_gen: i64,
     master: &MasterKey,
     public_url: &str,
@@ -134,6 +154,10 @@ pub fn build(
         jwks: serde_json::json!({ "keys": jwks }).to_string(),
         refresh_at,
         revocation_gen: AtomicI64::new(revocation_gen),
+        clients: clients
+            .iter()
+            .map(|c| (c.id.clone(), c.secret_hash.clone()))
+            .collect(),
     })
 }
 
@@ -148,10 +172,11 @@ pub fn load(
         return Ok(None);
     };
     let keys = signing_key::usable(conn, &row.id)?;
+    let clients = client::all(conn, &row.id)?;
     let generation = revocation::generations(conn, std::slice::from_ref(&row.id))?
         .first()
         .map_or(0, |(_, g)| *g);
-    build(&row, &keys, generation, master, public_url).map(Some)
+    build(&row, &keys, &clients, generation, master, public_url).map(Some)
 }
 
 /// How long an unknown slug is remembered as unknown: a flood of random slugs costs
@@ -312,6 +337,7 @@ mod tests {
             jwks: String::new(),
             refresh_at,
             revocation_gen: AtomicI64::new(0),
+            clients: HashMap::new(),
         })
     }
 

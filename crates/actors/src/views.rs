@@ -348,3 +348,79 @@ pub struct RevocationImport {
     /// Blacklist entries naming no outstanding token of the dump.
     pub unknown: usize,
 }
+
+/// A new resource-server client: its secret is in this answer and nowhere else.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+#[schema(example = json!({"client_id": "cli_0193a1b2c3d47e8f9a0b1c2d3e4f5a6b", "client_secret": "tcs_kY8Q2mXw0c1Jr9d3ZpV6tA4hN7sL5uE2bG8fR1qW3eT", "name": "orders-api", "created_at": "2026-11-27T10:00:00Z"}))]
+pub struct NewClient {
+    /// `cli_…`: the HTTP Basic user name.
+    pub client_id: String,
+    /// The HTTP Basic password, shown this once (only its SHA-256 is kept).
+    pub client_secret: String,
+    /// Its label.
+    pub name: String,
+    /// RFC 3339.
+    pub created_at: String,
+}
+
+/// A resource-server client as listed (never its secret).
+#[derive(Debug, Clone, Serialize, ToSchema)]
+#[schema(example = json!({"client_id": "cli_0193a1b2c3d47e8f9a0b1c2d3e4f5a6b", "name": "orders-api", "created_at": "2026-11-27T10:00:00Z"}))]
+pub struct ClientView {
+    /// `cli_…`
+    pub client_id: String,
+    /// Its label.
+    pub name: String,
+    /// RFC 3339.
+    pub created_at: String,
+}
+
+impl From<&tessera_store::models::client::Client> for ClientView {
+    fn from(c: &tessera_store::models::client::Client) -> Self {
+        Self {
+            client_id: c.id.to_string(),
+            name: c.name.clone(),
+            created_at: rfc3339(c.created_at),
+        }
+    }
+}
+
+/// An RFC 7662 introspection answer: `{"active": false}` and nothing else, or the
+/// active token's facts.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+#[schema(example = json!({"active": true, "sub": "usr_0193a1b2c3d47e8f9a0b1c2d3e4f5a6b", "username": "alice", "exp": 1795391995, "iat": 1795391095, "nbf": 1795391095, "iss": "https://auth.example.com/v1/tenants/acme", "aud": "orders-api", "jti": "9f2c4e1a7b3d4c5e8f9a0b1c2d3e4f5a", "sid": "0f1e2d3c4b5a69788796a5b4c3d2e1f0", "token_type": "access", "client_id": "cli_0193a1b2c3d47e8f9a0b1c2d3e4f5a6b"}))]
+pub struct Introspection {
+    /// Whether the token is valid now: signed by the tenant, unexpired and unrevoked.
+    pub active: bool,
+    /// The facts of an active token.
+    #[serde(flatten)]
+    pub token: Option<ActiveToken>,
+}
+
+/// What introspection says of an active token.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct ActiveToken {
+    /// The user id.
+    pub sub: String,
+    /// The user's username.
+    pub username: String,
+    /// Expiry, Unix seconds.
+    pub exp: i64,
+    /// Issued at, Unix seconds.
+    pub iat: i64,
+    /// Not before, Unix seconds.
+    pub nbf: i64,
+    /// The tenant's issuer.
+    pub iss: String,
+    /// The audience, when the token has one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub aud: Option<String>,
+    /// Token id.
+    pub jti: String,
+    /// Session id.
+    pub sid: String,
+    /// `access` or `refresh`.
+    pub token_type: TokenType,
+    /// The client that asked.
+    pub client_id: String,
+}

@@ -23,6 +23,7 @@ mod contract;
         (name = "admin", description = "Operators: tenants and their settings (admin API key)"),
         (name = "keys", description = "Operators: a tenant's signing keys: list, rotate, retire, import"),
         (name = "admin users", description = "Operators: a tenant's users and their sessions"),
+        (name = "admin clients", description = "Operators: a tenant's resource-server clients (introspection)"),
         (name = "audit", description = "Operators: the record of every admin change"),
         (name = "api keys", description = "Operators: admin API keys (platform keys only)"),
         (name = "operations", description = "Liveness and readiness"),
@@ -48,6 +49,17 @@ impl Modify for SecuritySchemes {
                     .bearer_format("JWT")
                     .description(Some(
                         "An end user's access token from POST /v1/tenants/{tenant}/token",
+                    ))
+                    .build(),
+            ),
+        );
+        components.add_security_scheme(
+            "client_basic",
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Basic)
+                    .description(Some(
+                        "A resource-server client of the tenant: client_id and client_secret from POST /v1/admin/tenants/{tenant}/clients",
                     ))
                     .build(),
             ),

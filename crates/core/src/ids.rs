@@ -172,6 +172,11 @@ prefixed_id!(
     "ak_"
 );
 prefixed_id!(
+    /// A resource-server client's id (`cli_…`), its HTTP Basic user name.
+    ClientId,
+    "cli_"
+);
+prefixed_id!(
     /// An audit event's id (`aud_…`).
     AuditId,
     "aud_"

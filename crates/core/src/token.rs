@@ -324,6 +324,25 @@ const INVALID: Error = Error::TokenNotValid("Token is invalid");
 #[cfg(test)]
 mod tests;
 
+/// The client id and secret of an `Authorization: Basic …` header (RFC 7617; each
+/// part form-urlencoded first, as RFC 6749 §2.3.1 says), if it holds them.
+pub fn from_basic(header: &str) -> Option<(String, String)> {
+    use base64::{Engine, engine::general_purpose::STANDARD};
+    let (scheme, encoded) = header.split_once(' ')?;
+    if !scheme.eq_ignore_ascii_case("basic") {
+        return None;
+    }
+    let decoded = String::from_utf8(STANDARD.decode(encoded.trim()).ok()?).ok()?;
+    let (id, secret) = decoded.split_once(':')?;
+    let form = |s: &str| {
+        percent_encoding::percent_decode_str(&s.replace('+', " "))
+            .decode_utf8()
+            .ok()
+            .map(|s| s.into_owned())
+    };
+    Some((form(id)?, form(secret)?))
+}
+
 /// The token of an `Authorization` header whose scheme is one of `allowed`
 /// (`Bearer`, `JWT`), compared case-sensitively as simplejwt does.
 pub fn from_authorization<'a>(header: &'a str, allowed: &[String]) -> Option<&'a str> {

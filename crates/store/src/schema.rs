@@ -114,6 +114,16 @@ diesel::table! {
 }
 
 diesel::table! {
+    clients (id) {
+        id -> Text,
+        tenant_id -> Text,
+        name -> Text,
+        secret_hash -> Text,
+        created_at -> BigInt,
+    }
+}
+
+diesel::table! {
     audit_events (id) {
         id -> Text,
         tenant_id -> Nullable<Text>,
@@ -132,6 +142,7 @@ diesel::joinable!(users -> tenants (tenant_id));
 diesel::joinable!(sessions -> users (user_id));
 diesel::joinable!(refresh_tokens -> sessions (sid));
 diesel::joinable!(admin_api_keys -> tenants (tenant_id));
+diesel::joinable!(clients -> tenants (tenant_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     tenants,
@@ -141,5 +152,6 @@ diesel::allow_tables_to_appear_in_same_query!(
     refresh_tokens,
     revocations,
     admin_api_keys,
+    clients,
     audit_events,
 );

@@ -333,7 +333,7 @@ impl Hub {
 
     /// Verifies a token (TokenActor) and checks revocation (BlacklistActor, one
     /// round trip; an emptied Redis is refilled from Postgres first).
-    async fn verify_unrevoked(
+    pub(crate) async fn verify_unrevoked(
         &self,
         ctx: &Arc<TenantCtx>,
         token: String,

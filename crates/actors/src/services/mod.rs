@@ -4,6 +4,7 @@ mod account;
 mod admin;
 pub(crate) mod admin_users;
 pub(crate) mod auth;
+mod clients;
 mod imports;
 mod ops;
 mod sessions;

@@ -39,6 +39,7 @@ pub fn apply(doc: &mut Value) {
     flat_create_tenant(doc);
     key_import_shapes(doc);
     import_shapes(doc);
+    introspection_shape(doc);
     form_examples(doc);
     state_warnings(doc);
 }
@@ -146,10 +147,11 @@ fn id_pattern(prefix: &str) -> String {
 
 /// What a list's `?cursor=` looks like (what the list gives as `next_cursor`).
 fn cursor_pattern(path: &str) -> String {
-    use tessera_core::ids::{ApiKeyId, AuditId, Kid, UserId};
+    use tessera_core::ids::{ApiKeyId, AuditId, ClientId, Kid, UserId};
     let slug = SLUG_PATTERN.trim_start_matches('^');
     match path.rsplit('/').next().unwrap_or_default() {
         "api-keys" => id_pattern(ApiKeyId::PREFIX),
+        "clients" => id_pattern(ClientId::PREFIX),
         "audit" => id_pattern(AuditId::PREFIX),
         "keys" => id_pattern(Kid::PREFIX),
         "users" => id_pattern(UserId::PREFIX),
@@ -279,6 +281,12 @@ fn request_constraints(doc: &mut Value) {
     constrain(doc, "UserPatch", "email", email());
     constrain(doc, "UserPatch", "password", new_password());
     constrain(doc, "PasswordChange", "new_password", new_password());
+    constrain(
+        doc,
+        "CreateClientRequest",
+        "name",
+        json!({"minLength": 1, "maxLength": MAX_NAME, "pattern": visible()}),
+    );
     constrain(
         doc,
         "CreateApiKeyRequest",
@@ -519,6 +527,39 @@ fn import_shapes(doc: &mut Value) {
             }
         }
     }
+}
+
+/// An introspection answer is exactly `{"active": false}` or an active token's
+/// facts with `"active": true`.
+fn introspection_shape(doc: &mut Value) {
+    let schemas = &mut doc["components"]["schemas"];
+    let active = schemas["ActiveToken"].clone();
+    let mut properties = active["properties"].as_object().cloned().unwrap_or_default();
+    properties.insert("active".into(), json!({"const": true}));
+    let mut required = active["required"].as_array().cloned().unwrap_or_default();
+    required.push(json!("active"));
+    let answer = &mut schemas["Introspection"];
+    let (description, example) = (answer["description"].clone(), answer["example"].clone());
+    *answer = json!({
+        "description": description,
+        "example": example,
+        "oneOf": [
+            {
+                "type": "object",
+                "title": "active",
+                "required": required,
+                "properties": properties,
+                "additionalProperties": false,
+            },
+            {
+                "type": "object",
+                "title": "inactive",
+                "required": ["active"],
+                "properties": {"active": {"const": false}},
+                "additionalProperties": false,
+            },
+        ],
+    });
 }
 
 /// A form-encoded body gets the same example as the JSON one, on the body and on

@@ -5,8 +5,8 @@ use actix_web::{
 };
 use tessera_actors::{
     Hub,
-    requests::{LoginRequest, RefreshRequest, RevokeRequest, TokenRequest},
-    views::{TokenPair, Verified},
+    requests::{IntrospectRequest, LoginRequest, RefreshRequest, RevokeRequest, TokenRequest},
+    views::{Introspection, TokenPair, Verified},
 };
 
 use crate::{
@@ -158,6 +158,46 @@ pub async fn verify(
     Ok(web::Json(hub.verify(&tenant, body.0.token).await?))
 }
 
+/// Introspect a token (RFC 7662).
+///
+/// For a resource server of the tenant, authenticated with HTTP Basic
+/// `client_id:client_secret` (a client from POST /v1/admin/tenants/{tenant}/clients;
+/// an admin key or an end user's token is not one). Answers whether the token is
+/// active now, and if so its facts; an expired, revoked, rotated-out, malformed or
+/// another tenant's token is exactly `{"active": false}`. `token_type_hint` is
+/// accepted and changes nothing.
+#[utoipa::path(
+    tag = "tokens",
+    security(("client_basic" = [])),
+    params(("tenant" = String, Path, description = "Tenant slug", example = "acme")),
+    request_body(content(
+        (IntrospectRequest = "application/json"),
+        (IntrospectRequest = "application/x-www-form-urlencoded"),
+    )),
+    responses(
+        (status = 200, description = "`{\"active\": true, …}` or exactly `{\"active\": false}`", body = Introspection),
+        (status = 401, description = "`not_authenticated`: no valid client credential of this tenant", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[post("/token/introspect")]
+pub async fn introspect(
+    hub: Data<Hub>,
+    tenant: web::Path<String>,
+    req: HttpRequest,
+    body: JsonOrForm<IntrospectRequest>,
+) -> ApiResult<HttpResponse> {
+    match hub
+        .introspect(&tenant, authorization(&req), body.0.token)
+        .await
+    {
+        Ok(answer) => Ok(HttpResponse::Ok()
+            .insert_header(crate::cookies::NO_STORE)
+            .json(answer)),
+        Err(e @ tessera_core::Error::NotAuthenticated(_)) => Ok(basic_challenge(e)),
+        Err(e) => Err(e.into()),
+    }
+}
+
 /// Revoke a token's session.
 ///
 /// Revokes the whole session of a refresh or access token: its refresh token and
@@ -216,4 +256,15 @@ pub async fn revoke_all(
 ) -> ApiResult<HttpResponse> {
     hub.revoke_all(&tenant, authorization(&req)).await?;
     Ok(HttpResponse::Ok().json(serde_json::json!({})))
+}
+
+/// A 401 that asks for a client credential (HTTP Basic) rather than a Bearer token.
+fn basic_challenge(e: tessera_core::Error) -> HttpResponse {
+    use actix_web::{ResponseError, http::header};
+    let mut res = crate::error::ApiError::from(e).error_response();
+    res.headers_mut().insert(
+        header::WWW_AUTHENTICATE,
+        header::HeaderValue::from_static("Basic realm=\"tessera\""),
+    );
+    res
 }

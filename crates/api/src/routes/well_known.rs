@@ -46,7 +46,7 @@ pub async fn jwks(hub: Data<Hub>, tenant: web::Path<String>) -> ApiResult<HttpRe
     params(("tenant" = String, Path, description = "Tenant slug", example = "acme")),
     responses(
         (status = 200, description = "OpenID/OAuth discovery document", content_type = "application/json", body = Object,
-         example = json!({"issuer": "https://auth.example.com/v1/tenants/acme", "jwks_uri": "https://auth.example.com/v1/tenants/acme/.well-known/jwks.json", "token_endpoint": "https://auth.example.com/v1/tenants/acme/token", "revocation_endpoint": "https://auth.example.com/v1/tenants/acme/token/revoke", "id_token_signing_alg_values_supported": ["ES256"]})),
+         example = json!({"issuer": "https://auth.example.com/v1/tenants/acme", "jwks_uri": "https://auth.example.com/v1/tenants/acme/.well-known/jwks.json", "token_endpoint": "https://auth.example.com/v1/tenants/acme/token", "revocation_endpoint": "https://auth.example.com/v1/tenants/acme/token/revoke", "introspection_endpoint": "https://auth.example.com/v1/tenants/acme/token/introspect", "id_token_signing_alg_values_supported": ["ES256"]})),
         (status = 404, description = "`tenant_not_found`", body = Problem, content_type = "application/problem+json"),
     )
 )]
@@ -67,6 +67,8 @@ pub async fn openid_configuration(
         "jwks_uri": format!("{base}/.well-known/jwks.json"),
         "token_endpoint": format!("{base}/token"),
         "revocation_endpoint": format!("{base}/token/revoke"),
+        "introspection_endpoint": format!("{base}/token/introspect"),
+        "introspection_endpoint_auth_methods_supported": ["client_secret_basic"],
         "userinfo_endpoint": format!("{base}/users/me"),
         "grant_types_supported": ["password", "refresh_token"],
         "response_types_supported": ["token"],

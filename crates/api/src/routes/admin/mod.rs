@@ -3,6 +3,7 @@
 //! exactly like a missing one. One module per resource.
 pub mod api_keys;
 pub mod audit;
+pub mod clients;
 pub mod imports;
 pub mod keys;
 pub mod tenants;
