@@ -111,3 +111,61 @@ async fn changes_through_one_node_reach_the_other_two_within_a_second() {
     })
     .await;
 }
+
+#[actix_rt::test]
+#[ignore = "shared backend only (Postgres + Redis): several nodes"]
+async fn a_revocation_on_one_node_wakes_a_feed_long_poll_on_another_within_100_ms() {
+    if tessera_tests::shared_only("several nodes") {
+        return;
+    }
+    use base64::Engine;
+    let a = TestApp::start().await;
+    let b = TestApp::builder().node_of(&a).start().await;
+    a.tenant("acme", json!({})).await;
+    a.user("acme", "alice", "correct horse", json!({})).await;
+    let c = a
+        .admin(
+            "POST",
+            "/tenants/acme/clients",
+            Some(json!({"name": "cdn"})),
+        )
+        .await;
+    let pair = format!(
+        "{}:{}",
+        s(&c.body, "client_id"),
+        s(&c.body, "client_secret")
+    );
+    let auth = format!(
+        "Basic {}",
+        base64::engine::general_purpose::STANDARD.encode(pair)
+    );
+    let first = a
+        .send(
+            "GET",
+            "/v1/tenants/acme/revocations",
+            vec![("Authorization", auth.clone())],
+            None,
+        )
+        .await;
+    let mut cursor = s(&first.body, "cursor");
+    let mut times = Vec::new();
+    for _ in 0..5 {
+        let access = s(&b.login("acme", "alice", "correct horse").await, "access");
+        let (r, after) =
+            crate::resource_servers::long_poll_sees(&a, "acme", &auth, &cursor, async {
+                assert_eq!(b.revoke_status("acme", &access).await, 200);
+            })
+            .await;
+        assert_eq!(r.body["items"][0]["kind"], "session", "{}", r.text);
+        assert!(after > Duration::ZERO, "answered before the logout: {}", r.text);
+        cursor = s(&r.body, "cursor");
+        times.push(after);
+    }
+    times.sort();
+    eprintln!("feed across nodes: logout asked on B to the answer on A, sorted: {times:?}");
+    assert!(
+        times[2] < Duration::from_millis(100),
+        "median {:?}",
+        times[2]
+    );
+}

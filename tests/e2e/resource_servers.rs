@@ -180,3 +180,141 @@ async fn clients_introspect_their_tenants_tokens_and_nothing_else() {
         .await;
     assert_eq!(r.status, 400, "{}", r.text);
 }
+
+/// GETs the tenant's revocation feed with a client credential.
+async fn feed(app: &TestApp, slug: &str, auth: &str, query: &str) -> Res {
+    app.send(
+        "GET",
+        &format!("/v1/tenants/{slug}/revocations{query}"),
+        vec![("Authorization", auth.to_owned())],
+        None,
+    )
+    .await
+}
+
+/// Waits on the feed from `cursor` on `app` while `revoke` runs after a pause;
+/// returns the answer and how long after the revocation was asked for it came
+/// (the logout's own request included).
+pub async fn long_poll_sees<F: std::future::Future<Output = ()>>(
+    app: &TestApp,
+    slug: &str,
+    auth: &str,
+    cursor: &str,
+    revoke: F,
+) -> (Res, std::time::Duration) {
+    let query = format!("?since={cursor}&wait=10");
+    let poll = async {
+        let r = feed(app, slug, auth, &query).await;
+        (r, std::time::Instant::now())
+    };
+    let act = async {
+        actix_web::rt::time::sleep(std::time::Duration::from_millis(300)).await;
+        let asked = std::time::Instant::now();
+        revoke.await;
+        asked
+    };
+    let ((answer, answered), asked) = futures_util::future::join(poll, act).await;
+    (answer, answered.saturating_duration_since(asked))
+}
+
+#[actix_rt::test]
+async fn the_revocation_feed_lists_what_is_in_force_and_long_polls_for_what_comes() {
+    let app = TestApp::start().await;
+    app.tenant("feed", json!({})).await;
+    let uid = app.user("feed", "alice", "correct horse", json!({})).await;
+    let (id, secret) = client(&app, "feed", "cdn").await;
+    let auth = basic(&id, &secret);
+
+    // Nothing yet; then a logout is one session item.
+    let r = feed(&app, "feed", &auth, "").await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    assert_eq!(r.body["items"], json!([]), "{}", r.text);
+    assert_eq!(header(&r, "cache-control"), Some("no-store"));
+    let pair = app.login("feed", "alice", "correct horse").await;
+    let access = s(&pair, "access");
+    let sid = tessera_tests::decode_parts(&access).1["sid"].clone();
+    assert_eq!(app.revoke_status("feed", &access).await, 200);
+    let r = feed(&app, "feed", &auth, "").await;
+    let items = r.body["items"].as_array().unwrap();
+    assert_eq!(items.len(), 1, "{}", r.text);
+    assert_eq!(
+        (&items[0]["kind"], &items[0]["sid"]),
+        (&json!("session"), &sid)
+    );
+    assert!(items[0]["until"].as_i64().unwrap() > items[0]["revoked_at"].as_i64().unwrap());
+    let cursor = s(&r.body, "cursor");
+
+    // From the cursor: nothing new, at once without a wait.
+    let r = feed(&app, "feed", &auth, &format!("?since={cursor}&wait=0")).await;
+    assert_eq!(
+        (r.body["items"].clone(), s(&r.body, "cursor")),
+        (json!([]), cursor.clone())
+    );
+
+    // A long poll answers as soon as a revocation commits: "log out everywhere" is
+    // a user cut-off (and the sessions it ended).
+    let fresh = s(&app.login("feed", "alice", "correct horse").await, "access");
+    let (r, after) = long_poll_sees(&app, "feed", &auth, &cursor, async {
+        let all = app
+            .post("/v1/tenants/feed/token/revoke-all", Some(&fresh), json!({}))
+            .await;
+        assert_eq!(all.status, 200);
+    })
+    .await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    eprintln!("feed: a logout reached a waiting long poll {after:?} after it was asked for");
+    assert!(after < std::time::Duration::from_secs(1), "{after:?}");
+    let user = r.body["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["kind"] == "user")
+        .unwrap_or_else(|| panic!("{}", r.text))
+        .clone();
+    assert_eq!(user["sub"], uid.as_str());
+    assert!(user["before"].as_i64().is_some());
+    let next = s(&r.body, "cursor");
+    assert_ne!(next, cursor);
+
+    // A wait that ends with nothing new is an empty answer with the same cursor.
+    let started = std::time::Instant::now();
+    let r = feed(&app, "feed", &auth, &format!("?since={next}&wait=1")).await;
+    assert!(started.elapsed() >= std::time::Duration::from_millis(900));
+    assert_eq!(
+        (r.body["items"].clone(), s(&r.body, "cursor")),
+        (json!([]), next.clone())
+    );
+
+    // A blacklisted token (an import) is a token item.
+    let jti = "3f1c9a0b2d4e4f6a8b0c1d2e3f4a5b6c";
+    let objects = json!([
+        {"model": "token_blacklist.outstandingtoken", "pk": 1, "fields": {"jti": jti, "expires_at": "2099-01-01T00:00:00Z"}},
+        {"model": "token_blacklist.blacklistedtoken", "pk": 1, "fields": {"token": 1}},
+    ]);
+    let r = app
+        .admin(
+            "POST",
+            "/tenants/feed/revocations/import",
+            Some(json!({"format": "django", "objects": objects})),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    let r = feed(&app, "feed", &auth, &format!("?since={next}")).await;
+    assert_eq!(r.body["items"][0]["kind"], "token", "{}", r.text);
+    assert_eq!(r.body["items"][0]["jti"], jti);
+
+    // Bad parameters are 400 naming them; no client is 401.
+    for (q, field) in [
+        ("?wait=31", "wait"),
+        ("?since=abc", "since"),
+        ("?since=-1", "since"),
+    ] {
+        let r = feed(&app, "feed", &auth, q).await;
+        assert_eq!(r.status, 400, "{q}: {}", r.text);
+        assert!(r.body["errors"][field].is_array(), "{q}: {}", r.text);
+    }
+    let r = app
+        .get("/v1/tenants/feed/revocations", Some(&app.admin_key))
+        .await;
+    assert_eq!(r.status, 401, "{}", r.text);
+}

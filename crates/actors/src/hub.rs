@@ -16,6 +16,7 @@ use crate::{
         AdminActor, BlacklistActor, HashPriority, PasswordHasher, TenantLoader, TokenActor,
         UserActor,
     },
+    feed::RevocationFeed,
     metrics::Metrics,
     tenant::TenantCache,
 };
@@ -67,6 +68,8 @@ pub struct Hub {
     pub(crate) loader: Addr<TenantLoader>,
     pub(crate) cold_loader: Addr<TenantLoader>,
     pub(crate) cache: Arc<TenantCache>,
+    /// Wake-ups of the revocation feed's long polls.
+    pub(crate) feed: Arc<RevocationFeed>,
     pub(crate) cache_max_age: Duration,
     pub(crate) public_url: Arc<str>,
     pub(crate) timeout: Duration,
@@ -125,12 +128,21 @@ impl Hub {
             BlacklistActor(store.clone())
         });
         let cache = Arc::new(TenantCache::new(cfg.tenant_max_age));
+        let feed = Arc::new(RevocationFeed::default());
         if let Some(redis) = cfg.notify {
-            let (c, channel) = (cache.clone(), cfg.revocations.channel());
+            let (c, f, channel) = (cache.clone(), feed.clone(), cfg.revocations.channel());
             actix::spawn(tessera_revocation::notify::listen(
                 redis,
                 channel,
-                move |slug| c.invalidate(slug),
+                move |message| {
+                    if f.on_message(message) {
+                        return;
+                    }
+                    if message == "*" {
+                        f.wake_all();
+                    }
+                    c.invalidate(message)
+                },
             ));
         }
         let hub = Self {
@@ -142,6 +154,7 @@ impl Hub {
             loader,
             cold_loader,
             cache,
+            feed,
             cache_max_age: cfg.tenant_max_age,
             public_url: cfg.public_url.into(),
             timeout: cfg.send_timeout,
@@ -261,6 +274,8 @@ impl Hub {
                     for ctx in &cached {
                         if let Some(g) = gens.get(&ctx.id) {
                             ctx.saw_revocation_gen(*g);
+                            // Revocations a notification did not announce (the CLI's).
+                            self.feed.notify(&ctx.id, *g);
                         }
                     }
                     failing = false;

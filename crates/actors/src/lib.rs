@@ -26,6 +26,7 @@
 
 pub mod actors;
 pub mod admin_jobs;
+pub mod feed;
 mod hub;
 pub mod metrics;
 pub mod requests;

@@ -329,3 +329,15 @@ pub struct IntrospectRequest {
     /// `access_token` or `refresh_token`: a hint, which the answer does not depend on.
     pub token_type_hint: Option<String>,
 }
+
+/// `GET /v1/tenants/{tenant}/revocations` query.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct RevocationsQuery {
+    /// A `cursor` of an earlier answer: only what was revoked after it. Without it,
+    /// every revocation still in force.
+    pub since: Option<String>,
+    /// Seconds (0 to 30) to wait for something new when there is nothing yet: the
+    /// answer comes as soon as a revocation happens on any node.
+    pub wait: Option<u64>,
+}

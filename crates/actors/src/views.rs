@@ -424,3 +424,38 @@ pub struct ActiveToken {
     /// The client that asked.
     pub client_id: String,
 }
+
+/// A page of the revocation feed: what an offline verifier must now refuse, and the
+/// cursor to ask again from.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+#[schema(example = json!({"items": [{"kind": "session", "sid": "0f1e2d3c4b5a69788796a5b4c3d2e1f0", "until": 1798069495, "revoked_at": 1795391095}, {"kind": "user", "sub": "usr_0193a1b2c3d47e8f9a0b1c2d3e4f5a6b", "before": 1795391100, "until": 1797983100, "revoked_at": 1795391100}], "cursor": "42"}))]
+pub struct RevocationPage {
+    /// Revocations after the cursor asked from (all those in force without one).
+    pub items: Vec<RevocationItem>,
+    /// Pass back as `since` to get only what comes after.
+    pub cursor: String,
+}
+
+/// One revocation: what it covers and until when it matters.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct RevocationItem {
+    /// `session` (every token with this `sid`), `token` (the token with this `jti`)
+    /// or `user` (every token of `sub` issued before `before`).
+    pub kind: &'static str,
+    /// The session, for `session`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sid: Option<String>,
+    /// The token, for `token`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub jti: Option<String>,
+    /// The user, for `user`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sub: Option<String>,
+    /// For `user`: tokens issued (`iat`) before this Unix time are revoked.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub before: Option<i64>,
+    /// Unix time after which no token it covers is valid anyway: forget it then.
+    pub until: i64,
+    /// Unix time of the revocation.
+    pub revoked_at: i64,
+}

@@ -1,13 +1,13 @@
 //! Resource servers: a tenant's clients (admin create, list, delete; a change reaches
-//! every node's tenant context before the answer) and RFC 7662 introspection, which
-//! authenticates a client of the tenant with HTTP Basic.
+//! every node's tenant context before the answer), RFC 7662 introspection and the
+//! revocation feed, both for a client of the tenant (HTTP Basic).
 use std::sync::Arc;
 use tessera_core::{Error, Result, claims::TokenType, ids::ClientId};
 use tessera_store::models::client;
 
 use crate::{
     Hub,
-    actors::{GetUser, RefreshTokenLive},
+    actors::{GetUser, LiveRevocations, RefreshTokenLive},
     admin_jobs::{clients, tenants},
     requests::CreateClientRequest,
     services::{
@@ -15,8 +15,13 @@ use crate::{
         admin::{cursor, page, page_size},
     },
     tenant::TenantCtx,
-    views::{ActiveToken, ClientView, Introspection, NewClient, Page},
+    views::{
+        ActiveToken, ClientView, Introspection, NewClient, Page, RevocationItem, RevocationPage,
+    },
 };
+
+/// Longest wait of a feed request, seconds.
+pub const MAX_FEED_WAIT: u64 = 30;
 
 /// How a request without a valid client credential is refused.
 const NO_CLIENT: Error =
@@ -114,6 +119,65 @@ impl Hub {
         }
     }
 
+    /// `GET /revocations`: the tenant's revocations in force (after `since`, a cursor
+    /// of an earlier answer), waiting up to `wait` seconds for one when there is none:
+    /// the answer comes as soon as a revocation commits on any node.
+    pub async fn revocations(
+        &self,
+        slug: &str,
+        authorization: Option<&str>,
+        since: Option<String>,
+        wait: Option<u64>,
+    ) -> Result<RevocationPage> {
+        let ctx = self.tenant(slug).await?;
+        Self::client_of(&ctx, authorization)?;
+        let after = match since.as_deref().filter(|s| !s.is_empty()) {
+            None => None,
+            Some(s) => Some(
+                s.parse::<i64>()
+                    .ok()
+                    .filter(|g| *g >= 0 && s.bytes().all(|b| b.is_ascii_digit()))
+                    .ok_or_else(|| Error::field("since", "is not a cursor the feed gave"))?,
+            ),
+        };
+        let wait = wait.unwrap_or(0);
+        if wait > MAX_FEED_WAIT {
+            return Err(Error::field(
+                "wait",
+                format!("must be 0 to {MAX_FEED_WAIT} seconds"),
+            ));
+        }
+        let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(wait);
+        // Subscribed before the first read, so a revocation between the read and
+        // the wait still wakes it.
+        let mut woken = self.feed.subscribe(&ctx.id);
+        loop {
+            let live = LiveRevocations {
+                tenant_id: ctx.id.clone(),
+                after,
+            };
+            let (generation, rows) = self.ask(&self.tokens, live).await?;
+            let cursor = after.map_or(generation, |a| a.max(generation)).to_string();
+            let done = !rows.is_empty() || tokio::time::Instant::now() >= deadline;
+            let changed = if done {
+                false
+            } else {
+                matches!(
+                    tokio::time::timeout_at(deadline, woken.changed()).await,
+                    Ok(Ok(()))
+                )
+            };
+            if done || !changed {
+                let items = if done {
+                    rows.iter().map(item).collect()
+                } else {
+                    Vec::new()
+                };
+                return Ok(RevocationPage { items, cursor });
+            }
+        }
+    }
+
     async fn active_token(
         &self,
         ctx: &Arc<TenantCtx>,
@@ -157,5 +221,25 @@ impl Hub {
             token_type: c.token_type,
             client_id: client_id.to_string(),
         })
+    }
+}
+
+/// A revocation row as the feed shows it.
+fn item(r: &tessera_store::models::revocation::Revocation) -> RevocationItem {
+    use tessera_core::revocation::RevocationKind;
+    let subject = Some(r.subject.clone());
+    let (kind, sid, jti, sub, before) = match r.kind {
+        RevocationKind::Session => ("session", subject, None, None, None),
+        RevocationKind::Token => ("token", None, subject, None, None),
+        RevocationKind::User => ("user", None, None, subject, Some(r.revoked_at)),
+    };
+    RevocationItem {
+        kind,
+        sid,
+        jti,
+        sub,
+        before,
+        until: r.expires_at,
+        revoked_at: r.revoked_at,
     }
 }

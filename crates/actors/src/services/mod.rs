@@ -13,3 +13,4 @@ mod tenant;
 
 pub use admin::{AdminKey, MAX_PAGE, TENANT_CURSOR};
 pub use admin_users::MAX_SEARCH;
+pub use clients::MAX_FEED_WAIT;

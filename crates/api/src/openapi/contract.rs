@@ -9,7 +9,7 @@ use tessera_actors::{
         api_keys::MAX_NAME,
         imports::{MAX_IMPORT_RECORDS, MAX_IMPORT_USERS},
     },
-    services::{MAX_PAGE, MAX_SEARCH},
+    services::{MAX_FEED_WAIT, MAX_PAGE, MAX_SEARCH},
 };
 use tessera_core::{
     algorithm::SigningAlgorithm,
@@ -324,6 +324,9 @@ fn parameter_constraints(doc: &mut Value) {
                 (Some("query"), Some("cursor")) => {
                     json!({"pattern": format!("^$|{}", cursor_pattern(&path))})
                 }
+                (Some("query"), Some("wait")) => json!({"minimum": 0, "maximum": MAX_FEED_WAIT}),
+                // A cursor the feed gave: the revocation generation; empty is none.
+                (Some("query"), Some("since")) => json!({"pattern": "^[0-9]{0,18}$"}),
                 (Some("path"), Some("tenant")) => json!({"pattern": SLUG_PATTERN}),
                 _ => continue,
             };
@@ -534,7 +537,10 @@ fn import_shapes(doc: &mut Value) {
 fn introspection_shape(doc: &mut Value) {
     let schemas = &mut doc["components"]["schemas"];
     let active = schemas["ActiveToken"].clone();
-    let mut properties = active["properties"].as_object().cloned().unwrap_or_default();
+    let mut properties = active["properties"]
+        .as_object()
+        .cloned()
+        .unwrap_or_default();
     properties.insert("active".into(), json!({"const": true}));
     let mut required = active["required"].as_array().cloned().unwrap_or_default();
     required.push(json!("active"));

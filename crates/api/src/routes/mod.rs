@@ -16,6 +16,7 @@ pub fn configure(cfg: &mut ServiceConfig) {
             .service(tokens::refresh)
             .service(tokens::verify)
             .service(tokens::introspect)
+            .service(tokens::revocations)
             .service(tokens::revoke)
             .service(tokens::revoke_all)
             .service(users::signup)

@@ -1,12 +1,16 @@
-//! `/v1/tenants/{tenant}/token…`: obtain, refresh, verify, revoke, revoke-all.
+//! `/v1/tenants/{tenant}/token…`: obtain, refresh, verify, introspect, revoke, revoke-all,
+//! and the revocation feed.
 use actix_web::{
-    HttpRequest, HttpResponse, post,
+    HttpRequest, HttpResponse, get, post,
     web::{self, Data},
 };
 use tessera_actors::{
     Hub,
-    requests::{IntrospectRequest, LoginRequest, RefreshRequest, RevokeRequest, TokenRequest},
-    views::{Introspection, TokenPair, Verified},
+    requests::{
+        IntrospectRequest, LoginRequest, RefreshRequest, RevocationsQuery, RevokeRequest,
+        TokenRequest,
+    },
+    views::{Introspection, RevocationPage, TokenPair, Verified},
 };
 
 use crate::{
@@ -267,4 +271,44 @@ fn basic_challenge(e: tessera_core::Error) -> HttpResponse {
         header::HeaderValue::from_static("Basic realm=\"tessera\""),
     );
     res
+}
+
+/// Follow the tenant's revocations.
+///
+/// For a resource server that verifies tokens offline (from the JWKS) and must still
+/// refuse a logout within a second, authenticated with HTTP Basic like
+/// introspection. Without `since`: every revocation still in force and a `cursor`;
+/// with `since` (a `cursor` of an earlier answer): only what was revoked after it.
+/// With `wait` (up to 30 s), an answer that would be empty waits instead, and comes
+/// as soon as a revocation commits on any node (or empty when the wait ends): ask
+/// again with the new `cursor` in a loop. An item covers a `session` (refuse tokens
+/// with this `sid`), a `token` (this `jti`) or a `user` (tokens of this `sub` with
+/// `iat` before `before`), until `until` (Unix seconds).
+#[utoipa::path(
+    tag = "tokens",
+    security(("client_basic" = [])),
+    params(("tenant" = String, Path, description = "Tenant slug", example = "acme"), RevocationsQuery),
+    responses(
+        (status = 200, description = "Revocations, and the cursor to ask from next", body = RevocationPage),
+        (status = 401, description = "`not_authenticated`: no valid client credential of this tenant", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[get("/revocations")]
+pub async fn revocations(
+    hub: Data<Hub>,
+    tenant: web::Path<String>,
+    req: HttpRequest,
+    q: web::Query<RevocationsQuery>,
+) -> ApiResult<HttpResponse> {
+    let q = q.into_inner();
+    match hub
+        .revocations(&tenant, authorization(&req), q.since, q.wait)
+        .await
+    {
+        Ok(page) => Ok(HttpResponse::Ok()
+            .insert_header(crate::cookies::NO_STORE)
+            .json(page)),
+        Err(e @ tessera_core::Error::NotAuthenticated(_)) => Ok(basic_challenge(e)),
+        Err(e) => Err(e.into()),
+    }
 }
