@@ -11,7 +11,7 @@ ROUNDS=${2:-3}
 IDLE=${3:-2000}
 source "$(dirname "$0")/lib.sh"
 bench_env tessera_resource_servers
-ulimit -n 65536
+ulimit -n "$(ulimit -Hn)" # each waiting long poll is a socket at both ends
 TESSERA__HTTP__BIND=127.0.0.1:18196 target/release/tessera serve 2>"$WORK/node.log" &
 PIDS+=($!)
 trap scratch_cleanup EXIT

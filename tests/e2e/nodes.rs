@@ -157,7 +157,11 @@ async fn a_revocation_on_one_node_wakes_a_feed_long_poll_on_another_within_100_m
             })
             .await;
         assert_eq!(r.body["items"][0]["kind"], "session", "{}", r.text);
-        assert!(after > Duration::ZERO, "answered before the logout: {}", r.text);
+        assert!(
+            after > Duration::ZERO,
+            "answered before the logout: {}",
+            r.text
+        );
         cursor = s(&r.body, "cursor");
         times.push(after);
     }

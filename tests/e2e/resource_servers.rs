@@ -152,6 +152,20 @@ async fn clients_introspect_their_tenants_tokens_and_nothing_else() {
         );
     }
 
+    // A deactivated user's token is inactive, though this node knows the username.
+    let r = introspect(&app, "rs-one", Some(&auth), json!({"token": fresh})).await;
+    assert_eq!(r.body["active"], true, "{}", r.text);
+    let r = app
+        .admin(
+            "PATCH",
+            &format!("/tenants/rs-one/users/{uid}"),
+            Some(json!({"is_active": false})),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    let r = introspect(&app, "rs-one", Some(&auth), json!({"token": fresh})).await;
+    assert_eq!(r.body, json!({"active": false}), "deactivated: {}", r.text);
+
     // A deleted client stops at once; the discovery document names the endpoint.
     let r = app
         .admin("DELETE", &format!("/tenants/rs-one/clients/{id}"), None)

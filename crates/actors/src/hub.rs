@@ -4,7 +4,7 @@ use std::{sync::Arc, time::Duration};
 use tessera_core::{
     Error, Result,
     client_ip::TrustedProxies,
-    ids::TenantId,
+    ids::{TenantId, UserId},
     master_key::MasterKey,
     password::{HashParams, PasswordHashing},
 };
@@ -70,6 +70,10 @@ pub struct Hub {
     pub(crate) cache: Arc<TenantCache>,
     /// Wake-ups of the revocation feed's long polls.
     pub(crate) feed: Arc<RevocationFeed>,
+    /// Usernames by user, for introspection: a username never changes and an id is
+    /// never reused, so an entry is never stale (a deactivated or deleted user's
+    /// tokens are refused by the revocation check). Bounded.
+    pub(crate) usernames: Arc<quick_cache::sync::Cache<(TenantId, UserId), Arc<str>>>,
     pub(crate) cache_max_age: Duration,
     pub(crate) public_url: Arc<str>,
     pub(crate) timeout: Duration,
@@ -81,6 +85,9 @@ pub struct Hub {
 
 /// How often a node compares what the revocation store holds with the database.
 pub const REVOCATION_GEN_CHECK: Duration = Duration::from_secs(1);
+
+/// Most usernames a node keeps for introspection (about 100 bytes each).
+const USERNAMES_CACHED: usize = 100_000;
 
 impl Hub {
     /// Starts every actor; must run inside an actix `System`.
@@ -155,6 +162,7 @@ impl Hub {
             cold_loader,
             cache,
             feed,
+            usernames: Arc::new(quick_cache::sync::Cache::new(USERNAMES_CACHED)),
             cache_max_age: cfg.tenant_max_age,
             public_url: cfg.public_url.into(),
             timeout: cfg.send_timeout,

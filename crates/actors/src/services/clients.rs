@@ -194,15 +194,24 @@ impl Hub {
                 return Err(Error::TokenNotValid("Token is blacklisted"));
             }
         }
-        let get = GetUser {
-            tenant_id: ctx.id.clone(),
-            user_id: c.sub.clone(),
+        let key = (ctx.id.clone(), c.sub.clone());
+        let username = match self.usernames.get(&key) {
+            Some(name) => name,
+            None => {
+                let get = GetUser {
+                    tenant_id: ctx.id.clone(),
+                    user_id: c.sub.clone(),
+                };
+                let user = self
+                    .ask(&self.users, get)
+                    .await?
+                    .filter(|u| u.is_active)
+                    .ok_or(Error::TokenNotValid("User not found or inactive"))?;
+                let name: Arc<str> = user.username.into();
+                self.usernames.insert(key, name.clone());
+                name
+            }
         };
-        let user = self
-            .ask(&self.users, get)
-            .await?
-            .filter(|u| u.is_active)
-            .ok_or(Error::TokenNotValid("User not found or inactive"))?;
         let policy = ctx.ring.policy();
         let aud = match c.token_type {
             TokenType::Access => policy.audience.clone(),
@@ -210,7 +219,7 @@ impl Hub {
         };
         Ok(ActiveToken {
             sub: c.sub.to_string(),
-            username: user.username,
+            username: username.to_string(),
             exp: c.exp,
             iat: c.iat,
             nbf: c.iat,
