@@ -3,7 +3,8 @@
 # - POST /token/introspect (a client credential, the same hot path) next to
 #   POST /token/verify, alternating, ROUNDS rounds;
 # - /token/verify again while IDLE revocation-feed long polls wait (wait=30, asked
-#   again as each ends), against verify without them in the same round.
+#   again as each ends), against verify without them in the same round;
+# - tessera-verify's offline verifications per second on one thread (bench-verify).
 # Prints medians.   tests/bench/resource_servers.sh [SECONDS_PER_RUN=8] [ROUNDS=3] [IDLE=2000]
 set -euo pipefail
 DUR=${1:-8}
@@ -12,7 +13,7 @@ IDLE=${3:-2000}
 source "$(dirname "$0")/lib.sh"
 bench_env tessera_resource_servers
 ulimit -n "$(ulimit -Hn)" # each waiting long poll is a socket at both ends
-TESSERA__HTTP__BIND=127.0.0.1:18196 target/release/tessera serve 2>"$WORK/node.log" &
+TESSERA__HTTP__BIND=127.0.0.1:18196 TESSERA__PUBLIC_URL=http://127.0.0.1:18196 target/release/tessera serve 2>"$WORK/node.log" &
 PIDS+=($!)
 trap scratch_cleanup EXIT
 N=http://127.0.0.1:18196
@@ -73,3 +74,10 @@ print(f"| POST /token/verify, no long polls | {qr:.0f} | {qp:.2f} | 100% |")
 print(f"| POST /token/verify beside {idle} waiting feed long polls | {br:.0f} | {bp:.2f} | {100 * br / qr:.0f}% |")
 print(f"long polls still waiting at the end of each round: {alive}")
 PY
+
+# tessera-verify, offline, one thread: verifications per second (the same token, with
+# the revocation feed followed), three rounds, median.
+CLIENT_ID=$(python3 -c "import json,sys; print(json.loads(sys.argv[1])['client_id'])" "$CLIENT")
+CLIENT_SECRET=$(python3 -c "import json,sys; print(json.loads(sys.argv[1])['client_secret'])" "$CLIENT")
+target/release/bench-verify "$N/v1/tenants/bench" "$CLIENT_ID" "$CLIENT_SECRET" "$ACCESS" 20000 3 >"$WORK/offline"
+python3 -c "import statistics,sys; v=[float(l) for l in open(sys.argv[1])]; print(f'tessera-verify offline, one core: median {statistics.median(v):,.0f} verifications/s (rounds: {v})')" "$WORK/offline"

@@ -30,6 +30,7 @@ mod sessions;
 mod simplejwt_migration;
 mod tokens;
 mod users;
+mod verify_crate;
 
 /// The `tessera` binary built from this tree.
 pub const TESSERA: &str = env!("CARGO_BIN_EXE_tessera-e2e");

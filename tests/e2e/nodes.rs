@@ -172,4 +172,26 @@ async fn a_revocation_on_one_node_wakes_a_feed_long_poll_on_another_within_100_m
         "median {:?}",
         times[2]
     );
+
+    // A client deleted through A is refused by B at once (well within a second).
+    let feed_on_b = || async {
+        b.send(
+            "GET",
+            "/v1/tenants/acme/revocations",
+            vec![("Authorization", auth.clone())],
+            None,
+        )
+        .await
+        .status
+    };
+    assert_eq!(feed_on_b().await, 200);
+    let id = s(&c.body, "client_id");
+    let r = a
+        .admin("DELETE", &format!("/tenants/acme/clients/{id}"), None)
+        .await;
+    assert_eq!(r.status, 204);
+    eventually("B refuses the deleted client", WITHIN, || async {
+        feed_on_b().await == 401
+    })
+    .await;
 }
