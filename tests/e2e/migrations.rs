@@ -3,9 +3,20 @@
 use diesel::RunQueryDsl;
 use tessera_store::{Db, Target};
 
-fn up_down_up(c: &mut Db) -> Result<(), String> {
+/// How many migrations `migrations/{backend}` holds.
+fn migrations_of(backend: &str) -> usize {
+    let dir = format!("{}/../migrations/{backend}", env!("CARGO_MANIFEST_DIR"));
+    std::fs::read_dir(dir).unwrap().count()
+}
+
+fn up_down_up(c: &mut Db, backend: &str) -> Result<(), String> {
     let up = tessera_store::migrate(c).map_err(|e| e.log_cause())?;
-    assert_eq!(up, 6, "every migration applies to a fresh database");
+    assert_eq!(
+        up,
+        migrations_of(backend),
+        "every migration applies to a fresh database"
+    );
+    assert_eq!(migrations_of("postgres"), migrations_of("sqlite"));
     assert_eq!(
         tessera_store::pending_migrations(c).map_err(|e| e.log_cause())?,
         0
@@ -28,7 +39,7 @@ fn postgres_migrations_run_up_down_up() {
     let target = Target::Postgres(format!("{base}{sep}options=-c%20search_path%3D{schema}"));
     let result = tessera_store::establish(&target)
         .map_err(|e| e.to_string())
-        .and_then(|mut c| up_down_up(&mut c));
+        .and_then(|mut c| up_down_up(&mut c, "postgres"));
     diesel::sql_query(format!("DROP SCHEMA {schema} CASCADE"))
         .execute(&mut admin)
         .unwrap();
@@ -39,6 +50,6 @@ fn postgres_migrations_run_up_down_up() {
 fn sqlite_migrations_run_up_down_up() {
     let dir = tessera_tests::scratch_dir("migrations");
     let mut c = tessera_store::establish(&Target::Sqlite(dir.join("t.db"))).unwrap();
-    up_down_up(&mut c).unwrap();
+    up_down_up(&mut c, "sqlite").unwrap();
     std::fs::remove_dir_all(&dir).unwrap();
 }
