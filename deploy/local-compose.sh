@@ -14,6 +14,8 @@ command -v haproxy >/dev/null || { apt-get update -qq && apt-get install -y -qq 
 cargo build --release --locked -q -p tessera-server --bin tessera
 BIN=target/release/tessera
 LB=http://127.0.0.1:18380 N1=127.0.0.1:18381 N2=127.0.0.1:18382
+# Each node's management listener (/metrics): the public port does not serve it.
+M1=127.0.0.1:18391 M2=127.0.0.1:18392
 scratch_deployment tessera_compose
 export TESSERA__PUBLIC_URL="$LB"
 export TESSERA__HTTP__TRUSTED_PROXIES="127.0.0.1"
@@ -22,9 +24,9 @@ trap scratch_cleanup EXIT
 up() { for _ in $(seq 1 100); do curl -sf "$1" >/dev/null && return 0; sleep 0.1; done; echo "$1 never answered" >&2; exit 1; }
 fail() { echo "SMOKE FAILED: $*" >&2; exit 1; }
 
-TESSERA__HTTP__BIND=$N1 $BIN serve 2>"$WORK/node1.log" & PIDS+=($!)
+TESSERA__HTTP__BIND=$N1 TESSERA__MANAGEMENT__BIND=$M1 $BIN serve 2>"$WORK/node1.log" & PIDS+=($!)
 up "http://$N1/readyz"
-TESSERA__HTTP__BIND=$N2 TESSERA__DATABASE__MIGRATE_ON_START=false $BIN serve 2>"$WORK/node2.log" & PIDS+=($!)
+TESSERA__HTTP__BIND=$N2 TESSERA__MANAGEMENT__BIND=$M2 TESSERA__DATABASE__MIGRATE_ON_START=false $BIN serve 2>"$WORK/node2.log" & PIDS+=($!)
 up "http://$N2/readyz"
 LB_BIND=127.0.0.1:18380 NODE1=$N1 NODE2=$N2 haproxy -db -f deploy/haproxy.cfg 2>"$WORK/lb.log" & PIDS+=($!)
 up "$LB/readyz"
@@ -41,7 +43,7 @@ ACCESS=$(echo "$PAIR" | json '["access"]'); REFRESH=$(echo "$PAIR" | json '["ref
 for _ in 1 2 3 4 5 6; do
   [ "$(curl -s -o /dev/null -w '%{http_code}' "$LB/v1/tenants/acme/users/me" -H "Authorization: Bearer $ACCESS")" = 200 ] || fail "/users/me"
 done
-for n in $N1 $N2; do
+for n in $M1 $M2; do
   curl -s "http://$n/metrics" | grep -q 'route="/v1/tenants/{tenant}/users/me",status="200"} [1-9]' || fail "node $n served no /users/me"
 done
 # The client address behind the balancer is the forwarded one (here, loopback).

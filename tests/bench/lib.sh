@@ -54,6 +54,8 @@ bench_login() { curl -sf -X POST "$1/v1/tenants/$2/token" -H 'Content-Type: appl
 bench_env() {
   scratch_deployment "$1"
   export TESSERA__LOG__LEVEL="warn"
+  # Several nodes may run at once: each management listener takes a free port.
+  export TESSERA__MANAGEMENT__BIND="127.0.0.1:0"
   target/release/tessera migrate 2>/dev/null
   KEY=$(target/release/tessera admin create-key --name bench)
 }

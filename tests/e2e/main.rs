@@ -98,6 +98,9 @@ pub async fn spawn_in(
     if !env.iter().any(|(k, _)| *k == "TESSERA__PUBLIC_URL") {
         env.push(("TESSERA__PUBLIC_URL", url.clone()));
     }
+    if !env.iter().any(|(k, _)| *k == "TESSERA__MANAGEMENT__BIND") {
+        env.push(("TESSERA__MANAGEMENT__BIND", "127.0.0.1:0".into()));
+    }
     let child = command(dir, &env)
         .arg("serve")
         .stderr(std::process::Stdio::piped())

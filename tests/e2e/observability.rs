@@ -52,7 +52,7 @@ async fn metrics_count_routes_logins_reuse_revocations_keys_and_timeouts() {
         404
     );
 
-    let r = app.get("/metrics", None).await;
+    let r = app.management("/metrics").await;
     assert_eq!(r.status, 200);
     assert!(
         r.headers
@@ -171,7 +171,7 @@ async fn a_hasher_that_does_not_answer_in_time_is_a_503_and_counted() {
         "{}",
         r.text
     );
-    let m = app.get("/metrics", None).await.text;
+    let m = app.management("/metrics").await.text;
     assert_eq!(
         sample(
             &m,
@@ -283,4 +283,33 @@ async fn json_logs_carry_the_request_id_and_no_secret() {
     for secret in ["hunter2-very-secret", "wrong-but-secret", master.trim()] {
         assert!(!logs.contains(secret), "secret in logs: {logs}");
     }
+}
+
+#[actix_rt::test]
+async fn metrics_are_on_the_management_listener_only() {
+    let app = TestApp::start().await;
+    app.tenant("acme", json!({})).await;
+    let public = app.get("/metrics", None).await;
+    assert_eq!(
+        public.status, 404,
+        "the public port names no tenant: {}",
+        public.text
+    );
+    let m = app.management("/metrics").await;
+    assert_eq!(m.status, 200);
+    assert!(m.text.contains("tessera_build_info"), "{}", m.text);
+    for path in ["/healthz", "/readyz"] {
+        assert_eq!(
+            app.management(path).await.status,
+            200,
+            "{path} on management"
+        );
+        assert_eq!(
+            app.get(path, None).await.status,
+            200,
+            "{path} on the public port"
+        );
+    }
+    let other = app.management("/v1/admin/tenants").await;
+    assert_eq!(other.status, 404, "nothing else there: {}", other.text);
 }

@@ -269,7 +269,12 @@ impl Builder {
         settings.redis.url = redis_url.clone().into();
         settings.redis.prefix = prefix.clone();
         settings.keys.master_key = Some(master_key);
-        let (url, handle, data_lock) = serve(&mut settings, public_url).await;
+        let Served {
+            url,
+            management_url,
+            handles: (handle, management),
+            data_lock,
+        } = serve(&mut settings, public_url).await;
         let admin_key = if owner {
             tessera_server::commands::create_key(&settings, "tests", None).unwrap()
         } else {
@@ -291,6 +296,8 @@ impl Builder {
                 .timeout(Duration::from_secs(30))
                 .finish(),
             handle,
+            management,
+            management_url,
             data_lock,
         }
     }
@@ -305,7 +312,12 @@ impl Builder {
         let mut settings = self.settings;
         settings.database.url = None;
         settings.data_dir = dir.to_string_lossy().into_owned();
-        let (url, handle, data_lock) = serve(&mut settings, None).await;
+        let Served {
+            url,
+            management_url,
+            handles: (handle, management),
+            data_lock,
+        } = serve(&mut settings, None).await;
         let admin_key = tessera_server::commands::create_key(&settings, "tests", None).unwrap();
         let id = dir
             .file_name()
@@ -327,6 +339,8 @@ impl Builder {
                 .timeout(Duration::from_secs(30))
                 .finish(),
             handle,
+            management,
+            management_url,
             data_lock,
         }
     }
@@ -353,23 +367,32 @@ fn sqlite_template() -> &'static std::path::Path {
 /// Starts the server on a random port (public URL `public_url` or its own address);
 /// returns its base URL, handle and (embedded) the data folder's lock, held as a real
 /// node holds it.
-async fn serve(
-    settings: &mut Settings,
-    public_url: Option<String>,
-) -> (String, actix_web::dev::ServerHandle, Option<std::fs::File>) {
+async fn serve(settings: &mut Settings, public_url: Option<String>) -> Served {
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let port = listener.local_addr().unwrap().port();
+    let management = TcpListener::bind("127.0.0.1:0").unwrap();
     settings.public_url = public_url.unwrap_or_else(|| format!("http://127.0.0.1:{port}"));
-    let running = startup::start(settings, Some(listener))
+    let running = startup::start(settings, Some(listener), Some(management))
         .await
         .expect("server starts");
-    let handle = running.server.handle();
+    let handles = (running.server.handle(), running.management.handle());
     actix_rt::spawn(running.server);
-    (
-        format!("http://127.0.0.1:{port}"),
-        handle,
-        running.data_lock,
-    )
+    actix_rt::spawn(running.management);
+    Served {
+        url: format!("http://127.0.0.1:{port}"),
+        management_url: format!("http://{}", running.management_addr),
+        handles,
+        data_lock: running.data_lock,
+    }
+}
+
+/// A started server: its URLs, the handles of its public and management servers, and
+/// (embedded) the data folder's lock.
+struct Served {
+    url: String,
+    management_url: String,
+    handles: (actix_web::dev::ServerHandle, actix_web::dev::ServerHandle),
+    data_lock: Option<std::fs::File>,
 }
 
 /// The running app and helpers to call it.
@@ -391,6 +414,9 @@ pub struct TestApp {
     pub settings: Settings,
     client: awc::Client,
     handle: actix_web::dev::ServerHandle,
+    management: actix_web::dev::ServerHandle,
+    /// The management listener's base URL (`/metrics`, `/healthz`, `/readyz`).
+    pub management_url: String,
     data_lock: Option<std::fs::File>,
 }
 
@@ -659,8 +685,23 @@ impl TestApp {
                 st.argon2.iterations.to_string(),
             ),
             ("TESSERA__LOG__LEVEL", "warn".into()),
+            // Many nodes run at once: each takes a free management port.
+            ("TESSERA__MANAGEMENT__BIND", "127.0.0.1:0".into()),
         ]);
         env
+    }
+
+    /// GETs `path` on the management listener (`/metrics`, `/healthz`, `/readyz`).
+    pub async fn management(&self, path: &str) -> Res {
+        request(
+            &self.client,
+            &self.management_url,
+            "GET",
+            path,
+            vec![],
+            None,
+        )
+        .await
     }
 
     /// Embedded, stops this app's server and lets go of the data folder, so that a
@@ -669,6 +710,7 @@ impl TestApp {
     pub async fn hand_over_data_dir(&mut self) {
         if let Some(lock) = self.data_lock.take() {
             self.handle.stop(true).await;
+            self.management.stop(true).await;
             drop(lock);
         }
     }
@@ -683,6 +725,7 @@ impl Drop for TestApp {
     fn drop(&mut self) {
         // The stop command is sent at once; its completion need not be awaited.
         drop(self.handle.stop(false));
+        drop(self.management.stop(false));
         if !self.owner {
             return;
         }

@@ -49,6 +49,29 @@ pub fn app(
         .wrap(actix_web::middleware::from_fn(observe::observe))
 }
 
+/// The management listener's app: `/metrics`, `/healthz` and `/readyz`, nothing else
+/// (anything else is a problem+json 404).
+pub fn management_app(
+    hub: Hub,
+) -> App<
+    impl ServiceFactory<
+        ServiceRequest,
+        Config = (),
+        Response = ServiceResponse<impl MessageBody>,
+        Error = ActixError,
+        InitError = (),
+    >,
+> {
+    App::new()
+        .app_data(web::Data::new(hub))
+        .service(routes::ops::metrics)
+        .service(routes::ops::healthz)
+        .service(routes::ops::readyz)
+        .default_service(web::to(|| async {
+            error::problem_response(&Error::NotFound("Route"))
+        }))
+}
+
 /// What no route took: 405 with `Allow` when the path exists with other methods,
 /// else a problem+json 404.
 async fn unrouted(

@@ -112,7 +112,7 @@ fn run(cli: Cli) -> commands::CommandResult<()> {
         Command::Serve => {
             startup::init_tracing(&settings);
             actix_rt::System::new().block_on(async move {
-                let running = startup::start(&settings, None).await?;
+                let running = startup::start(&settings, None, None).await?;
                 running.serve_until_stopped().await?;
                 Ok(())
             })

@@ -37,6 +37,8 @@ pub struct Settings {
     pub data_dir: String,
     /// HTTP listener.
     pub http: Http,
+    /// The management listener (`/metrics`, `/healthz`, `/readyz`).
+    pub management: Management,
     /// Postgres.
     pub database: Database,
     /// Redis.
@@ -70,6 +72,17 @@ pub struct Http {
     /// (default; every line is read) or `forwarded` (RFC 7239). Only this one is read.
     #[serde(deserialize_with = "text", serialize_with = "shown")]
     pub forwarded_header: ForwardedHeader,
+}
+
+/// `[management]`
+#[derive(Debug, Clone, Deserialize, Serialize, SmartDefault)]
+#[serde(default, deny_unknown_fields)]
+pub struct Management {
+    /// Address of the management listener: `/metrics` (which names every tenant and
+    /// kid, so it stays off the public port), `/healthz` and `/readyz`.
+    #[serde(deserialize_with = "address", serialize_with = "shown")]
+    #[default(SocketAddr::from(([127, 0, 0, 1], 9464)))]
+    pub bind: SocketAddr,
 }
 
 /// `[database]`

@@ -20,6 +20,10 @@ pub struct Running {
     pub server: Server,
     /// The address it listens on.
     pub addr: SocketAddr,
+    /// The management server (`/metrics`, `/healthz`, `/readyz`), already listening.
+    pub management: Server,
+    /// The address the management server listens on.
+    pub management_addr: SocketAddr,
     /// The actors it sends to.
     pub hub: Hub,
     /// Embedded, the data folder's lock: held while this lives.
@@ -39,12 +43,19 @@ impl Running {
     pub async fn serve_until_stopped(self) -> std::io::Result<()> {
         let Running {
             server,
+            management,
             hub,
             pool,
             data_lock,
             ..
         } = self;
+        // The public server ends on a signal; the management one is stopped after it
+        // (it kept answering /healthz and /metrics while the public one drained).
+        let handle = management.handle();
+        let management = actix_rt::spawn(management);
         let served = server.await;
+        handle.stop(true).await;
+        let _ = management.await;
         drop(hub);
         let start = std::time::Instant::now();
         loop {
@@ -142,8 +153,13 @@ fn cores() -> usize {
 }
 
 /// Builds everything and starts listening, on `listener` if given (tests pass one
-/// bound to port 0) or on `http.bind`. Must run inside an actix `System`.
-pub async fn start(settings: &Settings, listener: Option<TcpListener>) -> CommandResult<Running> {
+/// bound to port 0) or on `http.bind`, and the management listener on
+/// `management.bind` (or on `management` if given). Must run inside an actix `System`.
+pub async fn start(
+    settings: &Settings,
+    listener: Option<TcpListener>,
+    management: Option<TcpListener>,
+) -> CommandResult<Running> {
     let target = settings.target()?;
     if settings.prepare_data_dir()? {
         tracing::info!(file = %settings.master_key_file().display(), "created a master key (keep a copy: without it the signing keys cannot be read)");
@@ -212,7 +228,20 @@ pub async fn start(settings: &Settings, listener: Option<TcpListener>) -> Comman
         None => TcpListener::bind(settings.http.bind)
             .map_err(|e| format!("http.bind {}: {e}", settings.http.bind))?,
     };
+    let management = match management {
+        Some(l) => l,
+        None => TcpListener::bind(settings.management.bind)
+            .map_err(|e| format!("management.bind {}: {e}", settings.management.bind))?,
+    };
     let addr = listener.local_addr()?;
+    let management_addr = management.local_addr()?;
+    let management_hub = hub.clone();
+    let management = HttpServer::new(move || tessera_api::management_app(management_hub.clone()))
+        .workers(1)
+        .disable_signals()
+        .shutdown_timeout(1)
+        .listen(management)?
+        .run();
     let spec = tessera_api::openapi::openapi();
     let app_hub = hub.clone();
     let workers = match settings.http.workers {
@@ -224,10 +253,12 @@ pub async fn start(settings: &Settings, listener: Option<TcpListener>) -> Comman
         .shutdown_timeout(30)
         .listen(listener)?
         .run();
-    tracing::info!(%addr, workers, hash_threads, "tessera listening");
+    tracing::info!(%addr, %management_addr, workers, hash_threads, "tessera listening");
     Ok(Running {
         server,
         addr,
+        management,
+        management_addr,
         hub,
         data_lock,
         pool,

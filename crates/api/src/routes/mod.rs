@@ -56,8 +56,7 @@ pub fn configure(cfg: &mut ServiceConfig) {
             .service(admin::api_keys::delete_api_key),
     )
     .service(ops::healthz)
-    .service(ops::readyz)
-    .service(ops::metrics);
+    .service(ops::readyz);
 }
 
 /// The methods each documented path takes (from the OpenAPI document, so it cannot

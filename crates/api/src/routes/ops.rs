@@ -1,4 +1,5 @@
-//! `/healthz`, `/readyz` and `/metrics`.
+//! `/healthz` and `/readyz` (on both listeners) and `/metrics` (on the management
+//! listener only, since it names every tenant and kid).
 use actix_web::{HttpResponse, get, web::Data};
 use tessera_actors::Hub;
 
@@ -32,11 +33,6 @@ pub const OPENMETRICS: &str = "application/openmetrics-text; version=1.0.0; char
 /// Prometheus metrics of this node (OpenMetrics text): per-route request counts and
 /// latency histograms, logins per tenant and outcome, refresh-token reuse detections,
 /// revocations, the age of each tenant's active signing key, actor send timeouts.
-#[utoipa::path(
-    tag = "operations",
-    responses((status = 200, description = "OpenMetrics text", body = String, content_type = "application/openmetrics-text",
-        example = json!("# HELP tessera_logins Login attempts by tenant and outcome\n# TYPE tessera_logins counter\ntessera_logins_total{tenant=\"acme\",what=\"succeeded\"} 12\n# EOF\n")))
-)]
 #[get("/metrics")]
 pub async fn metrics(hub: Data<Hub>) -> HttpResponse {
     HttpResponse::Ok()

@@ -172,12 +172,13 @@ fn the_summary_lists_every_setting_in_declared_order_and_hides_secrets() {
     assert_eq!(names.first(), Some(&"mode"));
     assert_eq!(names.get(1), Some(&"public_url"));
     assert_eq!(names.last(), Some(&"cache.tenant_max_age_secs"));
-    assert_eq!(names.len(), 27, "mode and 26 settings: {summary}");
+    assert_eq!(names.len(), 28, "mode and 27 settings: {summary}");
     for line in [
         "database.url = <set>",
         "keys.master_key = <set>",
         "redis.url = <set>",
         "http.bind = \"127.0.0.1:8080\"",
+        "management.bind = \"127.0.0.1:9464\"",
         "argon2.priority = \"normal\"",
         "database.migrate_on_start = true",
     ] {
