@@ -299,6 +299,19 @@ async fn imports_check_each_record_and_the_legacy_window_ends() {
     );
     assert_eq!(r.body["skipped"][0]["username"], "OK_ONE", "{}", r.text);
 
+    // The admin key is checked before a body is read: a bad key with a broken body
+    // is a 401, not a 400.
+    let r = app
+        .raw(
+            "POST",
+            &format!("/v1/admin{path}"),
+            "application/json",
+            b"{broken".to_vec(),
+            Some(("Authorization", "Bearer tsk_nope".into())),
+        )
+        .await;
+    assert_eq!(r.status, 401, "{}", r.text);
+
     // Bodies that are not imports are one 400; so are too many users.
     let r = app
         .admin("POST", &path, Some(json!({"format": "csv", "users": []})))
@@ -404,6 +417,60 @@ async fn imports_check_each_record_and_the_legacy_window_ends() {
         )
         .await;
     assert_eq!(r.status, 400, "legacy_ttl without legacy: {}", r.text);
+
+    // Retiring a legacy key ends its window at once, even after it rotated out.
+    let r = app
+        .admin(
+            "POST",
+            &format!("/tenants/{slug}/keys/import"),
+            Some(
+                json!({"algorithm": "HS256", "secret": secret, "legacy": true, "legacy_ttl": 3600}),
+            ),
+        )
+        .await;
+    assert_eq!(r.status, 201, "{}", r.text);
+    let legacy_kid = s(&r.body, "kid");
+    assert_eq!(app.verify_status(slug, &token).await, 200);
+    let short = json!({"access_token_ttl": 1, "refresh_token_ttl": 1, "session_max_lifetime": 1});
+    let r = app
+        .admin("PATCH", &format!("/tenants/{slug}"), Some(short))
+        .await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    let r = app
+        .admin("POST", &format!("/tenants/{slug}/keys"), None)
+        .await;
+    assert!(r.status.is_success(), "{}", r.text);
+    tokio_sleep(std::time::Duration::from_millis(2_100)).await;
+    let keys = app
+        .admin("GET", &format!("/tenants/{slug}/keys"), None)
+        .await;
+    let listed = keys.body["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|k| k["kid"] == legacy_kid.as_str())
+        .unwrap()
+        .clone();
+    assert_eq!(listed["status"], "retired", "{}", keys.text);
+    assert!(listed["legacy_until"].is_string(), "{}", keys.text);
+    assert_eq!(
+        app.verify_status(slug, &token).await,
+        200,
+        "rotated out, still the legacy key"
+    );
+    let r = app
+        .admin(
+            "DELETE",
+            &format!("/tenants/{slug}/keys/{legacy_kid}"),
+            None,
+        )
+        .await;
+    assert_eq!(r.status, 204, "{}", r.text);
+    assert_eq!(
+        app.verify_status(slug, &token).await,
+        401,
+        "its window ended with it"
+    );
 }
 
 async fn tokio_sleep(d: std::time::Duration) {

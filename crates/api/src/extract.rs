@@ -16,9 +16,10 @@ pub const MAX_BULK_BODY_BYTES: usize = 32 * 1024 * 1024;
 /// A JSON body.
 pub struct Json<T>(pub T);
 
-/// A JSON body of a bulk import, up to [`MAX_BULK_BODY_BYTES`]. Its handlers take
-/// the [`Admin`] extractor first, so nobody unauthenticated gets a large body read.
-pub struct BulkJson<T>(pub T);
+/// The admin key and then, only once it is accepted, a JSON body of a bulk import (up
+/// to [`MAX_BULK_BODY_BYTES`]): one extractor, so nobody unauthenticated gets a large
+/// body read (actix polls a handler's extractors side by side).
+pub struct AdminBulk<T>(pub AdminKey, pub T);
 
 /// A JSON or `application/x-www-form-urlencoded` body.
 pub struct JsonOrForm<T>(pub T);
@@ -161,15 +162,15 @@ impl<T: DeserializeOwned + 'static> FromRequest for Json<T> {
     }
 }
 
-impl<T: DeserializeOwned + 'static> FromRequest for BulkJson<T> {
+impl<T: DeserializeOwned + 'static> FromRequest for AdminBulk<T> {
     type Error = ApiError;
     type Future = LocalBoxFuture<'static, Result<Self, ApiError>>;
     fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
         let (req, payload) = (req.clone(), payload.take());
         Box::pin(async move {
-            extract(req, payload, false, MAX_BULK_BODY_BYTES)
-                .await
-                .map(BulkJson)
+            let Admin(key) = Admin::from_request(&req, &mut Payload::None).await?;
+            let body = extract(req, payload, false, MAX_BULK_BODY_BYTES).await?;
+            Ok(AdminBulk(key, body))
         })
     }
 }

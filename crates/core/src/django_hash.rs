@@ -10,15 +10,19 @@ use sha1::Sha1;
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 
-/// Most PBKDF2 iterations accepted (Django 5.2 writes 1 000 000).
-pub const MAX_PBKDF2_ITERATIONS: u32 = 10_000_000;
+/// Most PBKDF2 iterations accepted (Django 5.2 writes 1 000 000; a little room for
+/// later Django versions, none for a hash made to stall the shared hasher threads).
+pub const MAX_PBKDF2_ITERATIONS: u32 = 3_000_000;
 /// Highest bcrypt cost accepted (Django writes 12).
-pub const MAX_BCRYPT_COST: u32 = 16;
+pub const MAX_BCRYPT_COST: u32 = 14;
 /// Most memory an scrypt or argon2 hash may ask for, in KiB (Django's argon2 asks
 /// 100 MiB, its scrypt 16 MiB).
 pub const MAX_MEMORY_KIB: u64 = 256 * 1024;
-/// Most argon2 passes or scrypt/argon2 lanes accepted.
-pub const MAX_PASSES: u32 = 16;
+/// Most argon2 passes or scrypt/argon2 lanes accepted (Django: t=2, p=8; scrypt p=5).
+pub const MAX_PASSES: u32 = 8;
+/// Most total work of an scrypt or argon2 hash, in KiB processed (memory × passes or
+/// lanes): twice Django's argon2 default (100 MiB × 2).
+pub const MAX_WORK_KIB: u64 = 400 * 1024;
 
 /// Which PBKDF2 digest.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -140,9 +144,10 @@ pub fn parse(encoded: &str) -> Result<DjangoHash, String> {
             if u64::from(params.m_cost()) > MAX_MEMORY_KIB
                 || params.t_cost() > MAX_PASSES
                 || params.p_cost() > MAX_PASSES
+                || u64::from(params.m_cost()) * u64::from(params.t_cost()) > MAX_WORK_KIB
             {
                 return Err(format!(
-                    "asks argon2 for more than {MAX_MEMORY_KIB} KiB, {MAX_PASSES} passes or lanes"
+                    "asks argon2 for more than {MAX_MEMORY_KIB} KiB, {MAX_PASSES} passes or lanes, or {MAX_WORK_KIB} KiB of work"
                 ));
             }
             if parsed.salt.is_none() || parsed.hash.is_none() {
@@ -178,12 +183,14 @@ pub fn parse(encoded: &str) -> Result<DjangoHash, String> {
             if !n.is_power_of_two() || n < 2 {
                 return Err("has a scrypt N that is not a power of two".into());
             }
-            // scrypt's memory is 128 · r · N bytes.
-            if n.saturating_mul(r).saturating_mul(128) > MAX_MEMORY_KIB * 1024
+            // scrypt's memory is 128 · r · N bytes, its work that times p.
+            let memory = n.saturating_mul(r).saturating_mul(128);
+            if memory > MAX_MEMORY_KIB * 1024
                 || p > u64::from(MAX_PASSES)
+                || memory.saturating_mul(p) > MAX_WORK_KIB * 1024
             {
                 return Err(format!(
-                    "asks scrypt for more than {MAX_MEMORY_KIB} KiB or {MAX_PASSES} lanes"
+                    "asks scrypt for more than {MAX_MEMORY_KIB} KiB, {MAX_PASSES} lanes or {MAX_WORK_KIB} KiB of work"
                 ));
             }
             let hash = decode(hash)?;
@@ -198,10 +205,24 @@ pub fn parse(encoded: &str) -> Result<DjangoHash, String> {
                 hash,
             })
         }
-        other => Err(format!(
-            "uses the hasher {other:?}, which Tessera does not read (pbkdf2_sha256, \
+        // Only a name that looks like a hasher's is repeated: the text before a `$`
+        // might be a password stored in the clear.
+        other
+            if other.len() <= 32
+                && other
+                    .bytes()
+                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_') =>
+        {
+            Err(format!(
+                "uses the hasher {other:?}, which Tessera does not read (pbkdf2_sha256, \
              pbkdf2_sha1, argon2, bcrypt_sha256, bcrypt, scrypt)"
-        )),
+            ))
+        }
+        _ => Err(
+            "uses a hasher Tessera does not read (pbkdf2_sha256, pbkdf2_sha1, \
+             argon2, bcrypt_sha256, bcrypt, scrypt)"
+                .into(),
+        ),
     }
 }
 
@@ -312,6 +333,8 @@ mod tests {
             ("md5$salt$abc", "md5"),
             ("pbkdf2_sha256$abc$salt$x", "iterations"),
             ("pbkdf2_sha256$99999999$salt$x", "iterations"),
+            ("Hunter2-Secret$x", "a hasher Tessera does not read"),
+            ("scrypt$65536$salt$8$8$YWJj", "more than"),
             ("pbkdf2_sha256$1000$salt$!!", "base64"),
             ("pbkdf2_sha256$1000$salt$YWJj", "length"),
             (

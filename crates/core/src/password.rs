@@ -303,23 +303,21 @@ pub fn check_email(email: &str) -> Result<()> {
     }
 }
 
-/// Longest external id accepted, in characters.
-pub const MAX_EXTERNAL_ID_CHARS: usize = 255;
+/// Longest external id accepted, in characters (a UUID has 36). It takes the place
+/// of the user id in every token, so it is kept within the tokens' size budget.
+pub const MAX_EXTERNAL_ID_CHARS: usize = 64;
 
-/// Checks an external id (a user's id in the system they came from): 1 to 255
-/// characters, no whitespace or control characters.
+/// Checks an external id (a user's id in the system they came from): 1 to 64
+/// characters, without whitespace, control characters, quotes or backslashes (which
+/// JSON would escape, growing the token).
 pub fn check_external_id(external_id: &str) -> Result<()> {
     let n = external_id.chars().count();
-    if n == 0
-        || n > MAX_EXTERNAL_ID_CHARS
-        || external_id
-            .chars()
-            .any(|c| c.is_whitespace() || c.is_control())
-    {
+    let bad = |c: char| c.is_whitespace() || c.is_control() || c == '"' || c == '\\';
+    if n == 0 || n > MAX_EXTERNAL_ID_CHARS || external_id.chars().any(bad) {
         return Err(Error::field(
             "external_id",
             format!(
-                "must be 1 to {MAX_EXTERNAL_ID_CHARS} characters, without spaces or control characters"
+                "must be 1 to {MAX_EXTERNAL_ID_CHARS} characters, without spaces, control characters, quotes or backslashes"
             ),
         ));
     }

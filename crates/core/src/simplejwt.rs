@@ -34,8 +34,11 @@ pub fn mapping(key: &str) -> Option<Mapping> {
         ),
         // Tessera refuses a rotated-out token for ever after.
         "BLACKLIST_AFTER_ROTATION" => Fixed(&["true"]),
-        // A login always records its time; a password change always revokes.
-        "UPDATE_LAST_LOGIN" | "CHECK_REVOKE_TOKEN" => Fixed(&["true", "false"]),
+        // A login always records its time.
+        "UPDATE_LAST_LOGIN" => Fixed(&["true", "false"]),
+        // Tessera does not compare the legacy tokens' password-hash claim: a project
+        // that checks it would see its older tokens accepted again.
+        "CHECK_REVOKE_TOKEN" => Fixed(&["false"]),
         "REVOKE_TOKEN_CLAIM" => Fixed(&["null", "\"hash_password\""]),
         "USER_ID_FIELD" => Fixed(&["\"id\"", "\"pk\""]),
         "USER_ID_CLAIM" => Fixed(&["\"user_id\""]),
@@ -72,7 +75,8 @@ pub fn settings_from(simple_jwt: &Value) -> Result<Map<String, Value>, String> {
                         && (*value == json!(ACCESS_TOKEN) || *value == json!([ACCESS_TOKEN])));
                 if !ok {
                     return refuse(&format!(
-                        "{value} has no counterpart in Tessera (only simplejwt's default is accepted)"
+                        "{value} has no counterpart in Tessera (it accepts {})",
+                        allowed.join(" or ")
                     ));
                 }
             }

@@ -152,6 +152,8 @@ impl Handler<VerifyToken> for TokenActor {
             // A kid-less token of the system the tenant moved from: its user is the
             // active one whose external id it names; its jti stands for its session.
             Checked::Legacy(l) => {
+                tessera_core::password::check_external_id(&l.user_id)
+                    .map_err(|_| Error::TokenNotValid("Token is invalid"))?;
                 let user = user::by_external_id(&mut *conn(&self.0)?, &m.ctx.id, &l.user_id)?
                     .filter(|u| u.is_active)
                     .ok_or(Error::TokenNotValid("Token is invalid"))?;

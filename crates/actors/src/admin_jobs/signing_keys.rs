@@ -87,7 +87,9 @@ pub fn retire(
     tessera_store::transaction(conn, |c| {
         signing_key::catch_up(c, &row.id, t, overlap)?;
         let key = signing_key::by_kid(c, &row.id, kid)?.ok_or(Error::NotFound("Key"))?;
-        if key.status == KeyStatus::Retired {
+        // A retired key that is still a legacy key (it verifies kid-less tokens until
+        // `legacy_until`) is retired again: that window ends now too.
+        if key.status == KeyStatus::Retired && key.legacy_until.is_none() {
             return Ok(());
         }
         signing_key::retire(c, &row.id, kid, t)?;
@@ -102,7 +104,7 @@ pub fn retire(
                 }
             };
         }
-        let before = json!({"status": key.status});
+        let before = json!({"status": key.status, "legacy_until": key.legacy_until});
         let after = json!({"status": KeyStatus::Retired, "active": replaced_by});
         audit::record(
             c,

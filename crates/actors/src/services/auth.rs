@@ -207,8 +207,15 @@ impl Hub {
         };
         let (tokens, generation) = self.ask(&self.tokens, exchange).await?;
         let entry = token_entry(&ctx.id, jti, now(), exp);
-        self.revoke_entries(&ctx.slug, &ctx.id, generation, vec![entry])
-            .await?;
+        // Committed: the legacy token is spent in the database, which every node's
+        // generation check refills from; a failed store write must not cost the user
+        // the pair they were exchanging it for.
+        if let Err(e) = self
+            .revoke_entries(&ctx.slug, &ctx.id, generation, vec![entry])
+            .await
+        {
+            tracing::warn!(tenant = %ctx.slug, error = %e.log_cause(), "legacy exchange: revocation store not written; the generation check refills it");
+        }
         Ok(tokens.into())
     }
 

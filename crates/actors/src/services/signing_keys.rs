@@ -114,12 +114,25 @@ impl Hub {
         let (new, _) = self
             .admin_job(move |c, master| {
                 let row = tenants::visible(c, &s, scope.as_ref())?;
-                let ttl = legacy
-                    .then(|| {
-                        row.settings()
-                            .map(|s| legacy_ttl.unwrap_or(s.refresh_token_ttl))
-                    })
-                    .transpose()?;
+                let ttl = match legacy {
+                    false => None,
+                    true => {
+                        // Revocation cut-offs last the tenant's longest token life:
+                        // a longer window would let a kid-less token outlive one.
+                        let s = row.settings()?;
+                        let longest = s.longest_token_life();
+                        let ttl = legacy_ttl.unwrap_or(s.refresh_token_ttl);
+                        if ttl > longest {
+                            return Err(Error::field(
+                                "legacy_ttl",
+                                format!(
+                                    "must be at most the tenant's longest token life ({longest} s)"
+                                ),
+                            ));
+                        }
+                        Some(ttl)
+                    }
+                };
                 keys::import(c, &row, &material, ttl, master, actor.as_str())
             })
             .await?;

@@ -200,7 +200,7 @@ fn roles() -> Value {
 }
 
 fn external_id() -> Value {
-    json!({"minLength": 1, "maxLength": MAX_EXTERNAL_ID_CHARS, "pattern": format!(r"^[^\s{CONTROLS}]+$")})
+    json!({"minLength": 1, "maxLength": MAX_EXTERNAL_ID_CHARS, "pattern": format!(r#"^[^\s"\\{CONTROLS}]+$"#)})
 }
 
 /// Lengths, ranges and patterns of request bodies.

@@ -12,7 +12,7 @@ use tessera_actors::{
 
 use crate::{
     error::{ApiResult, Problem},
-    extract::{Admin, BulkJson},
+    extract::AdminBulk,
 };
 
 /// Import users.
@@ -44,10 +44,9 @@ use crate::{
 pub async fn import_users(
     hub: Data<Hub>,
     tenant: web::Path<String>,
-    Admin(key): Admin,
-    body: BulkJson<ImportUsersRequest>,
+    AdminBulk(key, body): AdminBulk<ImportUsersRequest>,
 ) -> ApiResult<web::Json<ImportReport>> {
-    Ok(web::Json(hub.import_users(&key, &tenant, body.0).await?))
+    Ok(web::Json(hub.import_users(&key, &tenant, body).await?))
 }
 
 /// Import a blacklist.
@@ -73,10 +72,9 @@ pub async fn import_users(
 pub async fn import_revocations(
     hub: Data<Hub>,
     tenant: web::Path<String>,
-    Admin(key): Admin,
-    body: BulkJson<ImportRevocationsRequest>,
+    AdminBulk(key, body): AdminBulk<ImportRevocationsRequest>,
 ) -> ApiResult<web::Json<RevocationImport>> {
     Ok(web::Json(
-        hub.import_revocations(&key, &tenant, body.0).await?,
+        hub.import_revocations(&key, &tenant, body).await?,
     ))
 }
