@@ -15,8 +15,6 @@ pub enum Mapping {
     Elsewhere(&'static str),
 }
 
-const ACCESS_TOKEN: &str = "rest_framework_simplejwt.tokens.AccessToken";
-
 /// The `SIMPLE_JWT` keys Tessera knows, and what each becomes.
 pub fn mapping(key: &str) -> Option<Mapping> {
     use Mapping::*;
@@ -50,7 +48,10 @@ pub fn mapping(key: &str) -> Option<Mapping> {
             Fixed(&["\"rest_framework_simplejwt.authentication.default_user_authentication_rule\""])
         }
         "TOKEN_USER_CLASS" => Fixed(&["\"rest_framework_simplejwt.models.TokenUser\""]),
-        "AUTH_TOKEN_CLASSES" => Fixed(&[]),
+        "AUTH_TOKEN_CLASSES" => Fixed(&[
+            "\"rest_framework_simplejwt.tokens.AccessToken\"",
+            "[\"rest_framework_simplejwt.tokens.AccessToken\"]",
+        ]),
         _ => return None,
     })
 }
@@ -70,9 +71,7 @@ pub fn settings_from(simple_jwt: &Value) -> Result<Map<String, Value>, String> {
             Some(Mapping::Fixed(allowed)) => {
                 let ok = allowed
                     .iter()
-                    .any(|a| serde_json::from_str::<Value>(a).is_ok_and(|a| a == *value))
-                    || (key == "AUTH_TOKEN_CLASSES"
-                        && (*value == json!(ACCESS_TOKEN) || *value == json!([ACCESS_TOKEN])));
+                    .any(|a| serde_json::from_str::<Value>(a).is_ok_and(|a| a == *value));
                 if !ok {
                     return refuse(&format!(
                         "{value} has no counterpart in Tessera (it accepts {})",
@@ -106,7 +105,7 @@ mod tests {
             "ROTATE_REFRESH_TOKENS": true, "BLACKLIST_AFTER_ROTATION": true,
             "ALGORITHM": "HS256", "AUDIENCE": null, "ISSUER": null, "LEEWAY": 5,
             "AUTH_HEADER_TYPES": ["Bearer", "JWT"], "USER_ID_FIELD": "id",
-            "USER_ID_CLAIM": "user_id", "AUTH_TOKEN_CLASSES": [ACCESS_TOKEN],
+            "USER_ID_CLAIM": "user_id", "AUTH_TOKEN_CLASSES": ["rest_framework_simplejwt.tokens.AccessToken"],
             "UPDATE_LAST_LOGIN": false, "JWK_URL": null,
         }))
         .unwrap();

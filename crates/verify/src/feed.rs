@@ -141,16 +141,5 @@ async fn read(
         Some(cursor) => format!("{url}?since={cursor}&wait={WAIT}"),
         None => url.to_owned(),
     };
-    let res = http
-        .get(&url)
-        .header(reqwest::header::AUTHORIZATION, auth)
-        .send()
-        .await
-        .map_err(|e| Error::Unavailable(format!("{url}: {e}")))?;
-    if !res.status().is_success() {
-        return Err(Error::Unavailable(format!("{url}: {}", res.status())));
-    }
-    res.json()
-        .await
-        .map_err(|e| Error::Unavailable(format!("{url}: {e}")))
+    crate::get_json(http, &url, Some(auth)).await
 }

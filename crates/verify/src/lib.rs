@@ -147,7 +147,7 @@ impl Verifier {
             .build()
             .map_err(|e| Error::Unavailable(e.to_string()))?;
         let url = format!("{}/.well-known/openid-configuration", config.tenant_url);
-        let discovery: Discovery = get_json(&http, &url).await?;
+        let discovery: Discovery = get_json(&http, &url, None).await?;
         let keys = KeySet::new(discovery.jwks_uri, config.refetch_after);
         keys.fetch(&http).await?;
         let revocations = match &config.client {
@@ -241,12 +241,18 @@ impl Verifier {
     }
 }
 
-async fn get_json<T: serde::de::DeserializeOwned>(
+/// GETs `url` (with an `Authorization` header when given) and reads its JSON; any
+/// failure is [`Error::Unavailable`] naming the URL.
+pub(crate) async fn get_json<T: serde::de::DeserializeOwned>(
     http: &reqwest::Client,
     url: &str,
+    authorization: Option<&str>,
 ) -> Result<T, Error> {
-    let res = http
-        .get(url)
+    let mut req = http.get(url);
+    if let Some(a) = authorization {
+        req = req.header(reqwest::header::AUTHORIZATION, a);
+    }
+    let res = req
         .send()
         .await
         .map_err(|e| Error::Unavailable(format!("{url}: {e}")))?;

@@ -223,17 +223,7 @@ impl Hub {
     /// refresh token must also still be exchangeable (not rotated out or revoked).
     pub async fn verify(&self, slug: &str, token: String) -> Result<Verified> {
         let ctx = self.tenant(slug).await?;
-        let c = self.verify_unrevoked(&ctx, token, None).await?;
-        // A legacy refresh token has no row; its exchange revoked it (checked above).
-        if c.token_type == TokenType::Refresh && !c.legacy {
-            let live = RefreshTokenLive {
-                tenant_id: ctx.id.clone(),
-                jti: c.jti.clone(),
-            };
-            if !self.ask(&self.tokens, live).await? {
-                return Err(Error::TokenNotValid("Token is blacklisted"));
-            }
-        }
+        let c = self.verify_live(&ctx, token).await?;
         Ok(Verified {
             token_type: c.token_type,
             sub: c.sub.into(),
@@ -336,6 +326,27 @@ impl Hub {
         let entries = cutoff_entries(&ctx.id, user_id, at, lasts_until, revoked.what);
         self.revoke_entries(&ctx.slug, &ctx.id, revoked.generation, entries)
             .await
+    }
+
+    /// Any token of the tenant, valid now: [`Hub::verify_unrevoked`], and a refresh
+    /// token must also still be exchangeable (not rotated out). A legacy refresh token
+    /// has no row: its exchange revoked it, which the revocation check saw.
+    pub(crate) async fn verify_live(
+        &self,
+        ctx: &Arc<TenantCtx>,
+        token: String,
+    ) -> Result<VerifiedClaims> {
+        let c = self.verify_unrevoked(ctx, token, None).await?;
+        if c.token_type == TokenType::Refresh && !c.legacy {
+            let live = RefreshTokenLive {
+                tenant_id: ctx.id.clone(),
+                jti: c.jti.clone(),
+            };
+            if !self.ask(&self.tokens, live).await? {
+                return Err(Error::TokenNotValid("Token is blacklisted"));
+            }
+        }
+        Ok(c)
     }
 
     /// Verifies a token (TokenActor) and checks revocation (BlacklistActor, one

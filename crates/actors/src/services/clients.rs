@@ -7,7 +7,7 @@ use tessera_store::models::client;
 
 use crate::{
     Hub,
-    actors::{GetUser, LiveRevocations, RefreshTokenLive},
+    actors::{GetUser, LiveRevocations},
     admin_jobs::{clients, tenants},
     requests::CreateClientRequest,
     services::{
@@ -157,22 +157,16 @@ impl Hub {
                 after,
             };
             let (generation, rows) = self.ask(&self.tokens, live).await?;
-            let cursor = after.map_or(generation, |a| a.max(generation)).to_string();
-            let done = !rows.is_empty() || tokio::time::Instant::now() >= deadline;
-            let changed = if done {
-                false
-            } else {
-                matches!(
+            // Answer with what there is, unless there is nothing and a wake-up comes
+            // before the deadline (timeout_at returns at once past it): then read again.
+            let woke = rows.is_empty()
+                && matches!(
                     tokio::time::timeout_at(deadline, woken.changed()).await,
                     Ok(Ok(()))
-                )
-            };
-            if done || !changed {
-                let items = if done {
-                    rows.iter().map(item).collect()
-                } else {
-                    Vec::new()
-                };
+                );
+            if !woke {
+                let cursor = after.map_or(generation, |a| a.max(generation)).to_string();
+                let items = rows.iter().map(item).collect();
                 return Ok(RevocationPage { items, cursor });
             }
         }
@@ -184,16 +178,7 @@ impl Hub {
         token: String,
         client_id: ClientId,
     ) -> Result<ActiveToken> {
-        let c = self.verify_unrevoked(ctx, token, None).await?;
-        if c.token_type == TokenType::Refresh && !c.legacy {
-            let live = RefreshTokenLive {
-                tenant_id: ctx.id.clone(),
-                jti: c.jti.clone(),
-            };
-            if !self.ask(&self.tokens, live).await? {
-                return Err(Error::TokenNotValid("Token is blacklisted"));
-            }
-        }
+        let c = self.verify_live(ctx, token).await?;
         let key = (ctx.id.clone(), c.sub.clone());
         let username = match self.usernames.get(&key) {
             Some(name) => name,

@@ -190,16 +190,10 @@ pub async fn introspect(
     req: HttpRequest,
     body: JsonOrForm<IntrospectRequest>,
 ) -> ApiResult<HttpResponse> {
-    match hub
-        .introspect(&tenant, authorization(&req), body.0.token)
-        .await
-    {
-        Ok(answer) => Ok(HttpResponse::Ok()
-            .insert_header(crate::cookies::NO_STORE)
-            .json(answer)),
-        Err(e @ tessera_core::Error::NotAuthenticated(_)) => Ok(basic_challenge(e)),
-        Err(e) => Err(e.into()),
-    }
+    for_client(
+        hub.introspect(&tenant, authorization(&req), body.0.token)
+            .await,
+    )
 }
 
 /// Revoke a token's session.
@@ -262,15 +256,26 @@ pub async fn revoke_all(
     Ok(HttpResponse::Ok().json(serde_json::json!({})))
 }
 
-/// A 401 that asks for a client credential (HTTP Basic) rather than a Bearer token.
-fn basic_challenge(e: tessera_core::Error) -> HttpResponse {
+/// The answer of a route for resource-server clients: JSON, never cached, or a 401
+/// that asks for a client credential (HTTP Basic) rather than a Bearer token.
+fn for_client<T: serde::Serialize>(
+    answer: Result<T, tessera_core::Error>,
+) -> ApiResult<HttpResponse> {
     use actix_web::{ResponseError, http::header};
-    let mut res = crate::error::ApiError::from(e).error_response();
-    res.headers_mut().insert(
-        header::WWW_AUTHENTICATE,
-        header::HeaderValue::from_static("Basic realm=\"tessera\""),
-    );
-    res
+    match answer {
+        Ok(body) => Ok(HttpResponse::Ok()
+            .insert_header(crate::cookies::NO_STORE)
+            .json(body)),
+        Err(e @ tessera_core::Error::NotAuthenticated(_)) => {
+            let mut res = crate::error::ApiError::from(e).error_response();
+            res.headers_mut().insert(
+                header::WWW_AUTHENTICATE,
+                header::HeaderValue::from_static("Basic realm=\"tessera\""),
+            );
+            Ok(res)
+        }
+        Err(e) => Err(e.into()),
+    }
 }
 
 /// Follow the tenant's revocations.
@@ -301,14 +306,8 @@ pub async fn revocations(
     q: web::Query<RevocationsQuery>,
 ) -> ApiResult<HttpResponse> {
     let q = q.into_inner();
-    match hub
-        .revocations(&tenant, authorization(&req), q.since, q.wait)
-        .await
-    {
-        Ok(page) => Ok(HttpResponse::Ok()
-            .insert_header(crate::cookies::NO_STORE)
-            .json(page)),
-        Err(e @ tessera_core::Error::NotAuthenticated(_)) => Ok(basic_challenge(e)),
-        Err(e) => Err(e.into()),
-    }
+    for_client(
+        hub.revocations(&tenant, authorization(&req), q.since, q.wait)
+            .await,
+    )
 }
