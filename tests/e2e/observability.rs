@@ -1,5 +1,6 @@
 //! `/metrics` (OpenMetrics text), the request id header, and JSON log lines that
 //! carry the request id and no secret.
+use secrecy::ExposeSecret;
 use serde_json::{Value, json};
 use std::time::Duration;
 use tessera_tests::{TestApp, s};
@@ -277,7 +278,7 @@ async fn json_logs_carry_the_request_id_and_no_secret() {
             .master_key
             .as_ref()
             .unwrap()
-            .expose()
+            .expose_secret()
             .to_owned(),
     };
     for secret in ["hunter2-very-secret", "wrong-but-secret", master.trim()] {

@@ -12,6 +12,7 @@
 use awc::http::StatusCode;
 use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
 use diesel::{Connection, PgConnection, RunQueryDsl};
+use secrecy::ExposeSecret;
 use serde_json::{Value, json};
 use std::{net::TcpListener, time::Duration};
 use tessera_core::master_key::MasterKey;
@@ -139,7 +140,7 @@ struct Shared {
     db_url: String,
     prefix: String,
     redis_url: String,
-    master_key: tessera_core::secret::SecretString,
+    master_key: secrecy::SecretString,
     admin_key: String,
 }
 
@@ -671,7 +672,12 @@ impl TestApp {
                 ("TESSERA__REDIS__PREFIX", self.prefix.clone()),
                 (
                     "TESSERA__KEYS__MASTER_KEY",
-                    st.keys.master_key.as_ref().unwrap().expose().to_owned(),
+                    st.keys
+                        .master_key
+                        .as_ref()
+                        .unwrap()
+                        .expose_secret()
+                        .to_owned(),
                 ),
             ],
         };

@@ -1,10 +1,10 @@
 //! What clients send: the request bodies (and the one query) of API.md, as the
 //! handlers parse them and the services take them, documented for OpenAPI. Responses
 //! are in [`crate::views`].
+use secrecy::SecretString;
 use serde::{Deserialize, Serialize};
 use tessera_core::{
     algorithm::SigningAlgorithm,
-    secret::SecretString,
     settings::{SettingsPatch, nullable},
 };
 use utoipa::{IntoParams, ToSchema};

@@ -10,6 +10,7 @@ use aws_lc_rs::{
 };
 use jsonwebtoken::{DecodingKey, EncodingKey, jwk::Jwk};
 use std::fmt;
+use zeroize::Zeroizing;
 
 use crate::{Error, Result, algorithm::SigningAlgorithm, master_key::fill_random};
 
@@ -18,7 +19,8 @@ use crate::{Error, Result, algorithm::SigningAlgorithm, master_key::fill_random}
 pub struct KeyMaterial {
     /// The algorithm the key signs with.
     pub algorithm: SigningAlgorithm,
-    bytes: Vec<u8>,
+    /// Zeroed when dropped.
+    bytes: Zeroizing<Vec<u8>>,
 }
 
 impl fmt::Debug for KeyMaterial {
@@ -84,12 +86,21 @@ impl KeyMaterial {
                 to_pem(doc.as_ref())
             }
         };
-        Ok(Self { algorithm, bytes })
+        Ok(Self {
+            algorithm,
+            bytes: bytes.into(),
+        })
     }
 
     /// Rebuilds material from its stored bytes (after decryption) and checks it.
-    pub fn from_bytes(algorithm: SigningAlgorithm, bytes: Vec<u8>) -> Result<Self> {
-        let material = Self { algorithm, bytes };
+    pub fn from_bytes(
+        algorithm: SigningAlgorithm,
+        bytes: impl Into<Zeroizing<Vec<u8>>>,
+    ) -> Result<Self> {
+        let material = Self {
+            algorithm,
+            bytes: bytes.into(),
+        };
         material.encoding_key()?;
         Ok(material)
     }
@@ -99,6 +110,7 @@ impl KeyMaterial {
     /// the algorithm's type, proven by signing a probe and verifying it with the
     /// public JWK derived from it. Errors name the request field, never the material.
     pub fn import(algorithm: SigningAlgorithm, bytes: Vec<u8>) -> Result<Self> {
+        let bytes = Zeroizing::new(bytes);
         if algorithm.is_symmetric() {
             let min = min_secret_bytes(algorithm);
             if !(min..=MAX_IMPORTED_BYTES).contains(&bytes.len()) {

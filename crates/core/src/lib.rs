@@ -19,7 +19,6 @@ pub mod key_material;
 pub mod master_key;
 pub mod password;
 pub mod revocation;
-pub mod secret;
 pub mod settings;
 pub mod simplejwt;
 pub mod time;

@@ -4,6 +4,7 @@
 use aws_lc_rs::aead::{AES_256_GCM, Aad, NONCE_LEN, Nonce, RandomizedNonceKey};
 use base64::{Engine, engine::general_purpose::STANDARD};
 use std::fmt;
+use zeroize::Zeroizing;
 
 use crate::{Error, Result};
 
@@ -15,6 +16,7 @@ impl MasterKey {
     pub fn from_base64(text: &str) -> std::result::Result<Self, String> {
         let bytes = STANDARD
             .decode(text.trim())
+            .map(Zeroizing::new)
             .map_err(|_| "is not valid base64".to_owned())?;
         if bytes.len() != 32 {
             return Err(format!("must decode to 32 bytes, not {}", bytes.len()));
@@ -26,9 +28,9 @@ impl MasterKey {
 
     /// A fresh random master key, base64-encoded (for `tessera` set-up and tests).
     pub fn generate_base64() -> String {
-        let mut bytes = [0u8; 32];
-        fill_random(&mut bytes);
-        STANDARD.encode(bytes)
+        let mut bytes = Zeroizing::new([0u8; 32]);
+        fill_random(bytes.as_mut());
+        STANDARD.encode(bytes.as_ref())
     }
 
     /// Encrypts `plaintext`, bound to `context` (the kid); returns base64(nonce ‖ ct ‖ tag).
@@ -43,8 +45,9 @@ impl MasterKey {
         Ok(STANDARD.encode(out))
     }
 
-    /// Decrypts what [`MasterKey::seal`] produced for the same `context`.
-    pub fn open(&self, context: &str, sealed: &str) -> Result<Vec<u8>> {
+    /// Decrypts what [`MasterKey::seal`] produced for the same `context`; the
+    /// plaintext is zeroed when dropped.
+    pub fn open(&self, context: &str, sealed: &str) -> Result<Zeroizing<Vec<u8>>> {
         let fail = || {
             Error::Internal(format!(
                 "key {context} cannot be decrypted with the master key"
@@ -56,12 +59,14 @@ impl MasterKey {
         }
         let (nonce, ct) = raw.split_at(NONCE_LEN);
         let nonce = Nonce::try_assume_unique_for_key(nonce).map_err(|_| fail())?;
-        let mut buf = ct.to_vec();
-        let plain = self
+        let mut buf = Zeroizing::new(ct.to_vec());
+        let len = self
             .0
             .open_in_place(nonce, Aad::from(context.as_bytes()), &mut buf)
-            .map_err(|_| fail())?;
-        Ok(plain.to_vec())
+            .map_err(|_| fail())?
+            .len();
+        buf.truncate(len);
+        Ok(buf)
     }
 }
 
@@ -98,7 +103,7 @@ mod tests {
         let sealed = k.seal("key_a", b"private").unwrap_or_default();
         assert!(!sealed.contains("private"));
         assert_eq!(
-            k.open("key_a", &sealed).ok().as_deref(),
+            k.open("key_a", &sealed).ok().as_deref().map(Vec::as_slice),
             Some(&b"private"[..])
         );
         // bound to its kid

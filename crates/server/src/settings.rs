@@ -6,6 +6,7 @@
 //!
 //! Without `database.url` Tessera runs embedded: an SQLite file and its master key
 //! under `data_dir` (see [`data_dir`]), revocations in process — for one node only.
+use secrecy::{ExposeSecret, SecretString};
 use serde::{Deserialize, Serialize};
 use smart_default::SmartDefault;
 use std::{fmt, net::SocketAddr, path::Path, str::FromStr, sync::Arc, time::Duration};
@@ -14,7 +15,6 @@ use tessera_core::{
     client_ip::{ForwardedHeader, TrustedProxies},
     master_key::MasterKey,
     password::HashParams,
-    secret::SecretString,
 };
 use tessera_revocation::Redis as RedisTarget;
 use tessera_store::Target;
@@ -115,7 +115,7 @@ pub struct Database {
 pub struct Redis {
     /// Redis URL (may carry a password: never printed).
     #[serde(serialize_with = "hidden")]
-    #[default(SecretString::new("redis://127.0.0.1:6379"))]
+    #[default(SecretString::from("redis://127.0.0.1:6379"))]
     pub url: SecretString,
     /// Nodes of a Redis Cluster (`redis://host:port`, some or all); when set, they
     /// are used instead of `url`.
@@ -325,7 +325,7 @@ impl Settings {
     /// Where the data lives: Postgres at `database.url`, or, without it, the embedded
     /// SQLite file `tessera.db` under `data_dir`.
     pub fn target(&self) -> Result<Target, ConfigError> {
-        match self.database.url.as_ref().map(|u| u.expose()) {
+        match self.database.url.as_ref().map(|u| u.expose_secret()) {
             Some(url) if !url.is_empty() => Ok(Target::Postgres(url.to_owned())),
             _ if self.data_dir.trim().is_empty() => Err(bad(
                 "data_dir",
@@ -340,7 +340,7 @@ impl Settings {
         self.database
             .url
             .as_ref()
-            .is_none_or(|u| u.expose().is_empty())
+            .is_none_or(|u| u.expose_secret().is_empty())
     }
 
     /// `embedded (single node)` or `shared (Postgres + Redis)`, for logs and summaries.
@@ -358,9 +358,9 @@ impl Settings {
     pub fn redis_target(&self) -> RedisTarget {
         let nodes = &self.redis.cluster_nodes;
         if nodes.is_empty() {
-            RedisTarget::Single(self.redis.url.expose().to_owned())
+            RedisTarget::Single(self.redis.url.expose_secret().to_owned())
         } else {
-            RedisTarget::Cluster(nodes.iter().map(|n| n.expose().to_owned()).collect())
+            RedisTarget::Cluster(nodes.iter().map(|n| n.expose_secret().to_owned()).collect())
         }
     }
 
@@ -368,7 +368,7 @@ impl Settings {
     /// configured key, it is read from `data_dir/master.key`.
     pub fn master_key(&self) -> Result<Arc<MasterKey>, ConfigError> {
         let (text, source) = match &self.keys.master_key {
-            Some(text) => (text.expose().to_owned(), env_name("keys.master_key")),
+            Some(text) => (text.expose_secret().to_owned(), env_name("keys.master_key")),
             None if self.is_embedded() => self.read_master_key_file()?,
             None => {
                 return Err(ConfigError(format!(

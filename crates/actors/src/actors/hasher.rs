@@ -1,10 +1,10 @@
 //! PasswordHasher: argon2id on its own `SyncArbiter` (n = the concurrency cap).
 use actix::prelude::*;
+use secrecy::{ExposeSecret, SecretString};
 use std::sync::Arc;
 use tessera_core::{
     Result,
     password::{HashScratch, PasswordHashing, Verdict},
-    secret::SecretString,
 };
 
 /// Hashes and verifies passwords on dedicated threads; each instance (thread) owns
@@ -114,7 +114,7 @@ pub struct VerifyPassword {
 impl Handler<HashPassword> for PasswordHasher {
     type Result = Result<String>;
     fn handle(&mut self, msg: HashPassword, _: &mut SyncContext<Self>) -> Self::Result {
-        self.hashing.hash(&mut self.scratch, msg.0.expose())
+        self.hashing.hash(&mut self.scratch, msg.0.expose_secret())
     }
 }
 
@@ -124,7 +124,7 @@ impl Handler<VerifyPassword> for PasswordHasher {
         self.hashing.verify_and_upgrade(
             &mut self.scratch,
             msg.hash.as_deref(),
-            msg.password.expose(),
+            msg.password.expose_secret(),
         )
     }
 }

@@ -1,9 +1,9 @@
 //! End-user account services: sign-up, `/users/me`, password change.
+use secrecy::{ExposeSecret, SecretString};
 use tessera_core::{
     Error, Result,
     ids::{TenantId, UserId},
     password::{check_email, check_new_password, check_username, normalize_username},
-    secret::SecretString,
     time::now,
 };
 use tessera_store::models::user::User;
@@ -78,7 +78,11 @@ impl Hub {
         if let Some(e) = &new.email {
             check_email(e)?;
         }
-        check_new_password("password", new.password.expose(), min_len.max(1) as usize)?;
+        check_new_password(
+            "password",
+            new.password.expose_secret(),
+            min_len.max(1) as usize,
+        )?;
         // A taken username costs no hashing (the insert still enforces uniqueness).
         let find = FindUserByName {
             tenant_id: tenant_id.clone(),
@@ -137,7 +141,7 @@ impl Hub {
         let user = self.active_user(&ctx.id, claims.sub).await?;
         check_new_password(
             "new_password",
-            new.expose(),
+            new.expose_secret(),
             ctx.settings.password_min_length.max(1) as usize,
         )?;
         let verify = VerifyPassword {

@@ -1,6 +1,7 @@
 //! Admin services over a tenant's users: list/search, create, read, change, delete,
 //! and revoke every session. Deactivating, deleting or re-passwording a user cuts
 //! off their tokens at once (Postgres in the change's transaction, then Redis).
+use secrecy::ExposeSecret;
 use serde_json::{Value, json};
 use tessera_core::{
     Error, Result,
@@ -166,7 +167,7 @@ impl Hub {
         let hash = match patch.password {
             Some(p) => {
                 let min = row.password_min_length.max(1) as usize;
-                check_new_password("password", p.expose(), min)?;
+                check_new_password("password", p.expose_secret(), min)?;
                 Some(
                     self.ask_within(&self.hasher, HashPassword(p), self.hash_timeout)
                         .await?,

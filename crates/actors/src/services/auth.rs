@@ -1,12 +1,12 @@
 //! Token services: login, refresh, verify, revoke, revoke-all, and authenticating a
 //! Bearer access token (verify + one revocation round trip).
+use secrecy::{ExposeSecret, SecretString};
 use std::sync::Arc;
 use tessera_core::{
     Error, Result,
     claims::{TokenType, VerifiedClaims},
     ids::{SessionId, TenantId, UserId},
     password::{MAX_PASSWORD_CHARS, check_username, username_key},
-    secret::SecretString,
     time::now,
     token::from_authorization,
 };
@@ -72,8 +72,8 @@ impl Hub {
             };
             self.ask(&self.users, find).await?
         };
-        let password = if password.expose().chars().count() > MAX_PASSWORD_CHARS {
-            SecretString::default()
+        let password = if password.expose_secret().chars().count() > MAX_PASSWORD_CHARS {
+            SecretString::from("")
         } else {
             password
         };

@@ -1,6 +1,7 @@
 //! Key services: list, rotate, retire and import a tenant's signing keys, and the
 //! scheduled rotation pass every node runs. A change reaches every node's cache
 //! over Redis pub/sub before the answer is sent.
+use secrecy::ExposeSecret;
 use tessera_core::{
     Error, Result, ids::Kid, key_lifecycle::Phase, key_material::KeyMaterial,
     settings::MAX_LIFETIME,
@@ -81,8 +82,8 @@ impl Hub {
     ) -> Result<KeyView> {
         let alg = req.algorithm;
         let bytes = match (alg.is_symmetric(), req.secret, req.private_key) {
-            (true, Some(s), None) => s.expose().as_bytes().to_vec(),
-            (false, None, Some(p)) => p.expose().as_bytes().to_vec(),
+            (true, Some(s), None) => s.expose_secret().as_bytes().to_vec(),
+            (false, None, Some(p)) => p.expose_secret().as_bytes().to_vec(),
             (true, _, _) => {
                 return Err(Error::field(
                     "secret",

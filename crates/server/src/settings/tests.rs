@@ -186,3 +186,21 @@ fn the_summary_lists_every_setting_in_declared_order_and_hides_secrets() {
     }
     assert!(!summary.contains("secret"), "{summary}");
 }
+
+#[test]
+fn secrets_are_held_in_secrecy_types_and_never_printed() {
+    let master = tessera_core::master_key::MasterKey::generate_base64();
+    let body = format!(
+        "[database]\nurl = \"postgres://u:pg-password@db/t\"\n[redis]\nurl = \"redis://:redis-password@r:6379\"\n[keys]\nmaster_key = \"{master}\"\n"
+    );
+    let (p, _rm) = file(&body);
+    let s = Settings::load(Some(&p)).unwrap();
+    let debug = format!("{s:?}");
+    let summary = s.summary();
+    for secret in ["pg-password", "redis-password", master.as_str()] {
+        assert!(!debug.contains(secret), "Debug shows {secret}");
+        assert!(!summary.contains(secret), "the summary shows {secret}");
+    }
+    // The one place that needs it still reads it.
+    assert!(s.master_key().is_ok());
+}

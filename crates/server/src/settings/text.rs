@@ -1,12 +1,12 @@
 //! Settings as text: how typed settings are read from their text (with errors that
 //! say what is accepted), shown in summaries (secrets only as `<set>`), and how the
 //! config crate's errors become one line naming the setting and its variable.
+use secrecy::SecretString;
 use serde::{
     Deserialize, Deserializer, Serializer,
     de::{Error as _, MapAccess, SeqAccess, Visitor},
 };
 use std::{fmt, net::SocketAddr, str::FromStr};
-use tessera_core::secret::SecretString;
 
 use super::{ConfigError, env_name};
 
