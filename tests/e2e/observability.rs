@@ -74,33 +74,58 @@ async fn metrics_count_routes_logins_reuse_revocations_keys_and_timeouts() {
     let version = format!("version=\"{}\"", env!("CARGO_PKG_VERSION"));
     assert!(build.contains(&version) && build.ends_with(" 1"), "{build}");
     assert!(!build.contains("commit=\"\""), "{build}");
-    let logins = |what: &str| {
-        sample(
-            m,
-            &format!("tessera_logins_total{{tenant=\"acme\",outcome=\"{what}\"}}"),
-        )
-    };
+    // The aggregates, and the busiest tenants' own series (acme is the only one).
+    for prefix in [
+        "tessera_logins_total{",
+        "tessera_tenant_logins_total{tenant=\"acme\",",
+    ] {
+        let logins = |what: &str| sample(m, &format!("{prefix}outcome=\"{what}\"}}"));
+        assert_eq!(
+            (
+                logins("succeeded"),
+                logins("failed"),
+                logins("rate_limited")
+            ),
+            (Some(2.0), Some(2.0), Some(1.0)),
+            "{prefix}: {m}"
+        );
+    }
+    for series in [
+        "tessera_refresh_reuse_detections_total ",
+        "tessera_tenant_refresh_reuse_detections_total{tenant=\"acme\"}",
+    ] {
+        assert_eq!(sample(m, series), Some(1.0), "{series}: {m}");
+    }
+    for series in [
+        "tessera_revocations_total{kind=\"session\"}",
+        "tessera_tenant_revocations_total{tenant=\"acme\",kind=\"session\"}",
+    ] {
+        assert_eq!(
+            sample(m, series),
+            Some(2.0),
+            "reuse and revoke each revoke one session: {series}: {m}"
+        );
+    }
     assert_eq!(
-        (
-            logins("succeeded"),
-            logins("failed"),
-            logins("rate_limited")
-        ),
-        (Some(2.0), Some(2.0), Some(1.0)),
+        sample(m, "tessera_tenant_series_omitted "),
+        Some(0.0),
         "{m}"
     );
+    // Pools, queues and the revocation store's round trips.
+    let in_use = sample(m, "tessera_db_pool_connections{state=\"in_use\"}");
+    let idle = sample(m, "tessera_db_pool_connections{state=\"idle\"}");
+    assert!(in_use.is_some() && idle.unwrap_or(0.0) >= 1.0, "{m}");
     assert_eq!(
-        sample(m, "tessera_refresh_reuse_detections_total{tenant=\"acme\"}"),
-        Some(1.0),
-        "{m}"
+        sample(m, "tessera_actor_in_flight{actor=\"PasswordHasher\"}"),
+        Some(0.0),
+        "nothing is hashing now: {m}"
     );
-    assert_eq!(
-        sample(
-            m,
-            "tessera_revocations_total{tenant=\"acme\",kind=\"session\"}"
-        ),
-        Some(2.0),
-        "reuse and revoke each revoke one session: {m}"
+    // Each refresh checked revocation: the store's histogram counted them.
+    let checks = sample(m, "tessera_revocation_store_seconds_count{op=\"check\"}");
+    assert!(checks.unwrap_or(0.0) >= 2.0, "{m}");
+    assert!(
+        sample(m, "tessera_revocation_store_seconds_count{op=\"revoke\"}").unwrap_or(0.0) >= 2.0,
+        "{m}"
     );
     let token_route = "route=\"/v1/tenants/{tenant}/token\"";
     assert_eq!(
@@ -148,6 +173,9 @@ async fn metrics_count_routes_logins_reuse_revocations_keys_and_timeouts() {
     )
     .unwrap();
     assert!((0.0..120.0).contains(&age), "{age}");
+    let oldest = sample(m, "tessera_signing_key_max_age_seconds ").unwrap();
+    assert!(oldest >= age, "{m}");
+    assert_eq!(sample(m, "tessera_signing_keys_active "), Some(1.0), "{m}");
     assert!(!m.contains("correct horse") && !m.contains(&s(&p2, "refresh")));
 }
 
@@ -313,4 +341,85 @@ async fn metrics_are_on_the_management_listener_only() {
     }
     let other = app.management("/v1/admin/tenants").await;
     assert_eq!(other.status, 404, "nothing else there: {}", other.text);
+}
+
+#[actix_rt::test]
+async fn per_tenant_series_are_kept_for_the_busiest_tenants_only() {
+    let app = TestApp::builder()
+        .configure(|s| s.metrics.tenant_series = 2)
+        .start()
+        .await;
+    // busy: 3 logins, middling: 2, quiet: 1, idle: none.
+    for (slug, logins) in [("busy", 3), ("middling", 2), ("quiet", 1), ("idle", 0)] {
+        app.tenant(slug, json!({})).await;
+        app.user(slug, "alice", "correct horse", json!({})).await;
+        for _ in 0..logins {
+            app.login(slug, "alice", "correct horse").await;
+        }
+    }
+    let m = app.management("/metrics").await.text;
+    let tenant_lines: Vec<&str> = m
+        .lines()
+        .filter(|l| !l.starts_with('#') && l.contains("tenant=\""))
+        .collect();
+    let named = |slug: &str| {
+        tenant_lines
+            .iter()
+            .any(|l| l.contains(&format!("tenant=\"{slug}\"")))
+    };
+    for slug in ["busy", "middling"] {
+        assert!(
+            sample(
+                &m,
+                &format!("tessera_tenant_logins_total{{tenant=\"{slug}\",outcome=\"succeeded\"}}")
+            )
+            .is_some(),
+            "{slug}: {m}"
+        );
+    }
+    assert!(
+        !m.contains("tessera_tenant_logins_total{tenant=\"quiet\""),
+        "the third busiest is left out: {m}"
+    );
+    assert_eq!(
+        sample(&m, "tessera_tenant_series_omitted "),
+        Some(1.0),
+        "{m}"
+    );
+    // The aggregate still counts every tenant.
+    assert_eq!(
+        sample(&m, "tessera_logins_total{outcome=\"succeeded\"}"),
+        Some(6.0),
+        "{m}"
+    );
+    // Two of the four active keys are named; the count and the oldest age cover all.
+    let key_lines = tenant_lines
+        .iter()
+        .filter(|l| l.starts_with("tessera_signing_key_age_seconds{"))
+        .count();
+    assert_eq!(key_lines, 2, "{m}");
+    assert_eq!(sample(&m, "tessera_signing_keys_active "), Some(4.0), "{m}");
+    assert!(named("busy") && named("middling"), "{m}");
+}
+
+#[actix_rt::test]
+async fn with_tenant_series_off_no_series_names_a_tenant() {
+    let app = TestApp::builder()
+        .configure(|s| s.metrics.tenant_series = 0)
+        .start()
+        .await;
+    app.tenant("acme", json!({})).await;
+    app.user("acme", "alice", "correct horse", json!({})).await;
+    app.login("acme", "alice", "correct horse").await;
+    let m = app.management("/metrics").await.text;
+    assert!(
+        !m.lines()
+            .any(|l| !l.starts_with('#') && l.contains("tenant=")),
+        "{m}"
+    );
+    assert_eq!(
+        sample(&m, "tessera_logins_total{outcome=\"succeeded\"}"),
+        Some(1.0),
+        "{m}"
+    );
 }

@@ -55,6 +55,8 @@ pub struct HubConfig {
     /// Longest a cached tenant context is used before it is read again (a node that
     /// missed a change notification catches up within it).
     pub tenant_max_age: Duration,
+    /// Tenants whose own metric series are exported: the busiest (0: none).
+    pub tenant_series: usize,
 }
 
 /// Addresses of every actor plus the tenant cache: what handlers hold.
@@ -81,6 +83,8 @@ pub struct Hub {
     pub(crate) metrics: Arc<Metrics>,
     pub(crate) trusted_proxies: Arc<TrustedProxies>,
     pub(crate) revocation_store: RevocationStore,
+    /// The database pool, for its gauges.
+    pub(crate) pool: DbPool,
 }
 
 /// How often a node compares what the revocation store holds with the database.
@@ -131,9 +135,13 @@ impl Hub {
         });
         let revocation_store = cfg.revocations.clone();
         let store = cfg.revocations.clone();
-        let blacklist = Supervisor::start_in_arbiter(&Arbiter::new().handle(), move |_| {
-            BlacklistActor(store.clone())
-        });
+        let metrics = Arc::new(Metrics::with_tenant_series(cfg.tenant_series));
+        let m = metrics.clone();
+        let blacklist =
+            Supervisor::start_in_arbiter(&Arbiter::new().handle(), move |_| BlacklistActor {
+                store: store.clone(),
+                metrics: m.clone(),
+            });
         let cache = Arc::new(TenantCache::new(cfg.tenant_max_age));
         let feed = Arc::new(RevocationFeed::default());
         if let Some(redis) = cfg.notify {
@@ -167,9 +175,10 @@ impl Hub {
             public_url: cfg.public_url.into(),
             timeout: cfg.send_timeout,
             hash_timeout: cfg.hash_timeout,
-            metrics: Arc::default(),
+            metrics,
             trusted_proxies: Arc::new(cfg.trusted_proxies),
             revocation_store,
+            pool: pool.clone(),
         };
         if let Some(every) = cfg.prune_every {
             let h = hub.clone();
@@ -228,12 +237,13 @@ impl Hub {
         M: Message + Send + 'static,
         M::Result: Send,
     {
+        let actor = std::any::type_name::<A>()
+            .rsplit("::")
+            .next()
+            .unwrap_or("actor");
+        let _in_flight = self.metrics.in_flight(actor);
         addr.send(msg).timeout(timeout).await.map_err(|e| match e {
             MailboxError::Timeout => {
-                let actor = std::any::type_name::<A>()
-                    .rsplit("::")
-                    .next()
-                    .unwrap_or("actor");
                 self.metrics.timed_out(actor);
                 Error::Unavailable("actor reply timed out".into())
             }

@@ -39,6 +39,8 @@ pub struct Settings {
     pub http: Http,
     /// The management listener (`/metrics`, `/healthz`, `/readyz`).
     pub management: Management,
+    /// What `/metrics` exposes.
+    pub metrics: Metrics,
     /// Postgres.
     pub database: Database,
     /// Redis.
@@ -218,6 +220,17 @@ impl fmt::Display for LogFormat {
     }
 }
 
+/// `[metrics]`
+#[derive(Debug, Clone, Deserialize, Serialize, SmartDefault)]
+#[serde(default, deny_unknown_fields)]
+pub struct Metrics {
+    /// Tenants whose own series (logins, reuse, revocations, signing-key age) are
+    /// exported: the busiest ones, and the oldest keys (0–1000; 0: aggregates only).
+    /// Every other series is an aggregate, so `/metrics` stays bounded.
+    #[default(tessera_actors::metrics::DEFAULT_TENANT_SERIES)]
+    pub tenant_series: usize,
+}
+
 /// `[cache]`
 #[derive(Debug, Clone, Deserialize, Serialize, SmartDefault)]
 #[serde(default, deny_unknown_fields)]
@@ -289,6 +302,9 @@ impl Settings {
             return Err(bad("public_url", "must start with http:// or https://"));
         }
         self.trusted_proxies()?;
+        if self.metrics.tenant_series > 1000 {
+            return Err(bad("metrics.tenant_series", "must be 0 to 1000"));
+        }
         if !(1..=30).contains(&self.cache.tenant_max_age_secs) {
             return Err(bad("cache.tenant_max_age_secs", "must be 1 to 30"));
         }

@@ -221,6 +221,7 @@ pub async fn start(
         prune_every: settings.prune_every(),
         trusted_proxies: settings.trusted_proxies()?,
         tenant_max_age: settings.tenant_max_age(),
+        tenant_series: settings.metrics.tenant_series,
     })
     .map_err(|e| e.log_cause())?;
     let listener = match listener {

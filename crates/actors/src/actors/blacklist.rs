@@ -2,6 +2,7 @@
 //! `ConnectionManager`. Every reply is a `ResponseFuture`, spawned, so the actor is
 //! never a serialization point (no `AtomicResponse`).
 use actix::prelude::*;
+use std::{sync::Arc, time::Instant};
 use tessera_core::{
     Result,
     ids::{SessionId, TenantId, TokenId, UserId},
@@ -10,9 +11,37 @@ use tessera_revocation::{
     Entry, RevocationStore, Status, TokenRef,
     rate::{Action, Attempt},
 };
+use tracing::Instrument;
+
+use crate::metrics::Metrics;
 
 /// Answers and records revocations in Redis.
-pub struct BlacklistActor(pub RevocationStore);
+pub struct BlacklistActor {
+    /// Redis (or the in-process store of the embedded mode).
+    pub store: RevocationStore,
+    /// Where each round trip's time is recorded.
+    pub metrics: Arc<Metrics>,
+}
+
+impl BlacklistActor {
+    /// Runs one store operation `op`, timed into the metrics and traced as a span.
+    fn timed<T: 'static>(
+        &self,
+        op: &'static str,
+        work: impl FnOnce(RevocationStore) -> ResponseFuture<Result<T>>,
+    ) -> ResponseFuture<Result<T>> {
+        let (metrics, fut) = (self.metrics.clone(), work(self.store.clone()));
+        Box::pin(
+            async move {
+                let started = Instant::now();
+                let out = fut.await;
+                metrics.store_round_trip(op, started.elapsed().as_secs_f64());
+                out
+            }
+            .instrument(tracing::debug_span!("revocation_store", op)),
+        )
+    }
+}
 
 impl Actor for BlacklistActor {
     type Context = Context<Self>;
@@ -103,18 +132,19 @@ pub struct Publish(pub String);
 impl Handler<CheckRevoked> for BlacklistActor {
     type Result = ResponseFuture<Result<Status>>;
     fn handle(&mut self, m: CheckRevoked, _: &mut Context<Self>) -> Self::Result {
-        let store = self.0.clone();
-        Box::pin(async move {
-            store
-                .check(TokenRef {
-                    tenant_id: &m.tenant_id,
-                    user_id: &m.user_id,
-                    sid: &m.sid,
-                    jti: &m.jti,
-                    iat: m.iat,
-                    known_gen: m.known_gen,
-                })
-                .await
+        self.timed("check", |store| {
+            Box::pin(async move {
+                store
+                    .check(TokenRef {
+                        tenant_id: &m.tenant_id,
+                        user_id: &m.user_id,
+                        sid: &m.sid,
+                        jti: &m.jti,
+                        iat: m.iat,
+                        known_gen: m.known_gen,
+                    })
+                    .await
+            })
         })
     }
 }
@@ -122,19 +152,21 @@ impl Handler<CheckRevoked> for BlacklistActor {
 impl Handler<Revoke> for BlacklistActor {
     type Result = ResponseFuture<Result<()>>;
     fn handle(&mut self, m: Revoke, _: &mut Context<Self>) -> Self::Result {
-        let store = self.0.clone();
-        Box::pin(async move { store.revoke(&m.tenant_id, m.generation, &m.entries).await })
+        self.timed("revoke", |store| {
+            Box::pin(async move { store.revoke(&m.tenant_id, m.generation, &m.entries).await })
+        })
     }
 }
 
 impl Handler<Refill> for BlacklistActor {
     type Result = ResponseFuture<Result<()>>;
     fn handle(&mut self, m: Refill, _: &mut Context<Self>) -> Self::Result {
-        let store = self.0.clone();
-        Box::pin(async move {
-            store
-                .refill(&m.tenant_id, m.from, m.generation, &m.entries)
-                .await
+        self.timed("refill", |store| {
+            Box::pin(async move {
+                store
+                    .refill(&m.tenant_id, m.from, m.generation, &m.entries)
+                    .await
+            })
         })
     }
 }
@@ -142,25 +174,26 @@ impl Handler<Refill> for BlacklistActor {
 impl Handler<RateAttempt> for BlacklistActor {
     type Result = ResponseFuture<Result<Option<i64>>>;
     fn handle(&mut self, m: RateAttempt, _: &mut Context<Self>) -> Self::Result {
-        let store = self.0.clone();
-        Box::pin(async move {
-            let action = match &m.what {
-                Attempted::Login(username) => Action::Login { username },
-                Attempted::Signup => Action::Signup,
-                Attempted::PasswordChange(user_id) => Action::PasswordChange { user_id },
-            };
-            let bucket =
-                m.ip.as_deref()
-                    .and_then(|ip| ip.parse().ok())
-                    .map(tessera_core::client_ip::rate_bucket);
-            store
-                .attempt(Attempt {
-                    tenant_id: &m.tenant_id,
-                    action,
-                    ip: bucket.as_deref().or(m.ip.as_deref()),
-                    limit: m.limit,
-                })
-                .await
+        self.timed("rate_attempt", |store| {
+            Box::pin(async move {
+                let action = match &m.what {
+                    Attempted::Login(username) => Action::Login { username },
+                    Attempted::Signup => Action::Signup,
+                    Attempted::PasswordChange(user_id) => Action::PasswordChange { user_id },
+                };
+                let bucket =
+                    m.ip.as_deref()
+                        .and_then(|ip| ip.parse().ok())
+                        .map(tessera_core::client_ip::rate_bucket);
+                store
+                    .attempt(Attempt {
+                        tenant_id: &m.tenant_id,
+                        action,
+                        ip: bucket.as_deref().or(m.ip.as_deref()),
+                        limit: m.limit,
+                    })
+                    .await
+            })
         })
     }
 }
@@ -168,15 +201,15 @@ impl Handler<RateAttempt> for BlacklistActor {
 impl Handler<Ping> for BlacklistActor {
     type Result = ResponseFuture<Result<()>>;
     fn handle(&mut self, _: Ping, _: &mut Context<Self>) -> Self::Result {
-        let store = self.0.clone();
-        Box::pin(async move { store.ping().await })
+        self.timed("ping", |store| Box::pin(async move { store.ping().await }))
     }
 }
 
 impl Handler<Publish> for BlacklistActor {
     type Result = ResponseFuture<Result<()>>;
     fn handle(&mut self, m: Publish, _: &mut Context<Self>) -> Self::Result {
-        let store = self.0.clone();
-        Box::pin(async move { store.publish(&m.0).await })
+        self.timed("publish", |store| {
+            Box::pin(async move { store.publish(&m.0).await })
+        })
     }
 }

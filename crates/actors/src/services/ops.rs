@@ -19,23 +19,29 @@ impl Hub {
     /// The metrics text, with signing-key ages read now (left out, not failed, when
     /// the database cannot answer: a scrape must not fail because of what it observes).
     pub async fn render_metrics(&self) -> String {
-        match self
+        let ages = match self
             .admin_job(|c, _| signing_key::active_everywhere(c))
             .await
         {
             Ok(keys) => {
                 let t = now();
-                let ages: Vec<_> = keys
-                    .into_iter()
-                    .map(|(slug, kid, since)| (slug, kid, (t - since).max(0)))
-                    .collect();
-                self.metrics.set_key_ages(&ages);
+                Some(
+                    keys.into_iter()
+                        .map(|(slug, kid, since)| (slug, kid, (t - since).max(0)))
+                        .collect(),
+                )
             }
             Err(e) => {
-                tracing::warn!(error = %e.log_cause(), "metrics: signing-key ages unavailable")
+                tracing::warn!(error = %e.log_cause(), "metrics: signing-key ages unavailable");
+                None
             }
-        }
-        self.metrics.render()
+        };
+        let state = self.pool.state();
+        self.metrics.set_pool(
+            state.connections - state.idle_connections,
+            state.idle_connections,
+        );
+        self.metrics.render(ages)
     }
 
     /// Writes the revocations of one committed transaction of the tenant `slug`

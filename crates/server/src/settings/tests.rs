@@ -172,7 +172,7 @@ fn the_summary_lists_every_setting_in_declared_order_and_hides_secrets() {
     assert_eq!(names.first(), Some(&"mode"));
     assert_eq!(names.get(1), Some(&"public_url"));
     assert_eq!(names.last(), Some(&"cache.tenant_max_age_secs"));
-    assert_eq!(names.len(), 28, "mode and 27 settings: {summary}");
+    assert_eq!(names.len(), 29, "mode and 28 settings: {summary}");
     for line in [
         "database.url = <set>",
         "keys.master_key = <set>",
