@@ -29,6 +29,7 @@ mod security_review;
 mod sessions;
 mod simplejwt_migration;
 mod tokens;
+mod traces;
 mod users;
 mod verify_crate;
 

@@ -13,7 +13,7 @@ use tessera_store::DbPool;
 
 use crate::{
     actors::{
-        AdminActor, BlacklistActor, HashPriority, PasswordHasher, TenantLoader, TokenActor,
+        AdminActor, BlacklistActor, HashPriority, PasswordHasher, TenantLoader, TokenActor, Traced,
         UserActor,
     },
     feed::RevocationFeed,
@@ -224,7 +224,9 @@ impl Hub {
     }
 
     /// Sends `msg` to `addr` and waits at most `timeout`: a full mailbox, a dead
-    /// actor or a timeout are all 503 (a timeout is also counted in the metrics).
+    /// actor or a timeout are all 503 (a timeout is also counted in the metrics). The
+    /// message carries an `actor` span (a child of the caller's), which covers its
+    /// queueing and handling when traces are exported.
     pub(crate) async fn send_within<A, M>(
         &self,
         addr: &Addr<A>,
@@ -232,17 +234,25 @@ impl Hub {
         timeout: Duration,
     ) -> Result<M::Result>
     where
-        A: Actor + Handler<M>,
-        A::Context: ToEnvelope<A, M>,
+        A: Actor + Handler<Traced<M>>,
+        A::Context: ToEnvelope<A, Traced<M>>,
         M: Message + Send + 'static,
         M::Result: Send,
     {
-        let actor = std::any::type_name::<A>()
-            .rsplit("::")
-            .next()
-            .unwrap_or("actor");
+        let actor = short_type_name::<A>();
+        let span = tracing::debug_span!(
+            "actor",
+            otel.name = %format_args!("{actor} {}", short_type_name::<M>()),
+            actor,
+        );
         let _in_flight = self.metrics.in_flight(actor);
-        addr.send(msg).timeout(timeout).await.map_err(|e| match e {
+        let sent = Traced {
+            msg,
+            span: span.clone(),
+        };
+        let reply = addr.send(sent).timeout(timeout).await;
+        drop(span);
+        reply.map_err(|e| match e {
             MailboxError::Timeout => {
                 self.metrics.timed_out(actor);
                 Error::Unavailable("actor reply timed out".into())
@@ -254,8 +264,8 @@ impl Hub {
     /// [`Hub::send_within`] with the default timeout.
     pub(crate) async fn send<A, M>(&self, addr: &Addr<A>, msg: M) -> Result<M::Result>
     where
-        A: Actor + Handler<M>,
-        A::Context: ToEnvelope<A, M>,
+        A: Actor + Handler<Traced<M>>,
+        A::Context: ToEnvelope<A, Traced<M>>,
         M: Message + Send + 'static,
         M::Result: Send,
     {
@@ -324,8 +334,8 @@ impl Hub {
     /// one way services reach an actor.
     pub(crate) async fn ask<A, M, T>(&self, addr: &Addr<A>, msg: M) -> Result<T>
     where
-        A: Actor + Handler<M>,
-        A::Context: ToEnvelope<A, M>,
+        A: Actor + Handler<Traced<M>>,
+        A::Context: ToEnvelope<A, Traced<M>>,
         M: Message<Result = Result<T>> + Send + 'static,
         T: Send,
     {
@@ -340,8 +350,8 @@ impl Hub {
         timeout: Duration,
     ) -> Result<T>
     where
-        A: Actor + Handler<M>,
-        A::Context: ToEnvelope<A, M>,
+        A: Actor + Handler<Traced<M>>,
+        A::Context: ToEnvelope<A, Traced<M>>,
         M: Message<Result = Result<T>> + Send + 'static,
         T: Send,
     {
@@ -362,4 +372,11 @@ impl Hub {
     pub fn public_url(&self) -> &str {
         &self.public_url
     }
+}
+
+/// A type's name without its path or generic arguments (`AdminJob`, `TokenActor`).
+fn short_type_name<T>() -> &'static str {
+    let name = std::any::type_name::<T>();
+    let name = name.split('<').next().unwrap_or(name);
+    name.rsplit("::").next().unwrap_or(name)
 }

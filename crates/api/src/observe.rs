@@ -10,9 +10,21 @@ use actix_web::{
     middleware::Next,
     web::Data,
 };
-use std::time::Instant;
+use std::{
+    sync::atomic::{AtomicBool, Ordering},
+    time::Instant,
+};
 use tessera_actors::Hub;
 use tracing::Instrument;
+
+/// Whether spans are exported (set once at start-up by [`export_traces`]): only then
+/// do request spans carry the route, status and the caller's trace.
+static TRACES: AtomicBool = AtomicBool::new(false);
+
+/// Turns on the request spans' trace attributes (when an OTLP exporter is installed).
+pub fn export_traces() {
+    TRACES.store(true, Ordering::Relaxed);
+}
 
 /// The request id header, in and out.
 pub const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
@@ -42,7 +54,22 @@ pub async fn observe(
         _ => tessera_core::ids::random_id(),
     };
     let hub = req.app_data::<Data<Hub>>().cloned();
-    let span = tracing::info_span!("request", request_id = %id);
+    let traced = TRACES.load(Ordering::Relaxed);
+    let span = if traced {
+        let span = tracing::info_span!(
+            "request",
+            request_id = %id,
+            otel.kind = "server",
+            http.request.method = %req.method(),
+            http.route = tracing::field::Empty,
+            http.response.status_code = tracing::field::Empty,
+            tenant = tracing::field::Empty,
+        );
+        follow_caller(&span, &req);
+        span
+    } else {
+        tracing::info_span!("request", request_id = %id)
+    };
     let result = next.call(req).instrument(span.clone()).await;
     let mut res = match result {
         Ok(res) => res,
@@ -75,6 +102,17 @@ pub async fn observe(
         .to_owned();
     let method = res.request().method().as_str().to_owned();
     let ms = elapsed.as_millis() as u64;
+    if traced {
+        use opentelemetry::trace::TraceContextExt;
+        use tracing_opentelemetry::OpenTelemetrySpanExt;
+        // The span started before routing: it is named by its route template now.
+        span.context()
+            .span()
+            .update_name(format!("{method} {route}"));
+        span.record("http.route", route);
+        span.record("http.response.status_code", status);
+        span.record("tenant", tenant.as_str());
+    }
     span.in_scope(|| {
         if status >= 500 {
             tracing::warn!(target: "tessera::access", %method, %route, status, ms, %tenant, "request");
@@ -86,6 +124,28 @@ pub async fn observe(
         res.headers_mut().insert(REQUEST_ID, v);
     }
     Ok(res.map_into_left_body())
+}
+
+/// Makes `span` a child of the caller's trace when the request carries a W3C
+/// `traceparent` and traces are exported (otherwise this does nothing).
+fn follow_caller(span: &tracing::Span, req: &ServiceRequest) {
+    use tracing_opentelemetry::OpenTelemetrySpanExt;
+    if !req.headers().contains_key("traceparent") {
+        return;
+    }
+    struct Headers<'a>(&'a actix_web::http::header::HeaderMap);
+    impl opentelemetry::propagation::Extractor for Headers<'_> {
+        fn get(&self, key: &str) -> Option<&str> {
+            self.0.get(key).and_then(|v| v.to_str().ok())
+        }
+        fn keys(&self) -> Vec<&str> {
+            self.0.keys().map(|k| k.as_str()).collect()
+        }
+    }
+    let parent =
+        opentelemetry::global::get_text_map_propagator(|p| p.extract(&Headers(req.headers())));
+    // Fails only when no exporter is installed: the span then has no parent to keep.
+    let _ = span.set_parent(parent);
 }
 
 /// Whether a (still percent-encoded) path carries a control character.

@@ -110,10 +110,12 @@ fn run(cli: Cli) -> commands::CommandResult<()> {
             Ok(())
         }
         Command::Serve => {
-            startup::init_tracing(&settings);
+            let telemetry = crate::telemetry::init_tracing(&settings)?;
             actix_rt::System::new().block_on(async move {
                 let running = startup::start(&settings, None, None).await?;
                 running.serve_until_stopped().await?;
+                // The last spans leave before the process does.
+                drop(telemetry);
                 Ok(())
             })
         }

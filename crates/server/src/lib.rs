@@ -7,3 +7,4 @@ pub mod commands;
 pub mod entry;
 pub mod settings;
 pub mod startup;
+pub mod telemetry;

@@ -53,6 +53,8 @@ pub struct Settings {
     pub timeouts: Timeouts,
     /// Logging.
     pub log: Log,
+    /// Traces exported over OpenTelemetry's OTLP.
+    pub otel: Otel,
     /// In-memory caches.
     pub cache: Cache,
 }
@@ -190,6 +192,19 @@ pub struct Log {
     pub level: String,
 }
 
+/// `[otel]`
+#[derive(Debug, Clone, Deserialize, Serialize, SmartDefault)]
+#[serde(default, deny_unknown_fields)]
+pub struct Otel {
+    /// The OTLP/HTTP collector's base URL (e.g. `http://collector:4318`; spans go to
+    /// `{endpoint}/v1/traces` as protobuf); unset, no trace is exported.
+    pub endpoint: Option<String>,
+    /// Share of the traces started here that are kept (0–1); a request carrying a
+    /// W3C `traceparent` follows its caller's sampling decision.
+    #[default = 1.0]
+    pub sample_ratio: f64,
+}
+
 /// How log lines are written.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum LogFormat {
@@ -302,6 +317,14 @@ impl Settings {
             return Err(bad("public_url", "must start with http:// or https://"));
         }
         self.trusted_proxies()?;
+        if let Some(e) = &self.otel.endpoint
+            && !(e.starts_with("http://") || e.starts_with("https://"))
+        {
+            return Err(bad("otel.endpoint", "must start with http:// or https://"));
+        }
+        if !(0.0..=1.0).contains(&self.otel.sample_ratio) {
+            return Err(bad("otel.sample_ratio", "must be 0 to 1"));
+        }
         if self.metrics.tenant_series > 1000 {
             return Err(bad("metrics.tenant_series", "must be 0 to 1000"));
         }

@@ -9,10 +9,7 @@ use tessera_store::{
     pool::{conn, connect},
 };
 
-use crate::{
-    commands::CommandResult,
-    settings::{LogFormat, Settings},
-};
+use crate::{commands::CommandResult, settings::Settings};
 
 /// A started server: await `server` to run it until it stops.
 pub struct Running {
@@ -69,82 +66,6 @@ impl Running {
         drop(data_lock);
         tracing::info!("tessera stopped");
         served
-    }
-}
-
-/// Installs the tracing subscriber (text or JSON lines); later calls are no-ops.
-pub fn init_tracing(settings: &Settings) {
-    use tracing_subscriber::{
-        EnvFilter, Layer, filter::FilterExt, fmt, layer::SubscriberExt, util::SubscriberInitExt,
-    };
-    // RUST_LOG, when set, wins over `log.level` (checked at load); a bad RUST_LOG
-    // falls back to `log.level` with a warning.
-    let from_env = std::env::var("RUST_LOG")
-        .ok()
-        .filter(|v| !v.trim().is_empty());
-    let env_filter = from_env.as_deref().map(EnvFilter::try_new);
-    let rejected = matches!(env_filter, Some(Err(_)));
-    let filter = match env_filter {
-        Some(Ok(f)) => f,
-        _ => EnvFilter::try_new(&settings.log.level).unwrap_or_else(|_| EnvFilter::new("info")),
-    };
-    let lines = match settings.log.format {
-        LogFormat::Json => fmt::layer().json().with_writer(std::io::stderr).boxed(),
-        // Colours only for a person at a terminal, not in a file or a collector.
-        LogFormat::Text => fmt::layer()
-            .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
-            .with_writer(std::io::stderr)
-            .boxed(),
-    };
-    let _ = tracing_subscriber::registry()
-        .with(lines.with_filter(filter.and(ClientFaults)))
-        .try_init();
-    if rejected {
-        tracing::warn!("RUST_LOG is not a tracing filter: log.level is used instead");
-    }
-}
-
-/// Keeps what a client did wrong out of the ERROR level: actix logs a request it
-/// cannot parse (a NUL byte in a header, a broken request line) as an error of its
-/// own; such a line says nothing about the service, so it is logged at debug.
-struct ClientFaults;
-
-/// How actix words a request it could not parse.
-const PARSE_ERROR: &str = "stream error: request parse error";
-
-impl<S> tracing_subscriber::layer::Filter<S> for ClientFaults {
-    fn enabled(
-        &self,
-        _: &tracing::Metadata<'_>,
-        _: &tracing_subscriber::layer::Context<'_, S>,
-    ) -> bool {
-        true
-    }
-
-    fn event_enabled(
-        &self,
-        event: &tracing::Event<'_>,
-        _: &tracing_subscriber::layer::Context<'_, S>,
-    ) -> bool {
-        let meta = event.metadata();
-        if *meta.level() != tracing::Level::ERROR || !meta.target().starts_with("actix_http::h1") {
-            return true;
-        }
-        struct Message(String);
-        impl tracing::field::Visit for Message {
-            fn record_debug(&mut self, field: &tracing::field::Field, value: &dyn std::fmt::Debug) {
-                if field.name() == "message" {
-                    self.0 = format!("{value:?}");
-                }
-            }
-        }
-        let mut message = Message(String::new());
-        event.record(&mut message);
-        if message.0.starts_with(PARSE_ERROR) {
-            tracing::debug!(target: "tessera::http", "a client sent a malformed request: {}", message.0);
-            return false;
-        }
-        true
     }
 }
 

@@ -112,8 +112,17 @@ fn run<T>(conn: &mut Db, mut f: impl FnMut(&mut Db) -> Result<T, TxError>) -> Re
     .flatten()
     .is_some();
     let mut attempt = 1;
+    let system = match conn {
+        Db::Pg(_) => "postgresql",
+        Db::Sqlite(_) => "sqlite",
+    };
     loop {
-        match conn.transaction::<T, TxError, _>(&mut f) {
+        let span = (!nested).then(|| {
+            tracing::debug_span!("db_transaction", db.system.name = system, attempt).entered()
+        });
+        let outcome = conn.transaction::<T, TxError, _>(&mut f);
+        drop(span);
+        match outcome {
             Ok(v) => return Ok(v),
             Err(TxError::Db(d)) if !nested && attempt < TX_ATTEMPTS && is_retryable(&d) => {
                 tracing::info!(attempt, error = %d, "transaction retried");

@@ -1,5 +1,6 @@
 //! AdminActor: tenants, their keys, users' admin, admin API keys and the audit log
 //! in Postgres (sync, a few threads of its own so operators never starve logins).
+use super::Handles;
 use actix::prelude::*;
 use std::sync::Arc;
 use tessera_core::{Result, ids::TenantId, master_key::MasterKey};
@@ -39,7 +40,7 @@ impl<T: Send + 'static> Message for AdminJob<T> {
     type Result = Result<T>;
 }
 
-impl<T: Send + 'static> Handler<AdminJob<T>> for AdminActor {
+impl<T: Send + 'static> Handles<AdminJob<T>> for AdminActor {
     type Result = Result<T>;
     fn handle(&mut self, m: AdminJob<T>, _: &mut SyncContext<Self>) -> Self::Result {
         (m.0)(&mut *conn(&self.pool)?, &self.master)
@@ -54,7 +55,7 @@ impl Actor for TenantLoader {
     type Context = SyncContext<Self>;
 }
 
-impl Handler<LoadTenant> for TenantLoader {
+impl Handles<LoadTenant> for TenantLoader {
     type Result = Result<Option<TenantCtx>>;
     fn handle(&mut self, m: LoadTenant, _: &mut SyncContext<Self>) -> Self::Result {
         let a = &self.0;
@@ -67,7 +68,7 @@ impl Handler<LoadTenant> for TenantLoader {
 #[rtype(result = "Result<()>")]
 pub struct PingDb;
 
-impl Handler<PingDb> for AdminActor {
+impl Handles<PingDb> for AdminActor {
     type Result = Result<()>;
     fn handle(&mut self, _: PingDb, _: &mut SyncContext<Self>) -> Self::Result {
         tessera_store::pool::ping(&mut *conn(&self.pool)?)
@@ -80,7 +81,7 @@ impl Handler<PingDb> for AdminActor {
 #[rtype(result = "Result<Vec<(TenantId, i64)>>")]
 pub struct RevocationGenerations(pub Vec<TenantId>);
 
-impl Handler<RevocationGenerations> for TenantLoader {
+impl Handles<RevocationGenerations> for TenantLoader {
     type Result = Result<Vec<(TenantId, i64)>>;
     fn handle(&mut self, m: RevocationGenerations, _: &mut SyncContext<Self>) -> Self::Result {
         tessera_store::models::revocation::generations(&mut *conn(&self.0.pool)?, &m.0)

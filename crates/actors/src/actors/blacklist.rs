@@ -1,6 +1,7 @@
 //! BlacklistActor: one supervised async instance holding a cloned Redis
 //! `ConnectionManager`. Every reply is a `ResponseFuture`, spawned, so the actor is
 //! never a serialization point (no `AtomicResponse`).
+use super::Handles;
 use actix::prelude::*;
 use std::{sync::Arc, time::Instant};
 use tessera_core::{
@@ -129,7 +130,7 @@ pub struct Ping;
 #[rtype(result = "Result<()>")]
 pub struct Publish(pub String);
 
-impl Handler<CheckRevoked> for BlacklistActor {
+impl Handles<CheckRevoked> for BlacklistActor {
     type Result = ResponseFuture<Result<Status>>;
     fn handle(&mut self, m: CheckRevoked, _: &mut Context<Self>) -> Self::Result {
         self.timed("check", |store| {
@@ -149,7 +150,7 @@ impl Handler<CheckRevoked> for BlacklistActor {
     }
 }
 
-impl Handler<Revoke> for BlacklistActor {
+impl Handles<Revoke> for BlacklistActor {
     type Result = ResponseFuture<Result<()>>;
     fn handle(&mut self, m: Revoke, _: &mut Context<Self>) -> Self::Result {
         self.timed("revoke", |store| {
@@ -158,7 +159,7 @@ impl Handler<Revoke> for BlacklistActor {
     }
 }
 
-impl Handler<Refill> for BlacklistActor {
+impl Handles<Refill> for BlacklistActor {
     type Result = ResponseFuture<Result<()>>;
     fn handle(&mut self, m: Refill, _: &mut Context<Self>) -> Self::Result {
         self.timed("refill", |store| {
@@ -171,7 +172,7 @@ impl Handler<Refill> for BlacklistActor {
     }
 }
 
-impl Handler<RateAttempt> for BlacklistActor {
+impl Handles<RateAttempt> for BlacklistActor {
     type Result = ResponseFuture<Result<Option<i64>>>;
     fn handle(&mut self, m: RateAttempt, _: &mut Context<Self>) -> Self::Result {
         self.timed("rate_attempt", |store| {
@@ -198,14 +199,14 @@ impl Handler<RateAttempt> for BlacklistActor {
     }
 }
 
-impl Handler<Ping> for BlacklistActor {
+impl Handles<Ping> for BlacklistActor {
     type Result = ResponseFuture<Result<()>>;
     fn handle(&mut self, _: Ping, _: &mut Context<Self>) -> Self::Result {
         self.timed("ping", |store| Box::pin(async move { store.ping().await }))
     }
 }
 
-impl Handler<Publish> for BlacklistActor {
+impl Handles<Publish> for BlacklistActor {
     type Result = ResponseFuture<Result<()>>;
     fn handle(&mut self, m: Publish, _: &mut Context<Self>) -> Self::Result {
         self.timed("publish", |store| {

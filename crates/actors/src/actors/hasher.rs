@@ -1,4 +1,5 @@
 //! PasswordHasher: argon2id on its own `SyncArbiter` (n = the concurrency cap).
+use super::Handles;
 use actix::prelude::*;
 use secrecy::{ExposeSecret, SecretString};
 use std::sync::Arc;
@@ -111,14 +112,14 @@ pub struct VerifyPassword {
     pub password: SecretString,
 }
 
-impl Handler<HashPassword> for PasswordHasher {
+impl Handles<HashPassword> for PasswordHasher {
     type Result = Result<String>;
     fn handle(&mut self, msg: HashPassword, _: &mut SyncContext<Self>) -> Self::Result {
         self.hashing.hash(&mut self.scratch, msg.0.expose_secret())
     }
 }
 
-impl Handler<VerifyPassword> for PasswordHasher {
+impl Handles<VerifyPassword> for PasswordHasher {
     type Result = Result<Verdict>;
     fn handle(&mut self, msg: VerifyPassword, _: &mut SyncContext<Self>) -> Self::Result {
         self.hashing.verify_and_upgrade(

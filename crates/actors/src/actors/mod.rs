@@ -3,10 +3,12 @@ mod admin;
 mod blacklist;
 mod hasher;
 mod token;
+mod traced;
 mod user;
 
 pub use admin::*;
 pub use blacklist::*;
 pub use hasher::*;
 pub use token::*;
+pub use traced::{Handles, Traced};
 pub use user::*;

@@ -1,5 +1,6 @@
 //! TokenActor: mints and verifies with the tenant's key ring (one shared `Arc` per
 //! tenant, never per-instance state) and records sessions and refresh tokens.
+use super::Handles;
 use actix::prelude::*;
 use std::sync::Arc;
 use tessera_core::{
@@ -144,7 +145,7 @@ pub struct LiveRevocations {
     pub after: Option<i64>,
 }
 
-impl Handler<VerifyToken> for TokenActor {
+impl Handles<VerifyToken> for TokenActor {
     type Result = Result<VerifiedClaims>;
     fn handle(&mut self, m: VerifyToken, _: &mut SyncContext<Self>) -> Self::Result {
         match m.ctx.ring.check(&m.token, m.expected)? {
@@ -185,7 +186,7 @@ pub struct ExchangeLegacy {
     pub client: ClientInfo,
 }
 
-impl Handler<ExchangeLegacy> for TokenActor {
+impl Handles<ExchangeLegacy> for TokenActor {
     type Result = Result<(IssuedTokens, i64)>;
     fn handle(&mut self, m: ExchangeLegacy, _: &mut SyncContext<Self>) -> Self::Result {
         let c = &mut *conn(&self.0)?;
@@ -218,7 +219,7 @@ pub struct RevokeTokensRecord {
     pub tokens: Vec<(String, i64)>,
 }
 
-impl Handler<RevokeTokensRecord> for TokenActor {
+impl Handles<RevokeTokensRecord> for TokenActor {
     type Result = Result<i64>;
     fn handle(&mut self, m: RevokeTokensRecord, _: &mut SyncContext<Self>) -> Self::Result {
         revocation::revoke_tokens(&mut *conn(&self.0)?, &m.tenant_id, &m.tokens, now())
@@ -292,7 +293,7 @@ fn new_session(m: &IssuePair) -> Result<(Session, RefreshToken, IssuedTokens)> {
     Ok((session, first, tokens))
 }
 
-impl Handler<IssuePair> for TokenActor {
+impl Handles<IssuePair> for TokenActor {
     type Result = Result<IssuedTokens>;
     fn handle(&mut self, m: IssuePair, _: &mut SyncContext<Self>) -> Self::Result {
         let (session, first, tokens) = new_session(&m)?;
@@ -309,7 +310,7 @@ impl Handler<IssuePair> for TokenActor {
     }
 }
 
-impl Handler<ExchangeRefresh> for TokenActor {
+impl Handles<ExchangeRefresh> for TokenActor {
     type Result = Result<RefreshReply>;
     fn handle(&mut self, m: ExchangeRefresh, _: &mut SyncContext<Self>) -> Self::Result {
         let s = &m.ctx.settings;
@@ -373,14 +374,14 @@ impl Handler<ExchangeRefresh> for TokenActor {
     }
 }
 
-impl Handler<RevokeSessionRecord> for TokenActor {
+impl Handles<RevokeSessionRecord> for TokenActor {
     type Result = Result<Option<Revoked<i64>>>;
     fn handle(&mut self, m: RevokeSessionRecord, _: &mut SyncContext<Self>) -> Self::Result {
         session::revoke(&mut *conn(&self.0)?, &m.tenant_id, &m.sid, now())
     }
 }
 
-impl Handler<RevokeUserRecord> for TokenActor {
+impl Handles<RevokeUserRecord> for TokenActor {
     type Result = Result<Revoked<Vec<(SessionId, i64)>>>;
     fn handle(&mut self, m: RevokeUserRecord, _: &mut SyncContext<Self>) -> Self::Result {
         session::revoke_user(
@@ -393,7 +394,7 @@ impl Handler<RevokeUserRecord> for TokenActor {
     }
 }
 
-impl Handler<LiveRevocations> for TokenActor {
+impl Handles<LiveRevocations> for TokenActor {
     type Result = Result<(i64, Vec<Revocation>)>;
     fn handle(&mut self, m: LiveRevocations, _: &mut SyncContext<Self>) -> Self::Result {
         revocation::live(&mut *conn(&self.0)?, &m.tenant_id, now(), m.after)
@@ -410,7 +411,7 @@ pub struct RefreshTokenLive {
     pub jti: TokenId,
 }
 
-impl Handler<RefreshTokenLive> for TokenActor {
+impl Handles<RefreshTokenLive> for TokenActor {
     type Result = Result<bool>;
     fn handle(&mut self, m: RefreshTokenLive, _: &mut SyncContext<Self>) -> Self::Result {
         session::refresh_token_is_live(&mut *conn(&self.0)?, &m.tenant_id, &m.jti, now())
@@ -444,7 +445,7 @@ pub struct RevokeOwnSession {
     pub sid: SessionId,
 }
 
-impl Handler<ListSessions> for TokenActor {
+impl Handles<ListSessions> for TokenActor {
     type Result = Result<Vec<Session>>;
     fn handle(&mut self, m: ListSessions, _: &mut SyncContext<Self>) -> Self::Result {
         let after = m.after.as_ref().map(|(at, sid)| (*at, sid.as_str()));
@@ -459,7 +460,7 @@ impl Handler<ListSessions> for TokenActor {
     }
 }
 
-impl Handler<RevokeOwnSession> for TokenActor {
+impl Handles<RevokeOwnSession> for TokenActor {
     type Result = Result<Option<Revoked<i64>>>;
     fn handle(&mut self, m: RevokeOwnSession, _: &mut SyncContext<Self>) -> Self::Result {
         let mut c = conn(&self.0)?;

@@ -1,4 +1,5 @@
 //! UserActor: users in Postgres, on a `SyncArbiter` sized like the pool.
+use super::Handles;
 use actix::prelude::*;
 use tessera_core::{
     Result,
@@ -62,28 +63,28 @@ pub struct SetPassword {
     pub lasts_until: i64,
 }
 
-impl Handler<FindUserByName> for UserActor {
+impl Handles<FindUserByName> for UserActor {
     type Result = Result<Option<user::User>>;
     fn handle(&mut self, m: FindUserByName, _: &mut SyncContext<Self>) -> Self::Result {
         user::by_username(&mut *conn(&self.0)?, &m.tenant_id, &m.username)
     }
 }
 
-impl Handler<GetUser> for UserActor {
+impl Handles<GetUser> for UserActor {
     type Result = Result<Option<user::User>>;
     fn handle(&mut self, m: GetUser, _: &mut SyncContext<Self>) -> Self::Result {
         user::by_id(&mut *conn(&self.0)?, &m.tenant_id, &m.user_id)
     }
 }
 
-impl Handler<CreateUser> for UserActor {
+impl Handles<CreateUser> for UserActor {
     type Result = Result<()>;
     fn handle(&mut self, m: CreateUser, _: &mut SyncContext<Self>) -> Self::Result {
         user::insert(&mut *conn(&self.0)?, &m.0)
     }
 }
 
-impl Handler<SetPassword> for UserActor {
+impl Handles<SetPassword> for UserActor {
     type Result = Result<Revoked<Vec<(SessionId, i64)>>>;
     fn handle(&mut self, m: SetPassword, _: &mut SyncContext<Self>) -> Self::Result {
         tessera_store::transaction(&mut *conn(&self.0)?, |c| {
