@@ -28,6 +28,7 @@ mod secrets;
 mod security_review;
 mod sessions;
 mod simplejwt_migration;
+mod tls;
 mod tokens;
 mod traces;
 mod users;

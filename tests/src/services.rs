@@ -38,10 +38,89 @@ fn run(cmd: &mut Command) {
     );
 }
 
+/// Certificates the TLS tests make: a CA and a server certificate it signs for
+/// `localhost` and `127.0.0.1` (so `127.0.0.2` is a wrong host name), as PEM files in
+/// a folder.
+pub struct TestCa {
+    dir: PathBuf,
+}
+
+impl TestCa {
+    /// A new CA and its server certificate.
+    pub fn new() -> Self {
+        use rcgen::{
+            BasicConstraints, CertificateParams, CertifiedIssuer, DnType,
+            ExtendedKeyUsagePurpose as Eku, IsCa, KeyPair, KeyUsagePurpose as Ku,
+        };
+        let dir =
+            std::env::temp_dir().join(format!("tessera-ca-{}", tessera_core::ids::random_id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let mut ca = CertificateParams::new(Vec::<String>::new()).unwrap();
+        ca.distinguished_name
+            .push(DnType::CommonName, "Tessera test CA");
+        ca.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+        ca.key_usages = vec![Ku::KeyCertSign, Ku::CrlSign, Ku::DigitalSignature];
+        let ca = CertifiedIssuer::self_signed(ca, KeyPair::generate().unwrap()).unwrap();
+        let mut server =
+            CertificateParams::new(vec!["localhost".into(), "127.0.0.1".into()]).unwrap();
+        server
+            .distinguished_name
+            .push(DnType::CommonName, "localhost");
+        // ClientAuth too: cluster nodes present it to each other.
+        server.extended_key_usages = vec![Eku::ServerAuth, Eku::ClientAuth];
+        let key = KeyPair::generate().unwrap();
+        let cert = server.signed_by(&key, &ca).unwrap();
+        std::fs::write(dir.join("ca.pem"), ca.pem()).unwrap();
+        std::fs::write(dir.join("server.pem"), cert.pem()).unwrap();
+        std::fs::write(dir.join("server.key"), key.serialize_pem()).unwrap();
+        Self { dir }
+    }
+
+    /// The CA certificate's file.
+    pub fn ca(&self) -> String {
+        self.file("ca.pem")
+    }
+
+    /// A file of this folder.
+    fn file(&self, name: &str) -> String {
+        self.dir.join(name).to_string_lossy().into_owned()
+    }
+
+    /// `redis-server` arguments serving TLS with the server certificate.
+    fn redis_args(&self) -> Vec<String> {
+        [
+            "--tls-cert-file",
+            &self.file("server.pem"),
+            "--tls-key-file",
+            &self.file("server.key"),
+            "--tls-ca-cert-file",
+            &self.ca(),
+            "--tls-auth-clients",
+            "no",
+        ]
+        .map(str::to_owned)
+        .to_vec()
+    }
+}
+
+impl Default for TestCa {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Drop for TestCa {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
 /// A `redis-server` of the test's own, keeping nothing on disk.
 pub struct PrivateRedis {
     port: u16,
     child: Option<Child>,
+    /// Its TLS arguments (it then has no plain port).
+    tls: Vec<String>,
 }
 
 impl PrivateRedis {
@@ -50,14 +129,30 @@ impl PrivateRedis {
         let mut r = Self {
             port: free_port(),
             child: None,
+            tls: Vec::new(),
         };
         r.resume();
         r
     }
 
-    /// `redis://127.0.0.1:PORT`
+    /// Starts one that speaks TLS only, with `ca`'s server certificate.
+    pub fn start_tls(ca: &TestCa) -> Self {
+        let mut r = Self {
+            port: free_port(),
+            child: None,
+            tls: ca.redis_args(),
+        };
+        r.resume();
+        r
+    }
+
+    /// `redis://127.0.0.1:PORT`, or `rediss://localhost:PORT` when it speaks TLS.
     pub fn url(&self) -> String {
-        format!("redis://127.0.0.1:{}", self.port)
+        if self.tls.is_empty() {
+            format!("redis://127.0.0.1:{}", self.port)
+        } else {
+            format!("rediss://localhost:{}", self.port)
+        }
     }
 
     /// Its port.
@@ -77,17 +172,25 @@ impl PrivateRedis {
     /// Starts it again, empty, on the same port.
     pub fn resume(&mut self) {
         let port = self.port.to_string();
+        let ports = if self.tls.is_empty() {
+            vec!["--port".to_owned(), port]
+        } else {
+            ["--port", "0", "--tls-port", &port]
+                .map(str::to_owned)
+                .to_vec()
+        };
+        // With TLS, also on 127.0.0.2: a name its certificate does not carry.
+        let also = if self.tls.is_empty() {
+            None
+        } else {
+            Some("127.0.0.2")
+        };
         let child = Command::new("redis-server")
-            .args([
-                "--port",
-                &port,
-                "--bind",
-                "127.0.0.1",
-                "--save",
-                "",
-                "--appendonly",
-                "no",
-            ])
+            .args(&ports)
+            .args(&self.tls)
+            .args(["--bind", "127.0.0.1"])
+            .args(also)
+            .args(["--save", "", "--appendonly", "no"])
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
@@ -177,26 +280,60 @@ pub struct RedisCluster {
     ports: Vec<u16>,
     children: Vec<Child>,
     dir: PathBuf,
+    /// `redis-cli` arguments for TLS (empty: plain).
+    cli_tls: Vec<String>,
 }
 
 impl RedisCluster {
     /// Starts three `redis-server --cluster-enabled yes`, joins them with
     /// `redis-cli --cluster create` and waits until every node says the cluster is ok.
     pub fn start() -> Self {
+        Self::start_with(None)
+    }
+
+    /// [`RedisCluster::start`] speaking TLS only, between the nodes too.
+    pub fn start_tls(ca: &TestCa) -> Self {
+        Self::start_with(Some(ca))
+    }
+
+    fn start_with(ca: Option<&TestCa>) -> Self {
         let dir = std::env::temp_dir().join(format!(
             "tessera-cluster-{}",
             tessera_core::ids::random_id()
         ));
         std::fs::create_dir_all(&dir).unwrap();
+        let cli_tls = match ca {
+            Some(ca) => vec!["--tls".to_owned(), "--cacert".to_owned(), ca.ca()],
+            None => Vec::new(),
+        };
         let mut cluster = Self {
             ports: Vec::new(),
             children: Vec::new(),
             dir,
+            cli_tls,
         };
         for _ in 0..3 {
             let (port, bus) = (free_port(), free_port());
+            let ports = match ca {
+                None => vec!["--port".to_owned(), port.to_string()],
+                Some(ca) => {
+                    let mut a = [
+                        "--port",
+                        "0",
+                        "--tls-port",
+                        &port.to_string(),
+                        "--tls-cluster",
+                        "yes",
+                    ]
+                    .map(str::to_owned)
+                    .to_vec();
+                    a.extend(ca.redis_args());
+                    a
+                }
+            };
             let child = Command::new("redis-server")
-                .args(["--port", &port.to_string(), "--bind", "127.0.0.1"])
+                .args(&ports)
+                .args(["--bind", "127.0.0.1"])
                 .args([
                     "--cluster-enabled",
                     "yes",
@@ -220,6 +357,7 @@ impl RedisCluster {
             .map(|p| format!("127.0.0.1:{p}"))
             .collect();
         run(Command::new("redis-cli")
+            .args(&cluster.cli_tls)
             .args(["--cluster", "create"])
             .args(&nodes)
             .args(["--cluster-replicas", "0", "--cluster-yes"]));
@@ -227,6 +365,7 @@ impl RedisCluster {
         for port in &cluster.ports {
             loop {
                 let out = Command::new("redis-cli")
+                    .args(&cluster.cli_tls)
                     .args(["-p", &port.to_string(), "cluster", "info"])
                     .output()
                     .unwrap();
@@ -243,11 +382,16 @@ impl RedisCluster {
         cluster
     }
 
-    /// `redis://127.0.0.1:PORT` of each master.
+    /// `redis://127.0.0.1:PORT` of each master (`rediss://` with TLS).
     pub fn urls(&self) -> Vec<String> {
+        let scheme = if self.cli_tls.is_empty() {
+            "redis"
+        } else {
+            "rediss"
+        };
         self.ports
             .iter()
-            .map(|p| format!("redis://127.0.0.1:{p}"))
+            .map(|p| format!("{scheme}://127.0.0.1:{p}"))
             .collect()
     }
 
@@ -257,6 +401,7 @@ impl RedisCluster {
             .iter()
             .map(|p| {
                 let out = Command::new("redis-cli")
+                    .args(&self.cli_tls)
                     .args(["-p", &p.to_string(), "dbsize"])
                     .output()
                     .unwrap();
@@ -281,6 +426,8 @@ impl Drop for RedisCluster {
 pub struct PrivatePostgres {
     port: u16,
     dir: PathBuf,
+    /// Serves TLS only (`hostssl` rules), with the certificate in its data folder.
+    tls: bool,
 }
 
 fn pg_bin(name: &str) -> PathBuf {
@@ -330,9 +477,42 @@ impl PrivatePostgres {
         let mut pg = Self {
             port: free_port(),
             dir,
+            tls: false,
         };
         pg.resume();
         pg
+    }
+
+    /// [`PrivatePostgres::start`] accepting TLS connections only, with `ca`'s server
+    /// certificate; reach it at [`PrivatePostgres::tls_url`].
+    pub fn start_tls(ca: &TestCa) -> Self {
+        let mut pg = Self::start();
+        pg.stop();
+        let data = pg.dir.join("data");
+        std::fs::copy(ca.file("server.pem"), data.join("server.crt")).unwrap();
+        std::fs::copy(ca.file("server.key"), data.join("server.key")).unwrap();
+        std::fs::write(
+            data.join("pg_hba.conf"),
+            "local all all trust\nhostssl all all 127.0.0.1/32 trust\nhostssl all all ::1/128 trust\n",
+        )
+        .unwrap();
+        if as_root() {
+            run(Command::new("chown")
+                .args(["postgres", "server.crt", "server.key", "pg_hba.conf"])
+                .current_dir(&data));
+        }
+        run(Command::new("chmod")
+            .arg("600")
+            .arg(data.join("server.key")));
+        pg.tls = true;
+        pg.resume();
+        pg
+    }
+
+    /// `postgres://root@localhost:PORT/postgres`, for a TLS-only instance (the
+    /// settings add the CA file and `sslmode=verify-full`).
+    pub fn tls_url(&self) -> String {
+        format!("postgres://root@localhost:{}/postgres", self.port)
     }
 
     /// The `postgres` database's URL (no TLS, as the other tests).
@@ -354,8 +534,9 @@ impl PrivatePostgres {
 
     /// Starts it again on the same port.
     pub fn resume(&mut self) {
+        let tls = if self.tls { " -c ssl=on" } else { "" };
         let opts = format!(
-            "-p {} -k {} -c listen_addresses=127.0.0.1 -c fsync=off",
+            "-p {} -k {} -c listen_addresses=127.0.0.1 -c fsync=off{tls}",
             self.port,
             self.dir.display()
         );

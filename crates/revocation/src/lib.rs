@@ -24,7 +24,7 @@ use tessera_core::{
     time::now,
 };
 
-pub use link::Redis;
+pub use link::{Redis, Servers, Tls};
 pub use tessera_core::revocation::RevocationKind;
 
 use generation::Write;
@@ -97,6 +97,42 @@ enum Backend {
 fn script() -> &'static redis::Script {
     static SCRIPT: std::sync::OnceLock<redis::Script> = std::sync::OnceLock::new();
     SCRIPT.get_or_init(|| redis::Script::new(generation::SCRIPT))
+}
+
+/// The oldest Redis this code works with: `EXPIRE … NX` (revocation entries that
+/// keep the later of two expiries) came with 7.0.
+pub const MIN_REDIS: (u32, u32) = (7, 0);
+
+/// Refuses a server older than [`MIN_REDIS`], read from `INFO server`'s
+/// `redis_version` (a server that does not say is believed).
+fn check_version(info: &str) -> Result<()> {
+    let Some(version) = info
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("redis_version:"))
+    else {
+        return Ok(());
+    };
+    let mut parts = version.split('.').map(|p| p.parse::<u32>().unwrap_or(0));
+    let found = (parts.next().unwrap_or(0), parts.next().unwrap_or(0));
+    if found < MIN_REDIS {
+        return Err(Error::Unavailable(format!(
+            "redis: the server is version {version}; Tessera needs Redis {}.{} or newer (EXPIRE … NX)",
+            MIN_REDIS.0, MIN_REDIS.1
+        )));
+    }
+    Ok(())
+}
+
+/// The texts in an `INFO` reply: one server's, or each node's of a cluster.
+fn texts(v: &redis::Value) -> Vec<String> {
+    use redis::Value as V;
+    match v {
+        V::BulkString(b) => vec![String::from_utf8_lossy(b).into_owned()],
+        V::SimpleString(s) | V::VerbatimString { text: s, .. } => vec![s.clone()],
+        V::Map(pairs) => pairs.iter().flat_map(|(_, v)| texts(v)).collect(),
+        V::Array(items) => items.iter().flat_map(texts).collect(),
+        _ => Vec::new(),
+    }
 }
 
 /// Maps a Redis failure to 503 (a token whose revocation cannot be checked is never accepted).
@@ -263,11 +299,15 @@ impl RevocationStore {
     /// Answers whether the store is reachable.
     pub async fn ping(&self) -> Result<()> {
         match &self.backend {
-            Backend::Redis(link) => redis::cmd("PING")
-                .query_async::<String>(&mut link.get().await?)
-                .await
-                .map(|_| ())
-                .map_err(unavailable),
+            Backend::Redis(link) => {
+                // One text from a server; a map of node → text from a cluster.
+                let info = redis::cmd("INFO")
+                    .arg("server")
+                    .query_async::<redis::Value>(&mut link.get().await?)
+                    .await
+                    .map_err(unavailable)?;
+                texts(&info).into_iter().try_for_each(|t| check_version(&t))
+            }
             Backend::Memory(_) => Ok(()),
         }
     }
@@ -296,6 +336,20 @@ impl RevocationStore {
 mod tests {
     use super::*;
     use std::sync::LazyLock;
+
+    #[test]
+    fn redis_older_than_7_is_refused_by_name() {
+        let info = |v: &str| format!("# Server\r\nredis_version:{v}\r\nredis_mode:standalone\r\n");
+        assert!(check_version(&info("7.0.15")).is_ok());
+        assert!(check_version(&info("7.2.4")).is_ok());
+        assert!(check_version(&info("8.0.0")).is_ok());
+        let e = check_version(&info("6.2.14")).map_or_else(|e| e.log_cause(), |()| String::new());
+        assert!(e.contains("6.2.14") && e.contains("7.0"), "{e}");
+        assert!(
+            check_version("# Server\r\n").is_ok(),
+            "a server that does not say"
+        );
+    }
 
     static TEN_A: LazyLock<TenantId> = LazyLock::new(|| "ten_a".into());
     static TEN_B: LazyLock<TenantId> = LazyLock::new(|| "ten_b".into());

@@ -18,7 +18,7 @@ pub const PING_EVERY: Duration = Duration::from_secs(1);
 pub async fn listen(redis: Redis, channel: String, on_message: impl Fn(&str)) {
     let urls = redis.subscribe_urls();
     for url in urls.iter().cycle() {
-        match subscribe(url, &channel).await {
+        match subscribe(&redis, url, &channel).await {
             Ok(pubsub) => {
                 on_message("*");
                 let why = follow(pubsub, &on_message).await;
@@ -59,8 +59,12 @@ async fn follow(pubsub: redis::aio::PubSub, on_message: &impl Fn(&str)) -> &'sta
     }
 }
 
-async fn subscribe(url: &str, channel: &str) -> redis::RedisResult<redis::aio::PubSub> {
-    let client = redis::Client::open(url)?;
+async fn subscribe(
+    redis: &Redis,
+    url: &str,
+    channel: &str,
+) -> redis::RedisResult<redis::aio::PubSub> {
+    let client = redis.client(url)?;
     let mut pubsub = client.get_async_pubsub().await?;
     pubsub.subscribe(channel).await?;
     Ok(pubsub)

@@ -238,7 +238,7 @@ pub async fn check_config(settings: &Settings, connect: bool) -> CommandResult<S
             "postgres: reachable, {pending} migration(s) pending\n"
         ));
         let store = tessera_revocation::RevocationStore::connect(
-            &settings.redis_target(),
+            &settings.redis_target()?,
             &settings.redis.prefix,
         )
         .map_err(|e| format!("redis.url: {}", e.log_cause()))?;

@@ -16,7 +16,7 @@ use tessera_core::{
     master_key::MasterKey,
     password::HashParams,
 };
-use tessera_revocation::Redis as RedisTarget;
+use tessera_revocation::{Redis as RedisTarget, Servers, Tls};
 use tessera_store::Target;
 
 mod data_dir;
@@ -111,6 +111,9 @@ pub struct Database {
     /// so that requests get their 503 quickly.
     #[default = 1_000]
     pub checkout_timeout_ms: u64,
+    /// PEM file of the CA that signs the Postgres server's certificate: the URL gets
+    /// `sslrootcert` set to it, and `sslmode=verify-full` unless it names a mode.
+    pub ca_file: Option<String>,
 }
 
 /// `[redis]`
@@ -128,6 +131,13 @@ pub struct Redis {
     /// Prefix of every key and channel.
     #[default = "tessera:"]
     pub prefix: String,
+    /// PEM file of the CA that signs the Redis servers' certificates (`rediss://`
+    /// URLs only; unset: the system's trusted roots).
+    pub ca_file: Option<String>,
+    /// PEM client certificate, for a Redis that asks for one (with `client_key_file`).
+    pub client_cert_file: Option<String>,
+    /// PEM private key of `client_cert_file`.
+    pub client_key_file: Option<String>,
 }
 
 /// `[keys]`
@@ -325,6 +335,28 @@ impl Settings {
         if !(0.0..=1.0).contains(&self.otel.sample_ratio) {
             return Err(bad("otel.sample_ratio", "must be 0 to 1"));
         }
+        let tls_set = [
+            &self.redis.ca_file,
+            &self.redis.client_cert_file,
+            &self.redis.client_key_file,
+        ]
+        .iter()
+        .any(|f| f.is_some());
+        let plain = std::iter::once(&self.redis.url)
+            .chain(&self.redis.cluster_nodes)
+            .any(|u| u.expose_secret().starts_with("redis://"));
+        if tls_set && plain && !self.is_embedded() {
+            return Err(bad(
+                "redis.ca_file",
+                "(like the client certificate settings) needs rediss:// URLs in redis.url or redis.cluster_nodes",
+            ));
+        }
+        if self.redis.client_cert_file.is_some() != self.redis.client_key_file.is_some() {
+            return Err(bad(
+                "redis.client_cert_file",
+                "and redis.client_key_file must be set together",
+            ));
+        }
         if self.metrics.tenant_series > 1000 {
             return Err(bad("metrics.tenant_series", "must be 0 to 1000"));
         }
@@ -365,7 +397,10 @@ impl Settings {
     /// SQLite file `tessera.db` under `data_dir`.
     pub fn target(&self) -> Result<Target, ConfigError> {
         match self.database.url.as_ref().map(|u| u.expose_secret()) {
-            Some(url) if !url.is_empty() => Ok(Target::Postgres(url.to_owned())),
+            Some(url) if !url.is_empty() => Ok(Target::Postgres(match &self.database.ca_file {
+                Some(ca) => with_root_cert(url, ca),
+                None => url.to_owned(),
+            })),
             _ if self.data_dir.trim().is_empty() => Err(bad(
                 "data_dir",
                 "must name a folder when database.url is not set",
@@ -393,14 +428,29 @@ impl Settings {
         }
     }
 
-    /// Where Redis is: the cluster's nodes when set, else `redis.url`.
-    pub fn redis_target(&self) -> RedisTarget {
+    /// Where Redis is (the cluster's nodes when set, else `redis.url`) and the TLS
+    /// material its settings name, read from their files.
+    pub fn redis_target(&self) -> Result<RedisTarget, ConfigError> {
         let nodes = &self.redis.cluster_nodes;
-        if nodes.is_empty() {
-            RedisTarget::Single(self.redis.url.expose_secret().to_owned())
+        let servers = if nodes.is_empty() {
+            Servers::Single(self.redis.url.expose_secret().to_owned())
         } else {
-            RedisTarget::Cluster(nodes.iter().map(|n| n.expose_secret().to_owned()).collect())
-        }
+            Servers::Cluster(nodes.iter().map(|n| n.expose_secret().to_owned()).collect())
+        };
+        let read = |name: &str, file: &Option<String>| {
+            file.as_ref()
+                .map(|f| std::fs::read(f).map_err(|e| bad(name, format!("cannot read {f}: {e}"))))
+                .transpose()
+        };
+        let ca = read("redis.ca_file", &self.redis.ca_file)?;
+        let cert = read("redis.client_cert_file", &self.redis.client_cert_file)?;
+        let key = read("redis.client_key_file", &self.redis.client_key_file)?;
+        let client = match (cert, key) {
+            (Some(cert), Some(key)) => Some((cert, key.into())),
+            _ => None,
+        };
+        let tls = (ca.is_some() || client.is_some()).then_some(Tls { ca, client });
+        Ok(RedisTarget { servers, tls })
     }
 
     /// The master key, or the error naming it (never its value). Embedded without a
@@ -465,3 +515,22 @@ impl Settings {
 
 #[cfg(test)]
 mod tests;
+
+/// `url` with `sslrootcert` = `ca` (percent-encoded), and `sslmode=verify-full` when it
+/// names no mode: a CA file is given to check the server against.
+fn with_root_cert(url: &str, ca: &str) -> String {
+    use percent_encoding::{NON_ALPHANUMERIC, utf8_percent_encode};
+    let mut out = url.to_owned();
+    let mut add = |param: &str| {
+        out.push(if out.contains('?') { '&' } else { '?' });
+        out.push_str(param);
+    };
+    add(&format!(
+        "sslrootcert={}",
+        utf8_percent_encode(ca, NON_ALPHANUMERIC)
+    ));
+    if !url.contains("sslmode=") {
+        add("sslmode=verify-full");
+    }
+    out
+}

@@ -69,6 +69,16 @@ impl Running {
     }
 }
 
+/// Whether a failure to reach Redis at start-up is one that waiting does not cure: a
+/// TLS handshake that failed (wrong CA, wrong host name, a client certificate the
+/// server wants) or a server too old for Tessera.
+fn refused_for_good(why: &str) -> bool {
+    let why = why.to_ascii_lowercase();
+    ["certificate", "tls", "handshake", "needs redis"]
+        .iter()
+        .any(|w| why.contains(w))
+}
+
 fn cores() -> usize {
     std::thread::available_parallelism().map_or(2, |n| n.get())
 }
@@ -110,12 +120,18 @@ pub async fn start(
     let (revocations, notify) = if embedded {
         (RevocationStore::in_process(), None)
     } else {
-        let redis = settings.redis_target();
+        let redis = settings.redis_target()?;
         let store = RevocationStore::connect(&redis, &settings.redis.prefix)
             .map_err(|e| format!("redis.url: {}", e.log_cause()))?;
         if let Err(e) = store.ping().await {
+            let why = e.log_cause();
+            // A server that answers but cannot be trusted or used will not get better
+            // by waiting: a certificate that does not verify, or too old a Redis.
+            if refused_for_good(&why) {
+                return Err(format!("redis.url: {why}").into());
+            }
             // Not fatal: routes that need Redis answer 503 and /readyz fails until it is back.
-            tracing::warn!(error = %e.log_cause(), "redis is unreachable; serving 503 where it is needed until it answers");
+            tracing::warn!(error = %why, "redis is unreachable; serving 503 where it is needed until it answers");
         }
         (store, Some(redis))
     };

@@ -117,8 +117,19 @@ pub fn connect(target: &Target, size: u32, timeout: Duration) -> DbPool {
 
 /// Checks a connection out, mapping failure to 503.
 pub fn conn(pool: &DbPool) -> Result<DbConn, Error> {
-    pool.get()
-        .map_err(|e| Error::Unavailable(format!("database pool: {e}")))
+    pool.get().map_err(|e| {
+        // libpq's messages end in a newline and may span lines: one line here.
+        let why = e.to_string().trim().replace('\n', " ");
+        let tls = ["SSL", "certificate", "host name"]
+            .iter()
+            .any(|w| why.contains(w));
+        let hint = if tls {
+            " (TLS: check database.ca_file and the host name in database.url)"
+        } else {
+            ""
+        };
+        Error::Unavailable(format!("database pool: {why}{hint}"))
+    })
 }
 
 /// Answers whether the database answers a trivial query.

@@ -81,8 +81,8 @@ fn redis_cluster_nodes_replace_the_single_url() {
         file("[redis]\ncluster_nodes = [\"redis://127.0.0.1:7001\", \"redis://127.0.0.1:7002\"]\n");
     let s = Settings::load(Some(&p)).unwrap();
     assert_eq!(
-        s.redis_target(),
-        RedisTarget::Cluster(vec![
+        s.redis_target().unwrap().servers,
+        Servers::Cluster(vec![
             "redis://127.0.0.1:7001".into(),
             "redis://127.0.0.1:7002".into()
         ])
@@ -94,8 +94,8 @@ fn redis_cluster_nodes_replace_the_single_url() {
     );
     let (p, _rm) = file("");
     assert_eq!(
-        Settings::load(Some(&p)).unwrap().redis_target(),
-        RedisTarget::Single("redis://127.0.0.1:6379".into())
+        Settings::load(Some(&p)).unwrap().redis_target().unwrap(),
+        RedisTarget::single("redis://127.0.0.1:6379")
     );
 }
 
@@ -172,7 +172,7 @@ fn the_summary_lists_every_setting_in_declared_order_and_hides_secrets() {
     assert_eq!(names.first(), Some(&"mode"));
     assert_eq!(names.get(1), Some(&"public_url"));
     assert_eq!(names.last(), Some(&"cache.tenant_max_age_secs"));
-    assert_eq!(names.len(), 29, "mode and 28 settings: {summary}");
+    assert_eq!(names.len(), 35, "mode and 34 settings: {summary}");
     for line in [
         "database.url = <set>",
         "keys.master_key = <set>",
@@ -203,4 +203,64 @@ fn secrets_are_held_in_secrecy_types_and_never_printed() {
     }
     // The one place that needs it still reads it.
     assert!(s.master_key().is_ok());
+}
+
+#[test]
+fn tls_settings_for_postgres_and_redis() {
+    let ca =
+        std::env::temp_dir().join(format!("tessera-ca-{}.pem", tessera_core::ids::random_id()));
+    std::fs::write(&ca, "-----BEGIN CERTIFICATE-----\n").unwrap();
+    let ca_path = ca.to_string_lossy().into_owned();
+    // Postgres: the CA file becomes sslrootcert, and verify-full unless a mode is named.
+    let body = format!(
+        "[database]\nurl = \"postgres://db.example/t\"\nca_file = {ca_path:?}\n[keys]\nmaster_key = \"{}\"\n[redis]\nurl = \"rediss://r.example:6380\"\nca_file = {ca_path:?}\n",
+        tessera_core::master_key::MasterKey::generate_base64()
+    );
+    let (p, _rm) = file(&body);
+    let s = Settings::load(Some(&p)).unwrap();
+    let Target::Postgres(url) = s.target().unwrap() else {
+        panic!("not postgres")
+    };
+    assert!(
+        url.starts_with("postgres://db.example/t?sslrootcert=%2F"),
+        "{url}"
+    );
+    assert!(url.ends_with("&sslmode=verify-full"), "{url}");
+    assert_eq!(
+        with_root_cert("postgres://h/d?sslmode=verify-ca", "/ca.pem"),
+        "postgres://h/d?sslmode=verify-ca&sslrootcert=%2Fca%2Epem"
+    );
+    // Redis: the CA file is read into the target.
+    let target = s.redis_target().unwrap();
+    assert_eq!(
+        target.tls.as_ref().and_then(|t| t.ca.clone()),
+        Some(b"-----BEGIN CERTIFICATE-----\n".to_vec())
+    );
+    // A CA file with a plain redis:// URL, half a client certificate, a missing file.
+    for (body, named) in [
+        (
+            "[redis]\nurl = \"redis://r:6379\"\nca_file = \"/x.pem\"\n",
+            "redis.ca_file",
+        ),
+        (
+            "[redis]\nurl = \"rediss://r:6379\"\nclient_cert_file = \"/x.pem\"\n",
+            "redis.client_cert_file",
+        ),
+    ] {
+        let body = format!("{body}[database]\nurl = \"postgres://h/d\"\n");
+        let (p, _rm) = file(&body);
+        let e = Settings::load(Some(&p)).unwrap_err().to_string();
+        assert!(e.contains(named), "{e}");
+    }
+    let (p, _rm) = file("[redis]\nurl = \"rediss://r:6379\"\nca_file = \"/no/such/ca.pem\"\n");
+    let e = Settings::load(Some(&p))
+        .unwrap()
+        .redis_target()
+        .unwrap_err()
+        .to_string();
+    assert!(
+        e.contains("redis.ca_file") && e.contains("/no/such/ca.pem"),
+        "{e}"
+    );
+    let _ = std::fs::remove_file(&ca);
 }
