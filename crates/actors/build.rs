@@ -1,7 +1,15 @@
 //! Records the commit being built (`TESSERA_COMMIT`, for `tessera_build_info`): the
-//! checkout's short hash, or `unknown` outside a git checkout (e.g. an image built
-//! from a copy of the sources without `.git`).
+//! `TESSERA_COMMIT` environment variable when the build sets it (the image's build
+//! argument: its context has no `.git`), else the checkout's short hash, else `unknown`.
 fn main() {
+    println!("cargo:rerun-if-env-changed=TESSERA_COMMIT");
+    if let Some(commit) = std::env::var("TESSERA_COMMIT")
+        .ok()
+        .filter(|c| !c.trim().is_empty())
+    {
+        println!("cargo:rustc-env=TESSERA_COMMIT={}", commit.trim());
+        return;
+    }
     let commit = std::process::Command::new("git")
         .args(["rev-parse", "--short=12", "HEAD"])
         .output()
