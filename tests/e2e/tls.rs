@@ -117,6 +117,14 @@ async fn a_wrong_ca_or_host_name_stops_start_up_with_one_clear_line() {
             && line.contains("database.ca_file"),
         "{line}"
     );
+    // The same when serve does not migrate (as in the Kubernetes Deployment).
+    let mut no_migrations = env(good_db.clone(), &other, good_redis.clone(), &ca);
+    no_migrations.push(("TESSERA__DATABASE__MIGRATE_ON_START", "false".into()));
+    let line = refused_start(no_migrations);
+    assert!(
+        line.contains("SSL error") && line.contains("database.ca_file"),
+        "{line}"
+    );
     // Postgres reached under a name its certificate does not carry.
     let wrong_name = good_db.replace("@localhost:", "@wrong.example:") + "?hostaddr=127.0.0.1";
     let line = refused_start(env(wrong_name, &ca, good_redis.clone(), &ca));

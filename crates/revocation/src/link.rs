@@ -17,7 +17,8 @@ const CONNECT_TIMEOUT: Duration = Duration::from_secs(1);
 /// Longest wait for a Redis reply.
 const RESPONSE_TIMEOUT: Duration = Duration::from_secs(2);
 
-/// Where Redis is and how to reach it.
+/// Where Redis is and how to reach it (its `Debug` shows no URL: they may carry
+/// passwords).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Redis {
     /// One server or a cluster.
@@ -27,7 +28,7 @@ pub struct Redis {
 }
 
 /// The Redis servers.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Clone, PartialEq, Eq)]
 pub enum Servers {
     /// One server: `redis://host:port/db` (or `rediss://` for TLS).
     Single(String),
@@ -42,6 +43,15 @@ pub struct Tls {
     pub ca: Option<Vec<u8>>,
     /// A client certificate and its key, for a server that asks for one.
     pub client: Option<(Vec<u8>, zeroize::Zeroizing<Vec<u8>>)>,
+}
+
+impl std::fmt::Debug for Servers {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Servers::Single(_) => f.write_str("Single(<url>)"),
+            Servers::Cluster(nodes) => write!(f, "Cluster(<{} urls>)", nodes.len()),
+        }
+    }
 }
 
 impl std::fmt::Debug for Tls {

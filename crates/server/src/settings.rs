@@ -328,9 +328,33 @@ impl Settings {
         }
         self.trusted_proxies()?;
         if let Some(e) = &self.otel.endpoint
-            && !(e.starts_with("http://") || e.starts_with("https://"))
+            && (!(e.starts_with("http://") || e.starts_with("https://")) || e.contains('@'))
         {
-            return Err(bad("otel.endpoint", "must start with http:// or https://"));
+            // No user:password@ either: the endpoint is printed in summaries and errors
+            // (credentials go in OTEL_EXPORTER_OTLP_HEADERS).
+            return Err(bad(
+                "otel.endpoint",
+                "must be an http:// or https:// URL without credentials",
+            ));
+        }
+        if let (Some(_), Some(url)) = (&self.database.ca_file, &self.database.url) {
+            let url = url.expose_secret();
+            if !(url.starts_with("postgres://") || url.starts_with("postgresql://")) {
+                return Err(bad(
+                    "database.ca_file",
+                    "needs database.url as a postgres:// URL",
+                ));
+            }
+            if let Some(mode) = query_param(url, "sslmode")
+                && matches!(mode, "disable" | "allow" | "prefer")
+            {
+                return Err(bad(
+                    "database.ca_file",
+                    format!(
+                        "is not checked with sslmode={mode}: use verify-full (or leave sslmode out)"
+                    ),
+                ));
+            }
         }
         if !(0.0..=1.0).contains(&self.otel.sample_ratio) {
             return Err(bad("otel.sample_ratio", "must be 0 to 1"));
@@ -342,9 +366,15 @@ impl Settings {
         ]
         .iter()
         .any(|f| f.is_some());
-        let plain = std::iter::once(&self.redis.url)
-            .chain(&self.redis.cluster_nodes)
-            .any(|u| u.expose_secret().starts_with("redis://"));
+        // The URLs in use: the cluster's nodes replace redis.url when set.
+        let plain = if self.redis.cluster_nodes.is_empty() {
+            self.redis.url.expose_secret().starts_with("redis://")
+        } else {
+            self.redis
+                .cluster_nodes
+                .iter()
+                .any(|u| u.expose_secret().starts_with("redis://"))
+        };
         if tls_set && plain && !self.is_embedded() {
             return Err(bad(
                 "redis.ca_file",
@@ -529,8 +559,17 @@ fn with_root_cert(url: &str, ca: &str) -> String {
         "sslrootcert={}",
         utf8_percent_encode(ca, NON_ALPHANUMERIC)
     ));
-    if !url.contains("sslmode=") {
+    if query_param(url, "sslmode").is_none() {
         add("sslmode=verify-full");
     }
     out
+}
+
+/// The value of the query parameter `name` of `url` (after its `?`).
+fn query_param<'a>(url: &'a str, name: &str) -> Option<&'a str> {
+    let (_, query) = url.split_once('?')?;
+    query
+        .split('&')
+        .filter_map(|pair| pair.split_once('='))
+        .find_map(|(k, v)| (k == name).then_some(v))
 }

@@ -70,11 +70,12 @@ impl Running {
 }
 
 /// Whether a failure to reach Redis at start-up is one that waiting does not cure: a
-/// TLS handshake that failed (wrong CA, wrong host name, a client certificate the
-/// server wants) or a server too old for Tessera.
+/// certificate that did not verify (wrong CA, wrong host name), a TLS alert (a client
+/// certificate the server wants) or a server too old for Tessera. A handshake cut
+/// short (a server still starting) is not: that one may pass.
 fn refused_for_good(why: &str) -> bool {
     let why = why.to_ascii_lowercase();
-    ["certificate", "tls", "handshake", "needs redis"]
+    ["certificate", "alert", "needs redis"]
         .iter()
         .any(|w| why.contains(w))
 }
@@ -116,6 +117,15 @@ pub async fn start(
         if n > 0 {
             tracing::info!(applied = n, "database migrations applied");
         }
+    } else if !embedded && let Err(e) = conn(&pool) {
+        // Without migrations nothing has connected yet: a certificate that does not
+        // verify stops start-up here too; an unreachable Postgres does not (503s and
+        // a failing /readyz until it answers).
+        let why = e.log_cause();
+        if why.contains("(TLS: ") {
+            return Err(why.into());
+        }
+        tracing::warn!(error = %why, "postgres is unreachable; serving 503 where it is needed until it answers");
     }
     let (revocations, notify) = if embedded {
         (RevocationStore::in_process(), None)

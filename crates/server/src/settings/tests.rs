@@ -264,3 +264,43 @@ fn tls_settings_for_postgres_and_redis() {
     );
     let _ = std::fs::remove_file(&ca);
 }
+
+#[test]
+fn tls_settings_are_checked_against_the_urls_in_use() {
+    // A TLS cluster with a CA: redis.url (default redis://) is not in use, so it passes.
+    let (p, _rm) = file(
+        "[database]\nurl = \"postgres://h/d\"\n[redis]\ncluster_nodes = [\"rediss://a:7001\"]\nca_file = \"/ca.pem\"\n",
+    );
+    let s = Settings::load(Some(&p)).unwrap();
+    assert!(!format!("{:?}", s.redis_target().err()).contains("rediss://a"));
+    // Weak sslmodes with a CA file, a keyword/value conninfo, credentials in the OTLP URL.
+    for (body, named) in [
+        (
+            "[database]\nurl = \"postgres://h/d?sslmode=prefer\"\nca_file = \"/ca.pem\"\n",
+            "sslmode=prefer",
+        ),
+        (
+            "[database]\nurl = \"host=h dbname=d\"\nca_file = \"/ca.pem\"\n",
+            "postgres:// URL",
+        ),
+        (
+            "[otel]\nendpoint = \"https://user:pw@collector:4318\"\n",
+            "otel.endpoint",
+        ),
+    ] {
+        let (p, _rm) = file(body);
+        let e = Settings::load(Some(&p)).unwrap_err().to_string();
+        assert!(e.contains(named), "{e}");
+        assert!(!e.contains("pw@"), "{e}");
+    }
+    // A password that merely contains "sslmode=" does not stop verify-full.
+    assert!(with_root_cert("postgres://u:xsslmode=x@h/d", "/ca").ends_with("&sslmode=verify-full"));
+    // Debug never shows a Redis URL (it may carry a password).
+    let target = Settings::load(Some(
+        &file("[redis]\nurl = \"redis://:hunter2@r:6379\"\n").0,
+    ))
+    .unwrap()
+    .redis_target()
+    .unwrap();
+    assert!(!format!("{target:?}").contains("hunter2"));
+}
