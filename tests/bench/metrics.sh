@@ -25,7 +25,7 @@ start() { # start TENANT_SERIES
 start 20
 echo "creating $TENANTS tenants" >&2
 seq 1 "$TENANTS" | xargs -P 8 -I{} curl -sf -o /dev/null -X POST "$N/v1/admin/tenants" \
-  -H "Authorization: Bearer $KEY" -H 'Content-Type: application/json' -d '{"slug":"t{}"}'
+  -H "Authorization: Bearer $KEY" -H 'Content-Type: application/json' -d '{"slug":"tenant-{}"}'
 cat >"$WORK/logins.lua" <<LUA
 wrk.method = "POST"
 wrk.body = '{"username":"nobody","password":"wrong password"}'
@@ -33,7 +33,7 @@ wrk.headers["Content-Type"] = "application/json"
 local i = 0
 request = function()
   i = i + 1
-  return wrk.format(nil, "/v1/tenants/t" .. (i % $TENANTS + 1) .. "/token")
+  return wrk.format(nil, "/v1/tenants/tenant-" .. (i % $TENANTS + 1) .. "/token")
 end
 LUA
 for series in 20 1000 0; do

@@ -16,7 +16,7 @@ use prometheus_client::{
         gauge::Gauge,
         histogram::{Histogram, exponential_buckets},
     },
-    registry::Registry,
+    registry::{Metric, Registry},
 };
 use tessera_core::{ids::Kid, revocation::RevocationKind};
 
@@ -112,6 +112,12 @@ fn round_trip_histogram() -> Histogram {
     Histogram::new(exponential_buckets(0.000_05, 2.0, 16))
 }
 
+/// Registers `metric` under `name` and hands it back (a clone shares its values).
+fn registered<M: Metric + Clone>(registry: &mut Registry, name: &str, help: &str, metric: M) -> M {
+    registry.register(name, help, metric.clone());
+    metric
+}
+
 /// Login outcomes, in the order of [`TenantCounts::logins`].
 const OUTCOMES: [&str; 3] = ["succeeded", "failed", "rate_limited"];
 /// Revocation kinds, in the order of [`TenantCounts::revocations`].
@@ -197,71 +203,71 @@ impl Metrics {
             "Always 1: the version and commit this node runs",
             build,
         );
-        let requests = Family::<RequestLabels, Counter>::default();
-        registry.register(
+        let requests = registered(
+            &mut registry,
             "http_requests",
             "HTTP requests answered, by method, route template and status",
-            requests.clone(),
+            Family::<RequestLabels, Counter>::default(),
         );
-        let latency: Latency = Family::new_with_constructor(latency_histogram);
-        registry.register(
+        let latency: Latency = registered(
+            &mut registry,
             "http_request_duration_seconds",
             "Time to answer an HTTP request, by method and route template",
-            latency.clone(),
+            Family::new_with_constructor(latency_histogram),
         );
-        let logins = Family::<OutcomeOnly, Counter>::default();
-        registry.register(
+        let logins = registered(
+            &mut registry,
             "logins",
             "Login attempts of every tenant, by outcome (succeeded, failed, rate_limited)",
-            logins.clone(),
+            Family::<OutcomeOnly, Counter>::default(),
         );
-        let reuse = Counter::default();
-        registry.register(
+        let reuse = registered(
+            &mut registry,
             "refresh_reuse_detections",
             "Rotated-out refresh tokens presented again (each revoked its session)",
-            reuse.clone(),
+            Counter::default(),
         );
-        let revocations = Family::<KindOnly, Counter>::default();
-        registry.register(
+        let revocations = registered(
+            &mut registry,
             "revocations",
             "Revocations written, by kind (session, token, user)",
-            revocations.clone(),
+            Family::<KindOnly, Counter>::default(),
         );
-        let key_max_age = Gauge::default();
-        registry.register(
+        let key_max_age = registered(
+            &mut registry,
             "signing_key_max_age_seconds",
             "Age of the oldest active signing key of any tenant, read at scrape time",
-            key_max_age.clone(),
+            Gauge::default(),
         );
-        let keys_active = Gauge::default();
-        registry.register(
+        let keys_active = registered(
+            &mut registry,
             "signing_keys_active",
             "Active signing keys (one per tenant), read at scrape time",
-            keys_active.clone(),
+            Gauge::default(),
         );
-        let pool = Family::<StateLabels, Gauge>::default();
-        registry.register(
+        let pool = registered(
+            &mut registry,
             "db_pool_connections",
             "Database pool connections by state (in_use, idle), read at scrape time",
-            pool.clone(),
+            Family::<StateLabels, Gauge>::default(),
         );
-        let in_flight = Family::<ActorLabels, Gauge>::default();
-        registry.register(
+        let in_flight = registered(
+            &mut registry,
             "actor_in_flight",
             "Messages sent to an actor and not yet answered: its mailbox plus the ones being handled (PasswordHasher: the hashing queue)",
-            in_flight.clone(),
+            Family::<ActorLabels, Gauge>::default(),
         );
-        let store_latency: StoreLatency = Family::new_with_constructor(round_trip_histogram);
-        registry.register(
+        let store_latency: StoreLatency = registered(
+            &mut registry,
             "revocation_store_seconds",
             "Round trip to the revocation store (Redis; in process in the embedded mode), by operation",
-            store_latency.clone(),
+            Family::new_with_constructor(round_trip_histogram),
         );
-        let timeouts = Family::<ActorLabels, Counter>::default();
-        registry.register(
+        let timeouts = registered(
+            &mut registry,
             "actor_send_timeouts",
             "Messages whose actor did not answer in time (each became a 503)",
-            timeouts.clone(),
+            Family::<ActorLabels, Counter>::default(),
         );
         let series = TenantSeries {
             logins: Family::default(),
@@ -270,27 +276,32 @@ impl Metrics {
             key_age: Family::default(),
             omitted: Gauge::default(),
         };
-        registry.register(
+        registered(
+            &mut registry,
             "tenant_logins",
             "Login attempts by tenant and outcome, for the busiest tenants only (metrics.tenant_series)",
             series.logins.clone(),
         );
-        registry.register(
+        registered(
+            &mut registry,
             "tenant_refresh_reuse_detections",
             "Refresh-token reuse by tenant, for the busiest tenants only",
             series.reuse.clone(),
         );
-        registry.register(
+        registered(
+            &mut registry,
             "tenant_revocations",
             "Revocations by tenant and kind, for the busiest tenants only",
             series.revocations.clone(),
         );
-        registry.register(
+        registered(
+            &mut registry,
             "signing_key_age_seconds",
             "Age of the active signing key by tenant and kid, for the oldest keys only (metrics.tenant_series)",
             series.key_age.clone(),
         );
-        registry.register(
+        registered(
+            &mut registry,
             "tenant_series_omitted",
             "Tenants with activity whose own series were left out of this scrape",
             series.omitted.clone(),
