@@ -31,6 +31,7 @@ mod simplejwt_migration;
 mod tls;
 mod tokens;
 mod traces;
+mod user_cache;
 mod users;
 mod verify_crate;
 

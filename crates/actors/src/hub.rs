@@ -19,6 +19,7 @@ use crate::{
     feed::RevocationFeed,
     metrics::Metrics,
     tenant::TenantCache,
+    user_cache::UserCache,
 };
 
 /// What the hub needs to start its actors.
@@ -57,6 +58,8 @@ pub struct HubConfig {
     pub tenant_max_age: Duration,
     /// Tenants whose own metric series are exported: the busiest (0: none).
     pub tenant_series: usize,
+    /// Most user profiles this node caches for `/users/me` (0: none).
+    pub users_cached: usize,
 }
 
 /// Addresses of every actor plus the tenant cache: what handlers hold.
@@ -85,6 +88,8 @@ pub struct Hub {
     pub(crate) revocation_store: RevocationStore,
     /// The database pool, for its gauges.
     pub(crate) pool: DbPool,
+    /// Profiles `/users/me` answers without a database read.
+    pub(crate) user_cache: Arc<UserCache>,
 }
 
 /// How often a node compares what the revocation store holds with the database.
@@ -144,17 +149,20 @@ impl Hub {
             });
         let cache = Arc::new(TenantCache::new(cfg.tenant_max_age));
         let feed = Arc::new(RevocationFeed::default());
+        let user_cache = Arc::new(UserCache::new(cfg.users_cached, cfg.tenant_max_age));
         if let Some(redis) = cfg.notify {
             let (c, f, channel) = (cache.clone(), feed.clone(), cfg.revocations.channel());
+            let u = user_cache.clone();
             actix::spawn(tessera_revocation::notify::listen(
                 redis,
                 channel,
                 move |message| {
-                    if f.on_message(message) {
+                    if f.on_message(message) || u.on_message(message) {
                         return;
                     }
                     if message == "*" {
                         f.wake_all();
+                        u.clear();
                     }
                     c.invalidate(message)
                 },
@@ -179,6 +187,7 @@ impl Hub {
             trusted_proxies: Arc::new(cfg.trusted_proxies),
             revocation_store,
             pool: pool.clone(),
+            user_cache,
         };
         if let Some(every) = cfg.prune_every {
             let h = hub.clone();

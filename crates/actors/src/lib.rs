@@ -32,6 +32,7 @@ pub mod metrics;
 pub mod requests;
 pub mod services;
 pub mod tenant;
+pub mod user_cache;
 pub mod views;
 
 pub use hub::{Hub, HubConfig};

@@ -67,6 +67,12 @@ struct StateLabels {
     state: &'static str,
 }
 
+/// Whether a cache had it.
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct ResultLabels {
+    result: &'static str,
+}
+
 /// A revocation-store operation.
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct OpLabels {
@@ -174,6 +180,7 @@ pub struct Metrics {
     in_flight: Family<ActorLabels, Gauge>,
     store_latency: StoreLatency,
     timeouts: Family<ActorLabels, Counter>,
+    user_cache: Family<ResultLabels, Counter>,
     /// Tenants whose own series are exported (the busiest; 0: none).
     tenant_series: usize,
     counts: parking_lot::Mutex<std::collections::HashMap<String, TenantCounts>>,
@@ -269,6 +276,12 @@ impl Metrics {
             "Messages whose actor did not answer in time (each became a 503)",
             Family::<ActorLabels, Counter>::default(),
         );
+        let user_cache = registered(
+            &mut registry,
+            "user_cache_requests",
+            "Profiles /users/me looked up in this node's user cache, by result (hit, miss)",
+            Family::<ResultLabels, Counter>::default(),
+        );
         let series = TenantSeries {
             logins: Family::default(),
             reuse: Family::default(),
@@ -319,6 +332,7 @@ impl Metrics {
             in_flight,
             store_latency,
             timeouts,
+            user_cache,
             tenant_series,
             counts: Default::default(),
             per_tenant: parking_lot::Mutex::new(series),
@@ -392,6 +406,14 @@ impl Metrics {
     /// Records an actor that did not answer in time.
     pub fn timed_out(&self, actor: &'static str) {
         self.timeouts.get_or_create(&ActorLabels { actor }).inc();
+    }
+
+    /// Records a user-cache lookup of `/users/me`.
+    pub fn user_cache(&self, hit: bool) {
+        let result = if hit { "hit" } else { "miss" };
+        self.user_cache
+            .get_or_create(&ResultLabels { result })
+            .inc();
     }
 
     /// Counts a message sent to `actor` until the returned guard is dropped.

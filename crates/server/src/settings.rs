@@ -265,6 +265,11 @@ pub struct Cache {
     /// within it.
     #[default = 30]
     pub tenant_max_age_secs: u64,
+    /// Most user profiles a node keeps for `GET /users/me` (about 300 bytes each;
+    /// 0: none), dropped on every change to the user on any node and used for at most
+    /// `tenant_max_age_secs`.
+    #[default = 100_000]
+    pub users: usize,
 }
 
 /// A configuration problem, printed as one line that names the setting.
@@ -389,6 +394,9 @@ impl Settings {
         }
         if self.metrics.tenant_series > 1000 {
             return Err(bad("metrics.tenant_series", "must be 0 to 1000"));
+        }
+        if self.cache.users > 10_000_000 {
+            return Err(bad("cache.users", "must be 0 to 10000000"));
         }
         if !(1..=30).contains(&self.cache.tenant_max_age_secs) {
             return Err(bad("cache.tenant_max_age_secs", "must be 1 to 30"));

@@ -169,6 +169,7 @@ pub async fn start(
         trusted_proxies: settings.trusted_proxies()?,
         tenant_max_age: settings.tenant_max_age(),
         tenant_series: settings.metrics.tenant_series,
+        users_cached: settings.cache.users,
     })
     .map_err(|e| e.log_cause())?;
     let listener = match listener {

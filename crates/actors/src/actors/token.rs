@@ -51,6 +51,8 @@ pub struct IssuedTokens {
     pub refresh_expires_in: Option<i64>,
     /// Whether the tenant wants the refresh token in a cookie (browser mode).
     pub browser: bool,
+    /// Whose tokens they are.
+    pub user_id: UserId,
 }
 
 /// Verify a token of this tenant.
@@ -284,6 +286,7 @@ fn new_session(m: &IssuePair) -> Result<(Session, RefreshToken, IssuedTokens)> {
         revoked_at: None,
     };
     let tokens = IssuedTokens {
+        user_id: m.user_id.clone(),
         browser: s.refresh_cookie,
         access,
         access_expires_in: access_exp - t,
@@ -365,6 +368,7 @@ impl Handles<ExchangeRefresh> for TokenActor {
             _ => return Err(Error::Internal("rotation recorded without expiry".into())),
         };
         Ok(RefreshReply::Issued(IssuedTokens {
+            user_id: user.id.clone(),
             browser: s.refresh_cookie,
             access,
             access_expires_in: access_exp - t,

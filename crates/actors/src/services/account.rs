@@ -1,5 +1,6 @@
 //! End-user account services: sign-up, `/users/me`, password change.
 use secrecy::{ExposeSecret, SecretString};
+use std::sync::Arc;
 use tessera_core::{
     Error, Result,
     ids::{TenantId, UserId},
@@ -16,6 +17,7 @@ use crate::{
     },
     requests::SignupRequest,
     services::auth::cutoff_entries,
+    user_cache::UserCache,
     views::{TokenPair, UserView},
 };
 
@@ -106,8 +108,29 @@ impl Hub {
     pub async fn me(&self, slug: &str, authorization: Option<&str>) -> Result<UserView> {
         let ctx = self.tenant(slug).await?;
         let claims = self.authenticate(&ctx, authorization).await?;
+        // The token was just checked for revocation; only the profile is cached.
+        if let Some(view) = self.user_cache.get(&ctx.id, &claims.sub) {
+            self.metrics.user_cache(true);
+            return Ok((*view).clone());
+        }
+        self.metrics.user_cache(false);
+        let ticket = self.user_cache.ticket();
         let user = self.active_user(&ctx.id, claims.sub).await?;
-        Ok(UserView::from(&user))
+        let view = UserView::from(&user);
+        self.user_cache
+            .put(ticket, &ctx.id, &user.id, Arc::new(view.clone()));
+        Ok(view)
+    }
+
+    /// Drops a user's cached profile on this node and tells every other node to. A
+    /// notice that cannot be sent is logged: the other nodes then catch up within
+    /// the cache's maximum age (the revocation check runs on every request anyway).
+    pub(crate) async fn user_changed(&self, tenant_id: &TenantId, user_id: &UserId) {
+        self.user_cache.invalidate(tenant_id, user_id);
+        let notice = crate::actors::Publish(UserCache::message(tenant_id, user_id));
+        if let Err(e) = self.send(&self.blacklist, notice).await.and_then(|r| r) {
+            tracing::warn!(error = %e.log_cause(), "a user change was not published; other nodes catch up within the cache's maximum age");
+        }
     }
 
     async fn active_user(&self, tenant_id: &TenantId, user_id: UserId) -> Result<User> {

@@ -244,6 +244,7 @@ impl Hub {
                 })
             })
             .await?;
+        self.user_changed(&tenant_id, &updated.id).await;
         if let Some((at, revoked)) = cutoff {
             let entries = cutoff_entries(&tenant_id, &updated.id, at, at + life, revoked.what);
             self.revoke_entries(slug, &tenant_id, revoked.generation, entries)
@@ -320,6 +321,9 @@ impl Hub {
             })
             .await?;
         let n = sessions.what.len();
+        if delete {
+            self.user_changed(&tenant_id, user_id).await;
+        }
         let entries = cutoff_entries(&tenant_id, user_id, at, at + life, sessions.what);
         self.revoke_entries(slug, &tenant_id, sessions.generation, entries)
             .await?;

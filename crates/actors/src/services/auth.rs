@@ -93,6 +93,7 @@ impl Hub {
             }
         };
         self.metrics.login(&ctx.slug, LoginOutcome::Succeeded);
+        let tenant_id = ctx.id.clone();
         let issue = IssuePair {
             ctx,
             user_id: user.id.clone(),
@@ -102,7 +103,10 @@ impl Hub {
             password_changed_at: Some(user.password_changed_at),
             rehash: verdict.rehash,
         };
-        Ok(self.ask(&self.tokens, issue).await?.into())
+        let tokens = self.ask(&self.tokens, issue).await?;
+        // The login set last_login: the profile changed.
+        self.user_changed(&tenant_id, &tokens.user_id).await;
+        Ok(tokens.into())
     }
 
     /// Counts an attempt to log in, sign up or change a password against the
@@ -135,7 +139,8 @@ impl Hub {
         user: &User,
         client: ClientInfo,
     ) -> Result<TokenPair> {
-        Ok(self
+        let tenant_id = ctx.id.clone();
+        let tokens = self
             .ask(
                 &self.tokens,
                 IssuePair {
@@ -148,8 +153,9 @@ impl Hub {
                     rehash: None,
                 },
             )
-            .await?
-            .into())
+            .await?;
+        self.user_changed(&tenant_id, &tokens.user_id).await;
+        Ok(tokens.into())
     }
 
     /// `POST /token/refresh`: a refresh token works once when the tenant rotates;
@@ -206,6 +212,7 @@ impl Hub {
             client,
         };
         let (tokens, generation) = self.ask(&self.tokens, exchange).await?;
+        self.user_changed(&ctx.id, &tokens.user_id).await;
         let entry = token_entry(&ctx.id, jti, now(), exp);
         // Committed: the legacy token is spent in the database, which every node's
         // generation check refills from; a failed store write must not cost the user

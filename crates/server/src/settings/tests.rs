@@ -171,8 +171,8 @@ fn the_summary_lists_every_setting_in_declared_order_and_hides_secrets() {
         .collect();
     assert_eq!(names.first(), Some(&"mode"));
     assert_eq!(names.get(1), Some(&"public_url"));
-    assert_eq!(names.last(), Some(&"cache.tenant_max_age_secs"));
-    assert_eq!(names.len(), 35, "mode and 34 settings: {summary}");
+    assert_eq!(names.last(), Some(&"cache.users"));
+    assert_eq!(names.len(), 36, "mode and 35 settings: {summary}");
     for line in [
         "database.url = <set>",
         "keys.master_key = <set>",
