@@ -72,7 +72,7 @@ pub fn retrying<T>(
 
 /// How many times a transaction that lost a deadlock or a serialization conflict
 /// runs at most.
-const TX_ATTEMPTS: usize = 4;
+pub(crate) const TX_ATTEMPTS: usize = 4;
 
 /// Why a transaction body failed: the database, or the application's own error.
 enum TxError {
@@ -88,7 +88,7 @@ impl From<diesel::result::Error> for TxError {
 
 /// Whether a database error is one that running the transaction again can cure:
 /// Postgres chose it as a deadlock's victim, or a serialization conflict.
-fn is_retryable(e: &diesel::result::Error) -> bool {
+pub(crate) fn is_retryable(e: &diesel::result::Error) -> bool {
     use diesel::result::{DatabaseErrorKind, Error as D};
     match e {
         D::DatabaseError(DatabaseErrorKind::SerializationFailure, _) => true,

@@ -31,17 +31,26 @@ impl BlacklistActor {
         op: &'static str,
         work: impl FnOnce(RevocationStore) -> ResponseFuture<Result<T>>,
     ) -> ResponseFuture<Result<T>> {
-        let (metrics, fut) = (self.metrics.clone(), work(self.store.clone()));
-        Box::pin(
-            async move {
-                let started = Instant::now();
-                let out = fut.await;
-                metrics.store_round_trip(op, started.elapsed().as_secs_f64());
-                out
-            }
-            .instrument(tracing::debug_span!("revocation_store", op)),
-        )
+        Box::pin(timed(self.metrics.clone(), op, work(self.store.clone())))
     }
+}
+
+/// One revocation-store operation `op`, timed into `metrics` and traced as a
+/// `revocation_store` span (for the actor's calls and the direct ones alike). The span
+/// is made now, as a child of the current one, not when the future is first polled.
+pub(crate) fn timed<T>(
+    metrics: Arc<Metrics>,
+    op: &'static str,
+    fut: impl std::future::Future<Output = Result<T>>,
+) -> impl std::future::Future<Output = Result<T>> {
+    let span = tracing::debug_span!("revocation_store", op);
+    async move {
+        let started = Instant::now();
+        let out = fut.await;
+        metrics.store_round_trip(op, started.elapsed().as_secs_f64());
+        out
+    }
+    .instrument(span)
 }
 
 impl Actor for BlacklistActor {
@@ -50,9 +59,8 @@ impl Actor for BlacklistActor {
 
 impl Supervised for BlacklistActor {}
 
-/// Is this token revoked? One round trip.
-#[derive(Message, Debug, Clone)]
-#[rtype(result = "Result<Status>")]
+/// Is this token revoked? One round trip ([`CheckRevoked::ask`]).
+#[derive(Debug, Clone)]
 pub struct CheckRevoked {
     /// Tenant id.
     pub tenant_id: TenantId,
@@ -130,23 +138,20 @@ pub struct Ping;
 #[rtype(result = "Result<()>")]
 pub struct Publish(pub String);
 
-impl Handles<CheckRevoked> for BlacklistActor {
-    type Result = ResponseFuture<Result<Status>>;
-    fn handle(&mut self, m: CheckRevoked, _: &mut Context<Self>) -> Self::Result {
-        self.timed("check", |store| {
-            Box::pin(async move {
-                store
-                    .check(TokenRef {
-                        tenant_id: &m.tenant_id,
-                        user_id: &m.user_id,
-                        sid: &m.sid,
-                        jti: &m.jti,
-                        iat: m.iat,
-                        known_gen: m.known_gen,
-                    })
-                    .await
-            })
-        })
+impl CheckRevoked {
+    /// Asks `store`, timed into `metrics`: one round trip. Services call this from
+    /// their own task (the store's connection is multiplexed and shared, so an actor
+    /// in between would only add two thread hops to every request).
+    pub async fn ask(&self, store: &RevocationStore, metrics: Arc<Metrics>) -> Result<Status> {
+        let token = TokenRef {
+            tenant_id: &self.tenant_id,
+            user_id: &self.user_id,
+            sid: &self.sid,
+            jti: &self.jti,
+            iat: self.iat,
+            known_gen: self.known_gen,
+        };
+        timed(metrics, "check", store.check(token)).await
     }
 }
 

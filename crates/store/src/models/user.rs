@@ -10,7 +10,7 @@ use tessera_core::{
 use crate::{Db, DbResultExt, schema::users};
 
 /// A user row.
-#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[derive(Debug, Clone, Queryable, QueryableByName, Selectable, Insertable)]
 #[diesel(table_name = users)]
 pub struct User {
     /// Public id (`usr_…`).
