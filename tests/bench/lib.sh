@@ -21,18 +21,21 @@ lua() { # name method body [authorization]
   } > "$WORK/$1.lua"
 }
 
-# run NAME URL LUA CONNS -> appends "rps p99ms" to $WORK/NAME
-run() {
-  local out
-  out=$(wrk -t2 -c"$4" -d"${DUR}s" --latency -s "$WORK/$3.lua" "$2")
-  if grep -q "Non-2xx" <<<"$out"; then echo "$1: non-2xx answers:" >&2; echo "$out" >&2; exit 1; fi
-  python3 - "$out" >>"$WORK/$1" <<'PY'
+# record NAME WRK_OUTPUT -> appends "rps p99ms" to $WORK/NAME (a non-2xx answer fails)
+record() {
+  if grep -q "Non-2xx" <<<"$2"; then echo "$1: non-2xx answers:" >&2; echo "$2" >&2; exit 1; fi
+  python3 - "$2" >>"$WORK/$1" <<'PY'
 import re, sys
 o = sys.argv[1]
 rps = float(re.search(r"Requests/sec:\s+([\d.]+)", o).group(1))
 v, u = re.search(r"99%\s+([\d.]+)(us|ms|s)", o).groups()
 print(rps, float(v) * {"us": 0.001, "ms": 1, "s": 1000}[u])
 PY
+}
+
+# run NAME URL LUA CONNS -> appends "rps p99ms" to $WORK/NAME
+run() {
+  record "$1" "$(wrk -t2 -c"$4" -d"${DUR}s" --latency -s "$WORK/$3.lua" "$2")"
 }
 
 # bench_tenants URL: with $KEY, tenants `bench` and `bench-norot` (no refresh rotation),

@@ -52,15 +52,7 @@ function response(status, headers, body)
 end
 LUA
     } >"$WORK/rot_$alg.lua"
-    out=$(wrk -t"$CONNS" -c"$CONNS" -d"${DUR}s" --latency -s "$WORK/rot_$alg.lua" "$N/v1/tenants/rot-$alg/token/refresh")
-    if grep -q "Non-2xx" <<<"$out"; then echo "rot-$alg: non-2xx answers:" >&2; echo "$out" >&2; exit 1; fi
-    python3 - "$out" >>"$WORK/refresh_$alg" <<'PY'
-import re, sys
-o = sys.argv[1]
-rps = float(re.search(r"Requests/sec:\s+([\d.]+)", o).group(1))
-v, u = re.search(r"99%\s+([\d.]+)(us|ms|s)", o).groups()
-print(rps, float(v) * {"us": 0.001, "ms": 1, "s": 1000}[u])
-PY
+    record "refresh_$alg" "$(wrk -t"$CONNS" -c"$CONNS" -d"${DUR}s" --latency -s "$WORK/rot_$alg.lua" "$N/v1/tenants/rot-$alg/token/refresh")"
   done
 done
 CONNS="$CONNS" python3 - "$WORK" <<'PY'
