@@ -1,6 +1,8 @@
 //! BlacklistActor: one supervised async instance holding a cloned Redis
 //! `ConnectionManager`. Every reply is a `ResponseFuture`, spawned, so the actor is
-//! never a serialization point (no `AtomicResponse`).
+//! never a serialization point (no `AtomicResponse`). It writes revocations, refills,
+//! rate limits and publishes; the per-request revocation check does not come here
+//! ([`CheckRevoked::ask`] calls the store from the request's own task).
 use super::Handles;
 use actix::prelude::*;
 use std::{sync::Arc, time::Instant};

@@ -370,8 +370,8 @@ impl Hub {
         }
     }
 
-    /// Verifies a token (TokenActor) and checks revocation (BlacklistActor, one
-    /// round trip; an emptied Redis is refilled from Postgres first).
+    /// Verifies a token ([`Hub::verify_token`]) and checks revocation with the store
+    /// itself (one round trip; an emptied Redis is refilled from Postgres first).
     pub(crate) async fn verify_unrevoked(
         &self,
         ctx: &Arc<TenantCtx>,
