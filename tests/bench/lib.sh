@@ -33,9 +33,26 @@ print(rps, float(v) * {"us": 0.001, "ms": 1, "s": 1000}[u])
 PY
 }
 
-# run NAME URL LUA CONNS -> appends "rps p99ms" to $WORK/NAME
+# measured NAME WRK_ARGS... -> runs wrk (for DUR seconds, at least 3), appends
+# "rps p99ms" to $WORK/NAME and the share of the machine each program used (cpu.py)
+# to $WORK/NAME.cpu, sampled from 1 s in to 1 s before the end: the steady state.
+measured() {
+  local name=$1 w
+  shift
+  wrk "$@" >"$WORK/wrk.out" &
+  w=$!
+  sleep 1
+  python3 tests/bench/cpu.py snap "$WORK/cpu_before"
+  sleep $((DUR - 2))
+  python3 tests/bench/cpu.py snap "$WORK/cpu_after"
+  wait "$w"
+  python3 tests/bench/cpu.py diff "$WORK/cpu_before" "$WORK/cpu_after" >>"$WORK/$name.cpu"
+  record "$name" "$(cat "$WORK/wrk.out")"
+}
+
+# run NAME URL LUA CONNS -> appends "rps p99ms" to $WORK/NAME (and NAME.cpu, as measured)
 run() {
-  record "$1" "$(wrk -t2 -c"$4" -d"${DUR}s" --latency -s "$WORK/$3.lua" "$2")"
+  measured "$1" -t2 -c"$4" -d"${DUR}s" --latency -s "$WORK/$3.lua" "$2"
 }
 
 # bench_tenants URL: with $KEY, tenants `bench` and `bench-norot` (no refresh rotation),

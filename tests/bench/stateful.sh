@@ -12,7 +12,7 @@ CONNS=${3:-32}
 source "$(dirname "$0")/lib.sh"
 bench_env tessera_stateful_bench
 N=http://127.0.0.1:18197
-TESSERA__HTTP__BIND=127.0.0.1:18197 target/release/tessera serve 2>"$WORK/node.log" &
+TESSERA__HTTP__BIND=127.0.0.1:18197 target/release/tessera serve 2>"${NODELOG:-$WORK/node.log}" &
 PIDS+=($!)
 trap scratch_cleanup EXIT
 for _ in $(seq 1 100); do curl -sf "$N/healthz" >/dev/null && break; sleep 0.1; done
@@ -52,16 +52,16 @@ function response(status, headers, body)
 end
 LUA
     } >"$WORK/rot_$alg.lua"
-    record "refresh_$alg" "$(wrk -t"$CONNS" -c"$CONNS" -d"${DUR}s" --latency -s "$WORK/rot_$alg.lua" "$N/v1/tenants/rot-$alg/token/refresh")"
+    measured "refresh_$alg" -t"$CONNS" -c"$CONNS" -d"${DUR}s" --latency -s "$WORK/rot_$alg.lua" "$N/v1/tenants/rot-$alg/token/refresh"
   done
 done
 CONNS="$CONNS" python3 - "$WORK" <<'PY'
 import os, sys
 sys.path.insert(0, "tests/bench")
-from medians import med
-print(f"| route ({os.environ['CONNS']} connections) | req/s | p99 ms |")
-print("|---|---:|---:|")
+from medians import med, cpu
+print(f"| route ({os.environ['CONNS']} connections) | req/s | p99 ms | CPU: tessera / postgres / redis / wrk / idle |")
+print("|---|---:|---:|---|")
 for alg in ("hs256", "es256"):
     r, p = med(f"refresh_{alg}")
-    print(f"| POST /token/refresh, rotating ({alg.upper()}) | {r:.0f} | {p:.2f} |")
+    print(f"| POST /token/refresh, rotating ({alg.upper()}) | {r:.0f} | {p:.2f} | {cpu(f'refresh_{alg}')} |")
 PY

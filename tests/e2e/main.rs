@@ -5,6 +5,7 @@ mod admin;
 mod admin_users;
 mod algorithms;
 mod api_keys;
+mod batching;
 mod browser;
 mod cli;
 mod cluster;

@@ -13,8 +13,8 @@ use tessera_store::DbPool;
 
 use crate::{
     actors::{
-        AdminActor, BlacklistActor, HashPriority, PasswordHasher, TenantLoader, TokenActor, Traced,
-        UserActor,
+        AdminActor, Batcher, BlacklistActor, HashPriority, PasswordHasher, Refreshes,
+        SessionRevocations, TenantLoader, TokenActor, Traced, UserActor,
     },
     feed::RevocationFeed,
     metrics::Metrics,
@@ -68,6 +68,10 @@ pub struct Hub {
     pub(crate) users: Addr<UserActor>,
     pub(crate) hasher: Addr<PasswordHasher>,
     pub(crate) tokens: Addr<TokenActor>,
+    /// Refreshes, committed in batches.
+    pub(crate) refreshes: Addr<Batcher<Refreshes>>,
+    /// Session revocations, committed in batches.
+    pub(crate) session_revocations: Addr<Batcher<SessionRevocations>>,
     pub(crate) blacklist: Addr<BlacklistActor>,
     pub(crate) admin: Addr<AdminActor>,
     pub(crate) loader: Addr<TenantLoader>,
@@ -147,6 +151,16 @@ impl Hub {
                 store: store.clone(),
                 metrics: m.clone(),
             });
+        // The batchers only keep queues; their commits run on the TokenActor's threads.
+        let batching = Arbiter::new().handle();
+        let refreshes = {
+            let (t, m) = (tokens.clone(), metrics.clone());
+            Batcher::start_in_arbiter(&batching, move |_| Batcher::new(t, m))
+        };
+        let session_revocations = {
+            let (t, m) = (tokens.clone(), metrics.clone());
+            Batcher::start_in_arbiter(&batching, move |_| Batcher::new(t, m))
+        };
         let cache = Arc::new(TenantCache::new(cfg.tenant_max_age));
         let feed = Arc::new(RevocationFeed::default());
         let user_cache = Arc::new(UserCache::new(cfg.users_cached, cfg.tenant_max_age));
@@ -172,6 +186,8 @@ impl Hub {
             users,
             hasher,
             tokens,
+            refreshes,
+            session_revocations,
             blacklist,
             admin,
             loader,

@@ -181,6 +181,7 @@ pub struct Metrics {
     store_latency: StoreLatency,
     timeouts: Family<ActorLabels, Counter>,
     user_cache: Family<ResultLabels, Counter>,
+    write_batches: Family<KindOnly, Histogram, fn() -> Histogram>,
     /// Tenants whose own series are exported (the busiest; 0: none).
     tenant_series: usize,
     counts: parking_lot::Mutex<std::collections::HashMap<String, TenantCounts>>,
@@ -282,6 +283,14 @@ impl Metrics {
             "Profiles /users/me looked up in this node's user cache, by result (hit, miss)",
             Family::<ResultLabels, Counter>::default(),
         );
+        let write_batches = registered(
+            &mut registry,
+            "write_batch_size",
+            "Requests committed together in one database write, by kind (refresh, session_revocation): the group commit at work",
+            Family::<KindOnly, Histogram, fn() -> Histogram>::new_with_constructor(|| {
+                Histogram::new(exponential_buckets(1.0, 2.0, 7))
+            }),
+        );
         let series = TenantSeries {
             logins: Family::default(),
             reuse: Family::default(),
@@ -333,6 +342,7 @@ impl Metrics {
             store_latency,
             timeouts,
             user_cache,
+            write_batches,
             tenant_series,
             counts: Default::default(),
             per_tenant: parking_lot::Mutex::new(series),
@@ -414,6 +424,13 @@ impl Metrics {
         self.user_cache
             .get_or_create(&ResultLabels { result })
             .inc();
+    }
+
+    /// Records how many requests one database write of `kind` committed together.
+    pub fn write_batch(&self, kind: &'static str, size: usize) {
+        self.write_batches
+            .get_or_create(&KindOnly { kind })
+            .observe(size as f64);
     }
 
     /// Counts a message sent to `actor` until the returned guard is dropped.

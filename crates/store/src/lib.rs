@@ -7,6 +7,7 @@
 mod db;
 pub mod models;
 pub mod pool;
+mod prepared;
 pub mod prune;
 pub mod schema;
 #[cfg(any(test, feature = "testing"))]

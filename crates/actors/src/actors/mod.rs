@@ -1,5 +1,6 @@
 //! The actors. Each is thin: a message in, a plain function call, a reply out.
 mod admin;
+mod batcher;
 mod blacklist;
 mod hasher;
 mod token;
@@ -7,6 +8,7 @@ mod traced;
 mod user;
 
 pub use admin::*;
+pub use batcher::*;
 pub use blacklist::*;
 pub use hasher::*;
 pub use token::*;

@@ -14,7 +14,7 @@ use tessera_store::{
     DbPool,
     models::{
         revocation::{self, Revocation},
-        session::{self, RefreshOutcome, RefreshToken, Revoked, Rotation, Session},
+        session::{self, RefreshToken, Revoked, Session, Successor},
         user,
     },
     pool::conn,
@@ -86,40 +86,6 @@ pub struct IssuePair {
     pub password_changed_at: Option<i64>,
     /// A new hash of the password with the current costs, to store instead.
     pub rehash: Option<String>,
-}
-
-/// Exchange a verified refresh token.
-#[derive(Message)]
-#[rtype(result = "Result<RefreshReply>")]
-pub struct ExchangeRefresh {
-    /// The tenant.
-    pub ctx: Arc<TenantCtx>,
-    /// The refresh token's verified claims.
-    pub claims: VerifiedClaims,
-}
-
-/// What a refresh led to.
-#[derive(Debug)]
-pub enum RefreshReply {
-    /// New tokens.
-    Issued(IssuedTokens),
-    /// A rotated-out token was presented: this session must be revoked.
-    Reused {
-        /// The session.
-        sid: SessionId,
-    },
-    /// Not accepted.
-    Rejected,
-}
-
-/// Revoke one session in Postgres; replies with its end, if it exists.
-#[derive(Message)]
-#[rtype(result = "Result<Option<Revoked<i64>>>")]
-pub struct RevokeSessionRecord {
-    /// Tenant id.
-    pub tenant_id: TenantId,
-    /// Session id.
-    pub sid: SessionId,
 }
 
 /// Revoke every session of a user in Postgres and record the cut-off `now`.
@@ -313,76 +279,53 @@ impl Handles<IssuePair> for TokenActor {
     }
 }
 
-impl Handles<ExchangeRefresh> for TokenActor {
-    type Result = Result<RefreshReply>;
-    fn handle(&mut self, m: ExchangeRefresh, _: &mut SyncContext<Self>) -> Self::Result {
-        let s = &m.ctx.settings;
-        let t = now();
-        let rotation = s.rotate_refresh_tokens.then(|| Rotation {
-            jti: TokenId::generate(),
-            ttl: s.refresh_token_ttl,
-            reuse_interval: s.refresh_reuse_interval,
-        });
-        let (outcome, next) = session::refresh(
-            &mut *conn(&self.0)?,
-            &m.ctx.id,
-            &m.claims.jti,
-            t,
-            rotation.as_ref(),
-        )?;
-        let (user, session_end) = match outcome {
-            RefreshOutcome::Accepted {
-                user,
-                session_expires_at,
-            } => (user, session_expires_at),
-            RefreshOutcome::Reused { sid } => return Ok(RefreshReply::Reused { sid }),
-            RefreshOutcome::Rejected => return Ok(RefreshReply::Rejected),
-        };
-        // Roles and custom claims are read afresh, never copied from the old token.
-        let roles = user.role_list();
-        let subject = Subject {
-            user_id: &user.id,
-            external_id: user.external_id.as_deref(),
-            roles: &roles,
-            sid: &m.claims.sid,
-            custom: &s.custom_claims,
-        };
-        let (access, access_exp) = m.ctx.ring.mint(
-            TokenType::Access,
-            subject,
-            &TokenId::generate(),
-            t,
-            s.access_token_ttl,
-            Some(session_end),
-        )?;
-        let refresh = match (rotation, next) {
-            (Some(_), Some(next)) => {
-                let exp = next.expires_at;
-                let (token, _) =
-                    m.ctx
-                        .ring
-                        .mint(TokenType::Refresh, subject, &next.jti, t, exp - t, None)?;
-                Some((token, exp - t))
-            }
-            (None, None) => None,
-            _ => return Err(Error::Internal("rotation recorded without expiry".into())),
-        };
-        Ok(RefreshReply::Issued(IssuedTokens {
-            user_id: user.id.clone(),
-            browser: s.refresh_cookie,
-            access,
-            access_expires_in: access_exp - t,
-            refresh_expires_in: refresh.as_ref().map(|r| r.1),
-            refresh: refresh.map(|r| r.0),
-        }))
-    }
-}
-
-impl Handles<RevokeSessionRecord> for TokenActor {
-    type Result = Result<Option<Revoked<i64>>>;
-    fn handle(&mut self, m: RevokeSessionRecord, _: &mut SyncContext<Self>) -> Self::Result {
-        session::revoke(&mut *conn(&self.0)?, &m.tenant_id, &m.sid, now())
-    }
+/// The pair a refresh hands out once its batch committed: a new access token and,
+/// when the tenant rotates, the successor recorded for it. Roles and custom claims
+/// come from the user as the database read them now, never from the old token.
+pub fn mint_refreshed(
+    ctx: &TenantCtx,
+    sid: &SessionId,
+    user: &user::User,
+    session_end: i64,
+    next: Option<Successor>,
+) -> Result<IssuedTokens> {
+    let s = &ctx.settings;
+    let t = now();
+    let roles = user.role_list();
+    let subject = Subject {
+        user_id: &user.id,
+        external_id: user.external_id.as_deref(),
+        roles: &roles,
+        sid,
+        custom: &s.custom_claims,
+    };
+    let (access, access_exp) = ctx.ring.mint(
+        TokenType::Access,
+        subject,
+        &TokenId::generate(),
+        t,
+        s.access_token_ttl,
+        Some(session_end),
+    )?;
+    let refresh = match (s.rotate_refresh_tokens, next) {
+        (true, Some(next)) => {
+            let life = (next.expires_at - t).max(1);
+            let (token, _) =
+                ctx.ring
+                    .mint(TokenType::Refresh, subject, &next.jti, t, life, None)?;
+            Some((token, life))
+        }
+        (false, _) => None,
+        (true, None) => return Err(Error::Internal("rotation recorded without expiry".into())),
+    };
+    Ok(IssuedTokens {
+        user_id: user.id.clone(),
+        browser: s.refresh_cookie,
+        access,
+        access_expires_in: access_exp - t,
+        refresh_expires_in: refresh.as_ref().map(|r| r.1),
+        refresh: refresh.map(|r| r.0),
+    })
 }
 
 impl Handles<RevokeUserRecord> for TokenActor {

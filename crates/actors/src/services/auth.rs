@@ -5,21 +5,25 @@ use std::sync::Arc;
 use tessera_core::{
     Error, Result,
     claims::{TokenType, VerifiedClaims},
-    ids::{SessionId, TenantId, UserId},
+    ids::{SessionId, TenantId, TokenId, UserId},
     password::{MAX_PASSWORD_CHARS, check_username, username_key},
     time::now,
     token::{Checked, from_authorization},
 };
 use tessera_revocation::{Entry, RevocationKind, Status};
-use tessera_store::models::user::User;
+use tessera_store::models::{
+    session::{RefreshOutcome, Rotation},
+    session_batch::RefreshItem,
+    user::User,
+};
 
 use crate::{
     Hub,
     actors::{
-        Attempted, CheckRevoked, ClientInfo, ExchangeLegacy, ExchangeRefresh, FindUserByName,
-        IssuePair, IssuedTokens, LiveRevocations, RateAttempt, Refill, RefreshReply,
-        RefreshTokenLive, RevokeSessionRecord, RevokeTokensRecord, RevokeUserRecord,
-        VerifyPassword, VerifyToken,
+        Attempted, CheckRevoked, ClientInfo, Enqueue, ExchangeLegacy, FindUserByName, IssuePair,
+        IssuedTokens, LiveRevocations, RateAttempt, Refill, RefreshTokenLive, Refreshes,
+        RevokeTokensRecord, RevokeUserRecord, SessionRevocations, VerifyPassword, VerifyToken,
+        mint_refreshed,
     },
     metrics::LoginOutcome,
     tenant::TenantCtx,
@@ -175,19 +179,27 @@ impl Hub {
         if claims.legacy {
             return self.exchange_legacy(ctx, claims, client()).await;
         }
-        match self
-            .ask(
-                &self.tokens,
-                ExchangeRefresh {
-                    ctx: ctx.clone(),
-                    claims,
-                },
-            )
-            .await?
-        {
-            RefreshReply::Issued(t) => Ok(t.into()),
-            RefreshReply::Rejected => Err(Error::TokenNotValid("Token is invalid or expired")),
-            RefreshReply::Reused { sid } => {
+        let s = &ctx.settings;
+        let item = RefreshItem {
+            tenant_id: ctx.id.clone(),
+            jti: claims.jti.clone(),
+            rotate: s.rotate_refresh_tokens.then(|| Rotation {
+                jti: TokenId::generate(),
+                ttl: s.refresh_token_ttl,
+                reuse_interval: s.refresh_reuse_interval,
+            }),
+        };
+        // Committed (with the other refreshes of its batch) before anything is minted.
+        let (outcome, next) = self
+            .ask(&self.refreshes, Enqueue::<Refreshes>(item))
+            .await?;
+        match outcome {
+            RefreshOutcome::Accepted {
+                user,
+                session_expires_at,
+            } => Ok(mint_refreshed(&ctx, &claims.sid, &user, session_expires_at, next)?.into()),
+            RefreshOutcome::Rejected => Err(Error::TokenNotValid("Token is invalid or expired")),
+            RefreshOutcome::Reused { sid } => {
                 tracing::warn!(tenant = %ctx.slug, %sid, "refresh token reuse detected: session revoked");
                 self.metrics.reuse(&ctx.slug);
                 self.revoke_session(&ctx, &sid, now() + ctx.longest_token_life())
@@ -293,11 +305,9 @@ impl Hub {
         sid: &SessionId,
         fallback_until: i64,
     ) -> Result<()> {
-        let record = RevokeSessionRecord {
-            tenant_id: ctx.id.clone(),
-            sid: sid.clone(),
-        };
-        let Some(revoked) = self.ask(&self.tokens, record).await? else {
+        let item = (ctx.id.clone(), sid.clone());
+        let revoke = Enqueue::<SessionRevocations>(item);
+        let Some(revoked) = self.ask(&self.session_revocations, revoke).await? else {
             // No such session in the database: nothing was committed, so nothing
             // advances the tenant's generation; the entry alone covers the tokens.
             let entry = session_entry(&ctx.id, sid, now(), fallback_until);

@@ -4,6 +4,7 @@ pub mod audit;
 pub mod client;
 pub mod revocation;
 pub mod session;
+pub mod session_batch;
 pub mod signing_key;
 pub mod tenant;
 pub mod user;

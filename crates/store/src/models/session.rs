@@ -9,7 +9,11 @@ use tessera_core::{
 
 use crate::{
     Db, DbResultExt,
-    models::{revocation, user::User},
+    models::{
+        revocation,
+        session_batch::{RefreshItem, refresh_many},
+        user::User,
+    },
     schema::{refresh_tokens, sessions, users},
 };
 
@@ -213,26 +217,27 @@ pub fn refresh(
     now: i64,
     rotate: Option<&Rotation>,
 ) -> Result<(RefreshOutcome, Option<Successor>)> {
+    let item = RefreshItem {
+        tenant_id: tenant_id.clone(),
+        jti: jti.clone(),
+        rotate: rotate.cloned(),
+    };
+    let mut done = refresh_many(conn, now, std::slice::from_ref(&item));
+    done.pop()
+        .unwrap_or_else(|| Err(Error::Internal("a batch of one gave no answer".into())))
+}
+
+/// [`refresh`] in its own transaction, step by step: what a batch could not decide
+/// (reuse, a replay within the reuse interval, a refused token), and every refresh on
+/// SQLite.
+pub(crate) fn refresh_general(
+    conn: &mut Db,
+    tenant_id: &TenantId,
+    jti: &TokenId,
+    now: i64,
+    rotate: Option<&Rotation>,
+) -> Result<(RefreshOutcome, Option<Successor>)> {
     use refresh_tokens::dsl as rt;
-    // The common case — a live token of a live session of an active user — in one
-    // statement on Postgres; anything else (reuse, the reuse interval, a refused
-    // token) changed nothing there and takes the general path below.
-    if let Db::Pg(pg) = conn
-        && let Some(done) = one_statement(pg, tenant_id, jti, now, rotate)?
-    {
-        let next = match (rotate, done.next_expires_at) {
-            (Some(r), Some(expires_at)) => Some(Successor {
-                jti: r.jti.clone(),
-                expires_at,
-            }),
-            _ => None,
-        };
-        let accepted = RefreshOutcome::Accepted {
-            user: Box::new(done.user),
-            session_expires_at: done.session_expires_at,
-        };
-        return Ok((accepted, next));
-    }
     crate::retrying(conn, |c| {
         let live = rt::refresh_tokens
             .filter(rt::tenant_id.eq(tenant_id))
@@ -336,102 +341,6 @@ pub fn refresh(
             next,
         ))
     })
-}
-
-/// What the one-statement refresh returns when it accepted the token.
-#[derive(QueryableByName)]
-struct OneStatement {
-    #[diesel(embed)]
-    user: User,
-    #[diesel(sql_type = diesel::sql_types::BigInt)]
-    session_expires_at: i64,
-    #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::BigInt>)]
-    next_expires_at: Option<i64>,
-}
-
-/// With rotation: uses the token only if its session is live and its user active,
-/// touches the session and records the successor — one round trip, no BEGIN/COMMIT.
-const ROTATE_IN_ONE: &str = "
-WITH used AS (
-    UPDATE refresh_tokens AS rt SET used_at = $3
-    WHERE rt.tenant_id = $1 AND rt.jti = $2 AND rt.revoked_at IS NULL
-      AND rt.expires_at > $3 AND rt.used_at IS NULL
-      AND EXISTS (SELECT 1 FROM sessions s WHERE s.tenant_id = $1 AND s.sid = rt.sid
-                  AND s.revoked_at IS NULL AND s.expires_at > $3)
-      AND EXISTS (SELECT 1 FROM users u WHERE u.tenant_id = $1 AND u.id = rt.user_id
-                  AND u.is_active)
-    RETURNING rt.sid, rt.user_id
-), touched AS (
-    UPDATE sessions SET last_used_at = $3 FROM used
-    WHERE sessions.tenant_id = $1 AND sessions.sid = used.sid
-    RETURNING sessions.sid, sessions.expires_at
-), successor AS (
-    INSERT INTO refresh_tokens
-        (jti, tenant_id, sid, parent_jti, user_id, issued_at, expires_at, used_at, revoked_at)
-    SELECT $4, $1, used.sid, $2, used.user_id, $3, LEAST($3 + $5, touched.expires_at), NULL, NULL
-    FROM used JOIN touched ON touched.sid = used.sid
-    RETURNING expires_at
-)
-SELECT users.*, touched.expires_at AS session_expires_at, successor.expires_at AS next_expires_at
-FROM used JOIN users ON users.tenant_id = $1 AND users.id = used.user_id
-CROSS JOIN touched CROSS JOIN successor";
-
-/// Without rotation: the token is checked, the session touched, the user read.
-const KEEP_IN_ONE: &str = "
-WITH token AS (
-    SELECT rt.sid, rt.user_id FROM refresh_tokens rt
-    WHERE rt.tenant_id = $1 AND rt.jti = $2 AND rt.revoked_at IS NULL AND rt.expires_at > $3
-), touched AS (
-    UPDATE sessions SET last_used_at = $3 FROM token
-    WHERE sessions.tenant_id = $1 AND sessions.sid = token.sid
-      AND sessions.revoked_at IS NULL AND sessions.expires_at > $3
-      AND EXISTS (SELECT 1 FROM users u WHERE u.tenant_id = $1 AND u.id = token.user_id
-                  AND u.is_active)
-    RETURNING sessions.expires_at, token.user_id
-)
-SELECT users.*, touched.expires_at AS session_expires_at, NULL::bigint AS next_expires_at
-FROM touched JOIN users ON users.tenant_id = $1 AND users.id = touched.user_id";
-
-/// [`refresh`]'s common case as one statement (run again when it loses a deadlock);
-/// `None` when it did not apply, having changed nothing.
-fn one_statement(
-    pg: &mut diesel::PgConnection,
-    tenant_id: &TenantId,
-    jti: &TokenId,
-    now: i64,
-    rotate: Option<&Rotation>,
-) -> Result<Option<OneStatement>> {
-    use diesel::sql_types::{BigInt, Text};
-    let mut attempt = 1;
-    loop {
-        let _span = tracing::debug_span!("db_transaction", db.system.name = "postgresql", attempt)
-            .entered();
-        let base = (tenant_id.as_str(), jti.as_str(), now);
-        let found = match rotate {
-            Some(r) => diesel::sql_query(ROTATE_IN_ONE)
-                .bind::<Text, _>(base.0)
-                .bind::<Text, _>(base.1)
-                .bind::<BigInt, _>(base.2)
-                .bind::<Text, _>(r.jti.as_str())
-                .bind::<BigInt, _>(r.ttl)
-                .get_result::<OneStatement>(pg)
-                .optional(),
-            None => diesel::sql_query(KEEP_IN_ONE)
-                .bind::<Text, _>(base.0)
-                .bind::<Text, _>(base.1)
-                .bind::<BigInt, _>(base.2)
-                .get_result::<OneStatement>(pg)
-                .optional(),
-        };
-        match found {
-            Err(e) if attempt < crate::TX_ATTEMPTS && crate::is_retryable(&e) => {
-                tracing::info!(attempt, error = %e, "refresh statement retried");
-                std::thread::sleep(std::time::Duration::from_millis(2 * attempt as u64));
-                attempt += 1;
-            }
-            other => return other.db(),
-        }
-    }
 }
 
 /// What a revoking transaction committed: the tenant's revocation generation it
@@ -547,7 +456,12 @@ pub fn revoke_user_in(
 
 /// Marks sessions and their refresh tokens revoked. Refresh tokens are locked before
 /// sessions, the order a refresh takes them in, so the two never deadlock.
-fn mark_revoked(c: &mut Db, tenant_id: &TenantId, sids: &[SessionId], now: i64) -> QueryResult<()> {
+pub(crate) fn mark_revoked(
+    c: &mut Db,
+    tenant_id: &TenantId,
+    sids: &[SessionId],
+    now: i64,
+) -> QueryResult<()> {
     diesel::update(
         refresh_tokens::table
             .filter(refresh_tokens::tenant_id.eq(tenant_id))

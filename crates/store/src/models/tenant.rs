@@ -217,9 +217,20 @@ pub fn update(conn: &mut Db, row: &Tenant) -> Result<()> {
     Ok(())
 }
 
-/// Deletes a tenant and, by cascade, everything it owns. Returns whether it existed.
+/// Deletes a tenant and everything it owns (by cascade, and its refresh tokens
+/// explicitly). Returns whether it existed.
 pub fn delete(conn: &mut Db, id: &TenantId) -> Result<bool> {
-    Ok(diesel::delete(tenants::table.find(id)).execute(conn).db()? > 0)
+    use crate::schema::{refresh_tokens, sessions};
+    // Refresh tokens have no foreign key (see the migration that dropped them): they
+    // go by their sessions, which go with the tenant.
+    crate::retrying(conn, |c| {
+        let sessions = sessions::table
+            .filter(sessions::tenant_id.eq(id))
+            .select(sessions::sid);
+        diesel::delete(refresh_tokens::table.filter(refresh_tokens::sid.eq_any(sessions)))
+            .execute(c)?;
+        Ok(diesel::delete(tenants::table.find(id)).execute(c)? > 0)
+    })
 }
 
 /// Enabled tenants with scheduled key rotation.

@@ -7,7 +7,10 @@ use tessera_core::{
     time::now,
 };
 
-use crate::{Db, DbResultExt, schema::users};
+use crate::{
+    Db, DbResultExt,
+    schema::{refresh_tokens, sessions, users},
+};
 
 /// A user row.
 #[derive(Debug, Clone, Queryable, QueryableByName, Selectable, Insertable)]
@@ -338,14 +341,21 @@ pub fn update(
     Ok(())
 }
 
-/// Deletes a tenant's user (sessions and refresh tokens go with it).
+/// Deletes a tenant's user with their sessions and refresh tokens.
 pub fn delete(conn: &mut Db, tenant_id: &TenantId, id: &UserId) -> Result<bool> {
-    let n = diesel::delete(
-        users::table
-            .filter(users::tenant_id.eq(tenant_id))
-            .filter(users::id.eq(id)),
-    )
-    .execute(conn)
-    .db()?;
-    Ok(n > 0)
+    crate::retrying(conn, |c| {
+        let sessions = sessions::table
+            .filter(sessions::tenant_id.eq(tenant_id))
+            .filter(sessions::user_id.eq(id))
+            .select(sessions::sid);
+        diesel::delete(refresh_tokens::table.filter(refresh_tokens::sid.eq_any(sessions)))
+            .execute(c)?;
+        let n = diesel::delete(
+            users::table
+                .filter(users::tenant_id.eq(tenant_id))
+                .filter(users::id.eq(id)),
+        )
+        .execute(c)?;
+        Ok(n > 0)
+    })
 }
