@@ -433,3 +433,141 @@ async fn sigterm_under_mixed_load_exits_cleanly_and_loses_nothing_twenty_times()
         "20 SIGTERMs under load: {answered} requests answered, {not_served} refused after the stop"
     );
 }
+
+/// What one refresh chain of the crash load received: every refresh token, in order.
+type Chain = Vec<String>;
+
+#[actix_rt::test]
+async fn kill_9_during_refreshes_and_logouts_loses_nothing_and_revives_nothing() {
+    // Its own Redis database (shared mode), so FLUSHDB touches no other test.
+    let mut app = TestApp::builder().redis_db(9).start().await;
+    // Within the reuse interval a client that lost an answer gets the same successor
+    // again: the interval is what makes "every token a client received still works"
+    // hold when a crash lost the answer of a committed rotation.
+    app.tenant("acme", json!({"refresh_reuse_interval": 60}))
+        .await;
+    app.user("acme", "alice", "correct horse", json!({})).await;
+    let mut chains: Vec<Chain> = Vec::new();
+    for _ in 0..8 {
+        chains.push(vec![s(
+            &app.login("acme", "alice", "correct horse").await,
+            "refresh",
+        )]);
+    }
+    let mut to_log_out = Vec::new();
+    for _ in 0..24 {
+        to_log_out.push(app.login("acme", "alice", "correct horse").await);
+    }
+    let public = app.url.clone();
+    let client = awc::Client::builder()
+        .timeout(Duration::from_secs(30))
+        .finish();
+    let (child, url) = crate::spawn_server(&mut app, &[("TESSERA__PUBLIC_URL", &public)]).await;
+    let mut child = KillOnDrop(child);
+    let stop = std::cell::Cell::new(false);
+    let refreshing = futures_util::future::join_all(chains.iter_mut().map(|chain| {
+        let (client, url, stop) = (&client, &url, &stop);
+        async move {
+            while !stop.get() {
+                let body = json!({"refresh": chain.last().unwrap()});
+                let path = "/v1/tenants/acme/token/refresh";
+                match one_request(client, url, path, None, body).await {
+                    Outcome::Answered(200, b) => chain.push(s(&b, "refresh")),
+                    Outcome::Answered(code, b) => panic!("refresh before the crash: {code} {b}"),
+                    Outcome::NotServed | Outcome::Broken(_) => break,
+                }
+            }
+        }
+    }));
+    let logging_out = async {
+        let mut answered = Vec::new();
+        for pair in &to_log_out {
+            if stop.get() {
+                break;
+            }
+            let body = json!({"token": s(pair, "refresh")});
+            match one_request(&client, &url, "/v1/tenants/acme/token/revoke", None, body).await {
+                Outcome::Answered(200, _) => answered.push(pair.clone()),
+                Outcome::Answered(code, b) => panic!("logout before the crash: {code} {b}"),
+                Outcome::NotServed | Outcome::Broken(_) => break,
+            }
+            actix_rt::time::sleep(Duration::from_millis(15)).await;
+        }
+        answered
+    };
+    let crash = async {
+        actix_rt::time::sleep(Duration::from_millis(400)).await;
+        child.0.kill().unwrap(); // SIGKILL: no drain, no clean-up
+        child.0.wait().unwrap();
+        stop.set(true);
+    };
+    let (_, logged_out, ()) = futures_util::future::join3(refreshing, logging_out, crash).await;
+    assert!(
+        chains.iter().all(|c| c.len() > 2) && !logged_out.is_empty(),
+        "the load ran before the crash: {:?} refreshes, {} logouts",
+        chains.iter().map(Vec::len).collect::<Vec<_>>(),
+        logged_out.len()
+    );
+
+    eprintln!(
+        "kill -9 under load: {} refreshes and {} logouts answered before the crash",
+        chains.iter().map(|c| c.len() - 1).sum::<usize>(),
+        logged_out.len()
+    );
+    // Redis loses everything too: what is refused must be refused from Postgres.
+    if !tessera_tests::embedded() {
+        let mut redis = app.redis().await;
+        let _: () = redis::cmd("FLUSHDB").query_async(&mut redis).await.unwrap();
+    }
+    let (child, url) = crate::spawn_server(&mut app, &[("TESSERA__PUBLIC_URL", &public)]).await;
+    let _child = KillOnDrop(child);
+    for (i, chain) in chains.iter().enumerate() {
+        // The newest token the client received works: rotated now, or, if the crash
+        // lost the answer of its committed rotation, that same successor again.
+        let newest = json!({"refresh": chain.last().unwrap()});
+        let path = "/v1/tenants/acme/token/refresh";
+        let o = one_request(&client, &url, path, None, newest).await;
+        assert!(
+            matches!(o, Outcome::Answered(200, _)),
+            "chain {i}: the newest token received works after the crash"
+        );
+        // Its predecessor was rotated out and its successor used: refused (reuse).
+        let older = json!({"refresh": chain[chain.len() - 2]});
+        match one_request(&client, &url, path, None, older).await {
+            Outcome::Answered(401, _) => {}
+            _ => panic!("chain {i}: a rotated-out token was accepted after the crash"),
+        }
+    }
+    for (i, pair) in logged_out.iter().enumerate() {
+        let access = s(pair, "access");
+        let o = one_request(
+            &client,
+            &url,
+            "/v1/tenants/acme/users/me",
+            Some(&access),
+            json!({}),
+        )
+        .await;
+        assert!(
+            matches!(o, Outcome::Answered(401, _)),
+            "logout {i}: answered before the crash, refused after it"
+        );
+    }
+    // The sessions not logged out still work.
+    let kept = &to_log_out[to_log_out.len() - 1];
+    if logged_out.len() < to_log_out.len() {
+        let access = s(kept, "access");
+        let o = one_request(
+            &client,
+            &url,
+            "/v1/tenants/acme/users/me",
+            Some(&access),
+            json!({}),
+        )
+        .await;
+        assert!(
+            matches!(o, Outcome::Answered(200, _)),
+            "a live session survives"
+        );
+    }
+}
