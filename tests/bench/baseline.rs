@@ -1,7 +1,10 @@
 //! The benchmark's baseline: a bare actix-web server doing what Tessera's hot paths
 //! do, with nothing else — the same ES256 verification (jsonwebtoken, aws-lc-rs),
 //! one Redis round trip (an MGET of four keys), and for `/me` the same Postgres user
-//! read (diesel over r2d2 in `web::block`). Also measures one argon2id verify.
+//! read (diesel over r2d2 in `web::block`), and for `/refresh` the ES256 verify, the
+//! Redis round trip, Tessera's refresh statement for this one token (the store's
+//! `session::refresh`, not batched) and two ES256 signatures (access and successor,
+//! with a key of its own, which it also accepts). Also measures one argon2id verify.
 //!
 //! `bench-baseline serve ADDR JWKS_JSON ISSUER DB_URL REDIS_URL TENANT_ID`
 //! `bench-baseline argon2 [N]` — prints the median ms of N argon2id verifies.
@@ -15,14 +18,17 @@ use std::{sync::Arc, time::Instant};
 
 struct State {
     key: DecodingKey,
+    /// The baseline's own ES256 key: it signs the successors and accepts them.
+    own: (jsonwebtoken::EncodingKey, DecodingKey),
     validation: Validation,
     redis: redis::aio::ConnectionManager,
     pool: tessera_store::DbPool,
     tenant_id: tessera_core::ids::TenantId,
 }
 
-#[derive(serde::Deserialize)]
+#[derive(serde::Deserialize, serde::Serialize)]
 struct Claims {
+    iss: String,
     sub: tessera_core::ids::UserId,
     jti: String,
     sid: String,
@@ -30,7 +36,13 @@ struct Claims {
 }
 
 async fn check(state: &State, token: &str) -> Option<Claims> {
-    let claims = jsonwebtoken::decode::<Claims>(token, &state.key, &state.validation)
+    let header = jsonwebtoken::decode_header(token).ok()?;
+    let key = if header.kid.as_deref() == Some("baseline") {
+        &state.own.1
+    } else {
+        &state.key
+    };
+    let claims = jsonwebtoken::decode::<Claims>(token, key, &state.validation)
         .ok()?
         .claims;
     let mut redis = state.redis.clone();
@@ -51,6 +63,49 @@ async fn verify(state: web::Data<Arc<State>>, body: web::Json<Value>) -> HttpRes
             .json(json!({"token_type": "access", "sub": c.sub, "exp": c.exp, "jti": c.jti})),
         None => HttpResponse::Unauthorized().finish(),
     }
+}
+
+async fn refresh(state: web::Data<Arc<State>>, body: web::Json<Value>) -> HttpResponse {
+    use tessera_core::ids::TokenId;
+    use tessera_store::models::session::{self, RefreshOutcome, Rotation};
+    let token = body["refresh"].as_str().unwrap_or("");
+    let Some(c) = check(&state, token).await else {
+        return HttpResponse::Unauthorized().finish();
+    };
+    let st = state.clone();
+    let (jti, sid) = (c.jti.clone(), c.sid.clone());
+    let done = web::block(move || {
+        let mut conn = st.pool.get().ok()?;
+        let rotation = Rotation {
+            jti: TokenId::generate(),
+            ttl: 86_400,
+            reuse_interval: 0,
+        };
+        let jti = TokenId::parse(&jti)?;
+        let now = tessera_core::time::now();
+        session::refresh(&mut conn, &st.tenant_id, &jti, now, Some(&rotation)).ok()
+    })
+    .await
+    .ok()
+    .flatten();
+    let Some((RefreshOutcome::Accepted { user, .. }, Some(next))) = done else {
+        return HttpResponse::Unauthorized().finish();
+    };
+    let mut header = jsonwebtoken::Header::new(jsonwebtoken::Algorithm::ES256);
+    header.kid = Some("baseline".into());
+    let sign = |jti: String, exp: i64| {
+        let claims = Claims {
+            iss: c.iss.clone(),
+            sub: user.id.clone(),
+            jti,
+            sid: sid.clone(),
+            exp,
+        };
+        jsonwebtoken::encode(&header, &claims, &state.own.0).unwrap()
+    };
+    let access = sign(TokenId::generate().as_str().to_owned(), c.exp);
+    let refresh = sign(next.jti.as_str().to_owned(), next.expires_at);
+    HttpResponse::Ok().json(json!({"access": access, "refresh": refresh}))
 }
 
 async fn me(state: web::Data<Arc<State>>, req: HttpRequest) -> HttpResponse {
@@ -174,8 +229,13 @@ async fn serve(a: Vec<String>) -> std::io::Result<()> {
     let _: () = redis::AsyncCommands::set(&mut redis.clone(), "bench:rv:filled", 1)
         .await
         .unwrap();
+    let own = tessera_core::key_material::KeyMaterial::generate(
+        tessera_core::algorithm::SigningAlgorithm::ES256,
+    )
+    .unwrap();
     let state = Arc::new(State {
         key: DecodingKey::from_jwk(jwk).unwrap(),
+        own: (own.encoding_key().unwrap(), own.decoding_key().unwrap()),
         validation,
         redis,
         pool: tessera_store::pool::connect(
@@ -190,6 +250,7 @@ async fn serve(a: Vec<String>) -> std::io::Result<()> {
             .app_data(web::Data::new(state.clone()))
             .route("/verify", web::post().to(verify))
             .route("/me", web::get().to(me))
+            .route("/refresh", web::post().to(refresh))
     })
     .bind(addr)?
     .run()

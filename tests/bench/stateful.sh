@@ -1,67 +1,178 @@
 #!/usr/bin/env bash
-# Rotating refresh at the machine's limit, for an HS256 and an ES256 tenant (shared
-# mode, durable: every rotation committed before the answer). Each of CONNS wrk threads
-# has one connection and a refresh chain of its own: it presents its refresh token and
-# keeps the successor from the answer, so every request really rotates (no reuse, no
-# 401). Prints the median req/s and p99 over the rounds.
-#   tests/bench/stateful.sh [SECONDS=5] [ROUNDS=2] [CONNS=32]
+# The stateful routes at the machine's limit, for an HS256 and an ES256 tenant, at 32
+# and 64 connections (shared mode, durable: every rotation and revocation committed
+# with synchronous commit before the answer), with verify beside them as the yardstick
+# and the share of the machine each program used during each run (cpu.py):
+#   - POST /token/refresh, rotating: each wrk thread has one connection and a refresh
+#     chain of its own; it presents its token and keeps the successor from the
+#     answer, so every request really rotates (no reuse, no 401);
+#   - POST /token/revoke (logout): each thread logs out sessions of its own, one
+#     request each, from a stock made by a login run before (the node hashes with
+#     cheap argon2 costs so that stock is quick to make; logins are measured by
+#     run.sh and flood.sh, not here);
+#   - GET /users/me and POST /token/verify with one access token.
+# Then the bare baseline (bench-baseline, no actors): the same ES256 verify, one
+# Redis round trip and the same refresh statement per request, on its own.
+# Prints Markdown tables of the medians over the rounds.
+#   tests/bench/stateful.sh [SECONDS=5] [ROUNDS=2] [CONNS="32 64"]
 set -euo pipefail
 DUR=${1:-5}
 ROUNDS=${2:-2}
-CONNS=${3:-32}
+CONNS_LIST=${3:-32 64}
 source "$(dirname "$0")/lib.sh"
 bench_env tessera_stateful_bench
+export TESSERA__ARGON2__MEMORY_KIB=8 TESSERA__ARGON2__ITERATIONS=1
 N=http://127.0.0.1:18197
-TESSERA__HTTP__BIND=127.0.0.1:18197 target/release/tessera serve 2>"${NODELOG:-$WORK/node.log}" &
+B=http://127.0.0.1:18198
+TESSERA__HTTP__BIND=127.0.0.1:18197 TESSERA__PUBLIC_URL=$N target/release/tessera serve 2>"$WORK/node.log" &
 PIDS+=($!)
-trap scratch_cleanup EXIT
+trap 'scratch_cleanup; redis-cli -h 127.0.0.1 del bench:rv:filled >/dev/null' EXIT
 for _ in $(seq 1 100); do curl -sf "$N/healthz" >/dev/null && break; sleep 0.1; done
 for alg in hs256 es256; do
-  post "$N" /v1/admin/tenants "{\"slug\":\"rot-$alg\",\"algorithm\":\"${alg^^}\",\"login_rate_limit\":100000,\"refresh_token_ttl\":86400}" >/dev/null
+  post "$N" /v1/admin/tenants "{\"slug\":\"rot-$alg\",\"algorithm\":\"${alg^^}\",\"login_rate_limit\":100000,\"refresh_token_ttl\":86400,\"access_token_ttl\":3600}" >/dev/null
   post "$N" "/v1/admin/tenants/rot-$alg/users" '{"username":"alice","password":"correct horse battery"}' >/dev/null
-done
-# chains ALG: one fresh refresh token per wrk thread, as a Lua table.
-chains() {
-  echo "local tokens = {"
-  for _ in $(seq 1 "$CONNS"); do
-    printf '"%s",\n' "$(bench_login "$N" "rot-$1" | field refresh)"
+  bench_login "$N" "rot-$alg" | field access >"$WORK/access_$alg"
+  # Users whose logins make the logout runs' sessions: a login locks its user's row
+  # until it commits, so logins of one user would queue behind each other.
+  for u in $(seq 1 64); do
+    post "$N" "/v1/admin/tenants/rot-$alg/users" "{\"username\":\"s$u\",\"password\":\"correct horse battery\"}" >/dev/null
   done
-  echo "}"
-}
-for r in $(seq 1 "$ROUNDS"); do
-  echo "round $r/$ROUNDS" >&2
-  for alg in hs256 es256; do
-    {
-      chains "$alg"
-      cat <<'LUA'
+done
+TENANT_ID=$(psql -h 127.0.0.1 -U root -d tessera_stateful_bench -tAc "SELECT id FROM tenants WHERE slug='rot-es256'")
+target/release/bench-baseline serve 127.0.0.1:18198 "$(curl -sf "$N/v1/tenants/rot-es256/.well-known/jwks.json")" \
+  "$N/v1/tenants/rot-es256" "$TESSERA__DATABASE__URL" "$TESSERA__REDIS__URL" "$TENANT_ID" 2>"$WORK/baseline.log" &
+PIDS+=($!)
+for _ in $(seq 1 100); do curl -s -o /dev/null "$B/me" && break; sleep 0.1; done
+
+# per_thread PREFIX: the head of a wrk script whose thread n takes the tokens of the
+# file PREFIXn, one a line, as its own (`mine`).
+per_thread() {
+  cat <<LUA
 local n = 0
 function setup(thread)
   n = n + 1
-  thread:set("token", tokens[n])
+  thread:set("id", n)
 end
 function init(args)
   wrk.method = "POST"
   wrk.headers["Content-Type"] = "application/json"
-end
-function request()
-  return wrk.format(nil, nil, nil, '{"refresh":"' .. token .. '"}')
-end
-function response(status, headers, body)
-  local next = body:match('"refresh":"([^"]+)"')
-  if status == 200 and next then token = next end
+  mine = {}
+  for line in io.lines("$1" .. id) do mine[#mine + 1] = line end
 end
 LUA
-    } >"$WORK/rot_$alg.lua"
-    measured "refresh_$alg" -t"$CONNS" -c"$CONNS" -d"${DUR}s" --latency -s "$WORK/rot_$alg.lua" "$N/v1/tenants/rot-$alg/token/refresh"
+}
+
+# chains ALG CONNS PREFIX: one fresh refresh token per wrk thread (PREFIX1 …).
+chains() {
+  for i in $(seq 1 "$2"); do
+    bench_login "$N" "rot-$1" | field refresh >"$3$i"
+  done
+}
+
+# sessions ALG CONNS PREFIX: sessions for a logout run, made by a login run of
+# STOCK_SECONDS (default 4 × SECONDS) over the users s1…s64, dealt out to one file per
+# wrk thread (PREFIX1 …).
+sessions() {
+  cat >"$WORK/login.lua" <<LUA
+wrk.method = "POST"
+wrk.headers["Content-Type"] = "application/json"
+local out = io.open("$WORK/stock", "a")
+out:setvbuf("line") -- one write a token: the two threads append whole lines
+local k = 0
+function request()
+  k = k + 1
+  return wrk.format(nil, nil, nil, '{"username":"s' .. (k % 64 + 1) .. '","password":"correct horse battery"}')
+end
+function response(status, headers, body)
+  local r = body:match('"refresh":"([^"]+)"')
+  if status == 200 and r then out:write(r, "\n") end
+end
+LUA
+  rm -f "$WORK/stock"
+  wrk -t2 -c64 -d"${STOCK_SECONDS:-$((DUR * 4))}s" -s "$WORK/login.lua" "$N/v1/tenants/rot-$1/token" | grep Requests/sec >&2
+  python3 - "$WORK/stock" "$2" "$3" <<'PY'
+import sys
+tokens = [l.strip() for l in open(sys.argv[1]) if l.strip()]
+n, prefix = int(sys.argv[2]), sys.argv[3]
+for i in range(n):
+    open(f"{prefix}{i + 1}", "w").write("\n".join(tokens[i::n]) + "\n")
+print(f"logout stock: {len(tokens)} sessions, {len(tokens) // n} a thread", file=sys.stderr)
+open(f"{prefix}total", "w").write(str(len(tokens)))
+PY
+}
+
+# A rotating refresh chain: present the newest token, keep the successor.
+ROTATE_LUA='
+local token = nil
+function request()
+  token = token or mine[1]
+  return wrk.format(nil, nil, nil, "{\"refresh\":\"" .. token .. "\"}")
+end
+function response(status, headers, body)
+  local next = body:match("\"refresh\":\"([^\"]+)\"")
+  if status == 200 and next then token = next end
+end'
+
+for r in $(seq 1 "$ROUNDS"); do
+  for conns in $CONNS_LIST; do
+    echo "round $r/$ROUNDS, $conns connections" >&2
+    for alg in hs256 es256; do
+      access=$(cat "$WORK/access_$alg")
+      lua "verify_$alg" POST "{\"token\":\"$access\"}"
+      lua "me_$alg" GET "" "Bearer $access"
+      run "verify_${alg}_$conns" "$N/v1/tenants/rot-$alg/token/verify" "verify_$alg" "$conns"
+      run "me_${alg}_$conns" "$N/v1/tenants/rot-$alg/users/me" "me_$alg" "$conns"
+      chains "$alg" "$conns" "$WORK/chain_"
+      { per_thread "$WORK/chain_"; echo "$ROTATE_LUA"; } >"$WORK/rot.lua"
+      measured "refresh_${alg}_$conns" -t"$conns" -c"$conns" -d"${DUR}s" --latency -s "$WORK/rot.lua" "$N/v1/tenants/rot-$alg/token/refresh"
+      sessions "$alg" "$conns" "$WORK/stock_"
+      per_thread "$WORK/stock_" >"$WORK/logout.lua"
+      cat >>"$WORK/logout.lua" <<'LUA'
+local i = 0
+function request()
+  -- A thread that ran out of sessions logs its last one out again (answered 200,
+  -- nothing to write): the stock printed above must exceed the requests a thread made.
+  i = math.min(i + 1, #mine)
+  return wrk.format(nil, nil, nil, '{"token":"' .. mine[i] .. '"}')
+end
+LUA
+      measured "logout_${alg}_$conns" -t"$conns" -c"$conns" -d"${DUR}s" --latency -s "$WORK/logout.lua" "$N/v1/tenants/rot-$alg/token/revoke"
+      made=$(grep -o '[0-9]* requests in' "$WORK/wrk.out" | grep -o '^[0-9]*')
+      # Threads share the load unevenly: a tenth of the stock is the margin.
+      if [ $((made * 10)) -ge $(($(cat "$WORK/stock_total") * 9)) ]; then
+        echo "logout $alg $conns: $made requests from a stock of $(cat "$WORK/stock_total"): the stock ran out, the figure counts repeated logouts; raise STOCK_SECONDS" >&2
+        exit 1
+      fi
+    done
+    # The bare baseline's refresh, on the ES256 tenant's chains.
+    chains es256 "$conns" "$WORK/chain_"
+    { per_thread "$WORK/chain_"; echo "$ROTATE_LUA"; } >"$WORK/base.lua"
+    measured "refresh_base_$conns" -t"$conns" -c"$conns" -d"${DUR}s" --latency -s "$WORK/base.lua" "$B/refresh"
   done
 done
-CONNS="$CONNS" python3 - "$WORK" <<'PY'
+
+CONNS_LIST="$CONNS_LIST" python3 - "$WORK" <<'PY'
 import os, sys
 sys.path.insert(0, "tests/bench")
 from medians import med, cpu
-print(f"| route ({os.environ['CONNS']} connections) | req/s | p99 ms | CPU: tessera / postgres / redis / wrk / idle |")
-print("|---|---:|---:|---|")
-for alg in ("hs256", "es256"):
-    r, p = med(f"refresh_{alg}")
-    print(f"| POST /token/refresh, rotating ({alg.upper()}) | {r:.0f} | {p:.2f} | {cpu(f'refresh_{alg}')} |")
+conns = os.environ["CONNS_LIST"].split()
+print("| route | tenant | conns | req/s | p99 ms | CPU: tessera / postgres / redis / wrk / idle |")
+print("|---|---|---:|---:|---:|---|")
+rows = [("POST /token/verify", "verify"), ("GET /users/me", "me"),
+        ("POST /token/refresh (rotating)", "refresh"), ("POST /token/revoke (logout)", "logout")]
+for c in conns:
+    for label, name in rows:
+        for alg in ("hs256", "es256"):
+            r, p = med(f"{name}_{alg}_{c}")
+            print(f"| {label} | {alg.upper()} | {c} | {r:.0f} | {p:.2f} | {cpu(f'{name}_{alg}_{c}')} |")
+    r, p = med(f"refresh_base_{c}")
+    print(f"| bare baseline: refresh (ES256 verify + 1 Redis + the same statement, no actors, no batching) | ES256 | {c} | {r:.0f} | {p:.2f} | {cpu(f'refresh_base_{c}', ('bench-baseline', 'postgres', 'redis-server', 'wrk', 'idle'))} |")
+print()
+print("| ratio | tenant | conns | value |")
+print("|---|---|---:|---:|")
+for c in conns:
+    for alg in ("hs256", "es256"):
+        me, v = med(f"me_{alg}_{c}")[0], med(f"verify_{alg}_{c}")[0]
+        print(f"| /users/me ÷ /token/verify | {alg.upper()} | {c} | {me / v:.0%} |")
+    print(f"| refresh ES256 ÷ bare baseline refresh | ES256 | {c} | {med(f'refresh_es256_{c}')[0] / med(f'refresh_base_{c}')[0]:.0%} |")
 PY

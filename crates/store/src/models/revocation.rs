@@ -99,7 +99,6 @@ pub fn upsert(
     (revoked_at, expires_at): (i64, i64),
     generation: i64,
 ) -> QueryResult<()> {
-    use diesel::upsert::excluded;
     let row = Revocation {
         tenant_id: tenant_id.clone(),
         kind,
@@ -108,13 +107,20 @@ pub fn upsert(
         expires_at,
         generation,
     };
+    upsert_many(conn, std::slice::from_ref(&row))
+}
+
+/// [`upsert`] for many revocations (of distinct subjects): one statement on
+/// Postgres, one a row on SQLite.
+pub fn upsert_many(conn: &mut Db, rows: &[Revocation]) -> QueryResult<()> {
+    use diesel::upsert::excluded;
     // The same upsert in both dialects; the multi-backend has no ON CONFLICT, so
     // each variant builds it for its own backend.
     use diesel::{dsl::sql, sql_types::BigInt};
     macro_rules! upsert {
-        ($c:expr, $larger:expr) => {
+        ($c:expr, $rows:expr, $larger:expr) => {
             diesel::insert_into(revocations::table)
-                .values(&row)
+                .values($rows)
                 .on_conflict((
                     revocations::tenant_id,
                     revocations::kind,
@@ -137,9 +143,16 @@ pub fn upsert(
     }
     // The larger of two values: GREATEST in Postgres, the two-argument max in SQLite.
     match conn {
-        Db::Pg(c) => upsert!(c, "GREATEST"),
-        Db::Sqlite(c) => upsert!(c, "max"),
-    }?;
+        Db::Pg(c) if !rows.is_empty() => {
+            upsert!(c, rows, "GREATEST")?;
+        }
+        Db::Pg(_) => {}
+        Db::Sqlite(c) => {
+            for row in rows {
+                upsert!(c, row, "max")?;
+            }
+        }
+    }
     Ok(())
 }
 

@@ -13,7 +13,7 @@ use tessera_core::{
 use crate::{
     Db,
     models::{
-        revocation,
+        revocation::{self, Revocation},
         session::{self, RefreshOutcome, Revoked, Rotation, Successor},
         user::User,
     },
@@ -263,20 +263,21 @@ pub fn revoke_many(
                 session::mark_revoked(c, tenant, &live, now)?;
                 revocation::next_generation(c, tenant)?
             };
+            let mut records = Vec::new();
             for (sid, expires, revoked_at) in found {
                 // Already revoked and recorded: no new generation (a replayed logout
                 // must not make every node refill), as for one.
                 let generation = if revoked_at.is_some() {
                     0
                 } else {
-                    revocation::upsert(
-                        c,
-                        tenant,
-                        RevocationKind::Session,
-                        sid.as_str(),
-                        (now, expires),
+                    records.push(Revocation {
+                        tenant_id: tenant.clone(),
+                        kind: RevocationKind::Session,
+                        subject: sid.as_str().to_owned(),
+                        revoked_at: now,
+                        expires_at: expires,
                         generation,
-                    )?;
+                    });
                     generation
                 };
                 let what = Revoked {
@@ -285,6 +286,7 @@ pub fn revoke_many(
                 };
                 answers.insert((tenant.clone(), sid), what);
             }
+            revocation::upsert_many(c, &records)?;
         }
         Ok(answers)
     })?;
