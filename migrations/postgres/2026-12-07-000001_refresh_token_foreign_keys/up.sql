@@ -9,3 +9,8 @@
 -- pruned by expiry.
 ALTER TABLE refresh_tokens DROP CONSTRAINT refresh_tokens_tenant_id_fkey;
 ALTER TABLE refresh_tokens DROP CONSTRAINT refresh_tokens_sid_fkey;
+
+-- A session is looked up by tenant and sid (a logout batch: sid = ANY(…)). With only
+-- (tenant_id, user_id) to match the tenant, a plan made while the table was small
+-- scanned every session of the tenant; this index matches both conditions.
+CREATE INDEX sessions_tenant_sid ON sessions (tenant_id, sid);
