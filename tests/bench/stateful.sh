@@ -70,7 +70,7 @@ chains() {
 }
 
 # sessions ALG CONNS PREFIX: sessions for a logout run, made by a login run of
-# STOCK_SECONDS (default 4 × SECONDS) over the users s1…s64, dealt out to one file per
+# STOCK_SECONDS (default 7 × SECONDS) over the users s1…s64, dealt out to one file per
 # wrk thread (PREFIX1 …).
 sessions() {
   cat >"$WORK/login.lua" <<LUA
@@ -89,7 +89,7 @@ function response(status, headers, body)
 end
 LUA
   rm -f "$WORK/stock"
-  wrk -t2 -c64 -d"${STOCK_SECONDS:-$((DUR * 4))}s" -s "$WORK/login.lua" "$N/v1/tenants/rot-$1/token" | grep Requests/sec >&2
+  wrk -t2 -c64 -d"${STOCK_SECONDS:-$((DUR * 7))}s" -s "$WORK/login.lua" "$N/v1/tenants/rot-$1/token" | grep Requests/sec >&2
   python3 - "$WORK/stock" "$2" "$3" <<'PY'
 import sys
 tokens = [l.strip() for l in open(sys.argv[1]) if l.strip()]

@@ -259,3 +259,41 @@ fn a_password_change_time_only_moves_forward() {
     );
     assert!(!user::set_password(&mut c, &t.id, &UserId::generate(), "x").unwrap());
 }
+
+#[test]
+fn a_batch_of_logouts_gives_each_session_its_own_generation() {
+    let (mut c, _g) = db();
+    let t = tenant(&mut c);
+    let u = user(&mut c, &t.id);
+    let sids: Vec<SessionId> = (0..3)
+        .map(|_| login(&mut c, &t.id, &u.id, 1_000).0)
+        .collect();
+    let other = Tenant::new("other", &TenantSettings::new("Other"));
+    tenant::insert(&mut c, &other).unwrap();
+    let items = vec![
+        (t.id.clone(), sids[0].clone()),
+        (t.id.clone(), sids[1].clone()),
+        (other.id.clone(), sids[2].clone()), // another tenant's view of a session
+        (t.id.clone(), sids[1].clone()),     // the same logout twice
+        (t.id.clone(), SessionId::generate()),
+    ];
+    let done = crate::models::session_batch::revoke_many(&mut c, 1_001, &items).unwrap();
+    let g: Vec<Option<i64>> = done
+        .iter()
+        .map(|d| d.as_ref().map(|r| r.generation))
+        .collect();
+    // Each live session its own generation (the store's marker counts one write each).
+    let (g0, g1) = (g[0].unwrap(), g[1].unwrap());
+    assert!(g0 > 0 && g1 > 0 && g0 != g1, "{g:?}");
+    assert_eq!((g0 - g1).abs(), 1, "consecutive: {g:?}");
+    assert_eq!(g[3], g[1], "the same session twice: the same answer");
+    assert_eq!((g[2], g[4]), (None, None), "no such session of the tenant");
+    let (generation, rows) = revocation::live(&mut c, &t.id, 1_001, None).unwrap();
+    assert_eq!(generation, g0.max(g1));
+    assert_eq!(rows.len(), 2);
+    // The session the other tenant named is untouched.
+    let third = session::revoke(&mut c, &t.id, &sids[2], 1_003)
+        .unwrap()
+        .unwrap();
+    assert!(third.generation > g0.max(g1), "sids[2] was still live");
+}

@@ -20,7 +20,7 @@ use tessera_store::{
 };
 use tokio::sync::oneshot;
 
-use super::{Handles, TokenActor, Traced};
+use super::{Handles, TokenActor, Traced, traced::traced};
 use crate::metrics::Metrics;
 
 /// Writes the database takes many requests at a time.
@@ -129,17 +129,7 @@ impl<B: Batch> Handles<Enqueue<B>> for Batcher<B> {
     }
 }
 
-impl<B: Batch, M: Message> Handler<Traced<M>> for Batcher<B>
-where
-    Self: Handles<M>,
-{
-    type Result = <Self as Handles<M>>::Result;
-
-    fn handle(&mut self, t: Traced<M>, ctx: &mut Self::Context) -> Self::Result {
-        let _inside = t.span.enter();
-        <Self as Handles<M>>::handle(self, t.msg, ctx)
-    }
-}
+traced!(<B: Batch> Batcher<B>);
 
 /// A batch to commit on a database thread.
 pub struct RunBatch<B: Batch>(Vec<B::Item>);

@@ -29,10 +29,11 @@ pub trait Handles<M: Message>: Actor {
     fn handle(&mut self, msg: M, ctx: &mut Self::Context) -> <Self as Handles<M>>::Result;
 }
 
-/// Every actor handles `Traced<M>` as it [`Handles`] `M`, inside the span.
+/// Every actor handles `Traced<M>` as it [`Handles`] `M`, inside the span (a generic
+/// actor: `traced!(<B: Bound> Actor<B>)`).
 macro_rules! traced {
-    ($($actor:ty),* $(,)?) => {$(
-        impl<M: Message> Handler<Traced<M>> for $actor
+    (@impl [$($generics:tt)*] $actor:ty) => {
+        impl<$($generics)* M: Message> Handler<Traced<M>> for $actor
         where
             Self: Handles<M>,
         {
@@ -43,8 +44,15 @@ macro_rules! traced {
                 <Self as Handles<M>>::handle(self, t.msg, ctx)
             }
         }
-    )*};
+    };
+    (<$g:ident: $bound:path> $actor:ty) => {
+        traced!(@impl [$g: $bound,] $actor);
+    };
+    ($($actor:ty),* $(,)?) => {
+        $(traced!(@impl [] $actor);)*
+    };
 }
+pub(crate) use traced;
 
 traced!(
     UserActor,

@@ -145,15 +145,17 @@ WITH input AS (
 }
 
 /// With rotation: $1 tenant ids, $2 token ids, $3 now, $4 successor ids, $5 their
-/// lifetimes. Each live token is marked used — again only if still unused when its
-/// row is locked, so of two uses racing one wins — its session touched, and its
-/// successor recorded (never past the session's end).
+/// lifetimes. Each live token is marked used — again only if still unused and not
+/// revoked when its row is locked, so of two uses racing one wins and a logout that
+/// committed meanwhile wins over the refresh — its session touched, and its successor
+/// recorded (never past the session's end).
 const ROTATE_MANY: &str = concat!(
     live_tokens!(" AND t.used_at IS NULL"),
     ", used AS (
     UPDATE refresh_tokens AS rt SET used_at = $3
     FROM live
-    WHERE rt.jti = ANY($2::text[]) AND rt.jti = live.token_jti AND rt.used_at IS NULL
+    WHERE rt.jti = ANY($2::text[]) AND rt.jti = live.token_jti
+      AND rt.used_at IS NULL AND rt.revoked_at IS NULL
     RETURNING live.*, LEAST($3 + live.ttl, live.session_expires_at) AS next_expires_at
 ), touched AS (
     UPDATE sessions SET last_used_at = $3
@@ -169,15 +171,19 @@ SELECT * FROM used"
 );
 
 /// Without rotation: the same parameters ($4 and $5 empty). Each live token is
-/// accepted and its session touched.
+/// accepted if its session, locked to be touched, is still not revoked (a logout that
+/// committed meanwhile wins over the refresh).
 const KEEP_MANY: &str = concat!(
     live_tokens!(""),
     ", touched AS (
     UPDATE sessions SET last_used_at = $3
     FROM (SELECT DISTINCT tenant_id, sid FROM live) AS d
     WHERE sessions.sid = d.sid AND sessions.tenant_id = d.tenant_id
+      AND sessions.revoked_at IS NULL
+    RETURNING sessions.sid
 )
-SELECT live.*, NULL::bigint AS next_expires_at FROM live"
+SELECT live.*, NULL::bigint AS next_expires_at
+FROM live WHERE live.sid IN (SELECT sid FROM touched)"
 );
 
 /// Runs the items at `group` (all rotating, or none) as one statement, again when it
@@ -257,28 +263,36 @@ pub fn revoke_many(
                 .filter(|f| f.2.is_none())
                 .map(|f| f.0.clone())
                 .collect();
-            let generation = if live.is_empty() {
-                0
-            } else {
+            // One generation a session: each request writes its own entry to the
+            // store, and the store's marker moves over a generation only once its
+            // whole write is in (a batch sharing one would let the first write
+            // claim the others').
+            let mut generations = HashMap::new();
+            if !live.is_empty() {
                 session::mark_revoked(c, tenant, &live, now)?;
-                revocation::next_generation(c, tenant)?
-            };
+                let n = live.len() as i64;
+                let last = revocation::next_generations(c, tenant, n)?;
+                for (i, sid) in live.iter().enumerate() {
+                    generations.insert(sid.clone(), last - n + 1 + i as i64);
+                }
+            }
             let mut records = Vec::new();
             for (sid, expires, revoked_at) in found {
                 // Already revoked and recorded: no new generation (a replayed logout
                 // must not make every node refill), as for one.
-                let generation = if revoked_at.is_some() {
-                    0
-                } else {
-                    records.push(Revocation {
-                        tenant_id: tenant.clone(),
-                        kind: RevocationKind::Session,
-                        subject: sid.as_str().to_owned(),
-                        revoked_at: now,
-                        expires_at: expires,
-                        generation,
-                    });
-                    generation
+                let generation = match (revoked_at, generations.get(&sid)) {
+                    (None, Some(&generation)) => {
+                        records.push(Revocation {
+                            tenant_id: tenant.clone(),
+                            kind: RevocationKind::Session,
+                            subject: sid.as_str().to_owned(),
+                            revoked_at: now,
+                            expires_at: expires,
+                            generation,
+                        });
+                        generation
+                    }
+                    _ => 0,
                 };
                 let what = Revoked {
                     generation,

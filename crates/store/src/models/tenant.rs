@@ -220,16 +220,15 @@ pub fn update(conn: &mut Db, row: &Tenant) -> Result<()> {
 /// Deletes a tenant and everything it owns (by cascade, and its refresh tokens
 /// explicitly). Returns whether it existed.
 pub fn delete(conn: &mut Db, id: &TenantId) -> Result<bool> {
-    use crate::schema::{refresh_tokens, sessions};
-    // Refresh tokens have no foreign key (see the migration that dropped them): they
-    // go by their sessions, which go with the tenant.
+    use crate::schema::refresh_tokens;
+    // Refresh tokens have no foreign key (see the migration that dropped them). They
+    // go after the tenant: its sessions are gone by then, so no refresh can record a
+    // successor any more, and a statement that waited for one sees what it committed.
     crate::retrying(conn, |c| {
-        let sessions = sessions::table
-            .filter(sessions::tenant_id.eq(id))
-            .select(sessions::sid);
-        diesel::delete(refresh_tokens::table.filter(refresh_tokens::sid.eq_any(sessions)))
+        let existed = diesel::delete(tenants::table.find(id)).execute(c)? > 0;
+        diesel::delete(refresh_tokens::table.filter(refresh_tokens::tenant_id.eq(id)))
             .execute(c)?;
-        Ok(diesel::delete(tenants::table.find(id)).execute(c)? > 0)
+        Ok(existed)
     })
 }
 
