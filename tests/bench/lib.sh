@@ -43,7 +43,7 @@ measured() {
   w=$!
   sleep 1
   python3 tests/bench/cpu.py snap "$WORK/cpu_before"
-  sleep $((DUR - 2))
+  sleep $((DUR > 3 ? DUR - 2 : 1))
   python3 tests/bench/cpu.py snap "$WORK/cpu_after"
   wait "$w"
   python3 tests/bench/cpu.py diff "$WORK/cpu_before" "$WORK/cpu_after" >>"$WORK/$name.cpu"
