@@ -14,7 +14,7 @@ use tessera_store::DbPool;
 use crate::{
     actors::{
         AdminActor, Batcher, BlacklistActor, HashPriority, PasswordHasher, Refreshes,
-        SessionRevocations, TenantLoader, TokenActor, Traced, UserActor,
+        RevocationPublisher, SessionRevocations, TenantLoader, TokenActor, Traced, UserActor,
     },
     feed::RevocationFeed,
     metrics::Metrics,
@@ -73,6 +73,8 @@ pub struct Hub {
     /// Session revocations, committed in batches.
     pub(crate) session_revocations: Addr<Batcher<SessionRevocations>>,
     pub(crate) blacklist: Addr<BlacklistActor>,
+    /// Writes committed revocations to the store and tells every node.
+    pub(crate) publisher: RevocationPublisher,
     pub(crate) admin: Addr<AdminActor>,
     pub(crate) loader: Addr<TenantLoader>,
     pub(crate) cold_loader: Addr<TenantLoader>,
@@ -151,18 +153,24 @@ impl Hub {
                 store: store.clone(),
                 metrics: m.clone(),
             });
+        let feed = Arc::new(RevocationFeed::default());
+        let publisher = RevocationPublisher {
+            blacklist: blacklist.clone(),
+            feed: feed.clone(),
+            metrics: metrics.clone(),
+            timeout: cfg.send_timeout,
+        };
         // The batchers only keep queues; their commits run on the TokenActor's threads.
         let batching = Arbiter::new().handle();
         let refreshes = {
             let (t, m) = (tokens.clone(), metrics.clone());
-            Batcher::start_in_arbiter(&batching, move |_| Batcher::new(t, m))
+            Batcher::start_in_arbiter(&batching, move |_| Batcher::new(t, (), m))
         };
         let session_revocations = {
-            let (t, m) = (tokens.clone(), metrics.clone());
-            Batcher::start_in_arbiter(&batching, move |_| Batcher::new(t, m))
+            let (t, p, m) = (tokens.clone(), publisher.clone(), metrics.clone());
+            Batcher::start_in_arbiter(&batching, move |_| Batcher::new(t, p.clone(), m))
         };
         let cache = Arc::new(TenantCache::new(cfg.tenant_max_age));
-        let feed = Arc::new(RevocationFeed::default());
         let user_cache = Arc::new(UserCache::new(cfg.users_cached, cfg.tenant_max_age));
         if let Some(redis) = cfg.notify {
             let (c, f, channel) = (cache.clone(), feed.clone(), cfg.revocations.channel());
@@ -189,6 +197,7 @@ impl Hub {
             refreshes,
             session_revocations,
             blacklist,
+            publisher,
             admin,
             loader,
             cold_loader,
@@ -264,26 +273,7 @@ impl Hub {
         M: Message + Send + 'static,
         M::Result: Send,
     {
-        let actor = short_type_name::<A>();
-        let span = tracing::debug_span!(
-            "actor",
-            otel.name = %format_args!("{actor} {}", short_type_name::<M>()),
-            actor,
-        );
-        let _in_flight = self.metrics.in_flight(actor);
-        let sent = Traced {
-            msg,
-            span: span.clone(),
-        };
-        let reply = addr.send(sent).timeout(timeout).await;
-        drop(span);
-        reply.map_err(|e| match e {
-            MailboxError::Timeout => {
-                self.metrics.timed_out(actor);
-                Error::Unavailable("actor reply timed out".into())
-            }
-            MailboxError::Closed => Error::Unavailable("actor mailbox closed".into()),
-        })
+        send_traced(&self.metrics, addr, msg, timeout).await
     }
 
     /// [`Hub::send_within`] with the default timeout.
@@ -404,4 +394,40 @@ fn short_type_name<T>() -> &'static str {
     let name = std::any::type_name::<T>();
     let name = name.split('<').next().unwrap_or(name);
     name.rsplit("::").next().unwrap_or(name)
+}
+
+/// Sends `msg` to `addr` inside a span of its own, counted in flight and timed out
+/// after `timeout` (503): how every message of a request path is sent.
+pub(crate) async fn send_traced<A, M>(
+    metrics: &Metrics,
+    addr: &Addr<A>,
+    msg: M,
+    timeout: Duration,
+) -> Result<M::Result>
+where
+    A: Actor + Handler<Traced<M>>,
+    A::Context: ToEnvelope<A, Traced<M>>,
+    M: Message + Send + 'static,
+    M::Result: Send,
+{
+    let actor = short_type_name::<A>();
+    let span = tracing::debug_span!(
+        "actor",
+        otel.name = %format_args!("{actor} {}", short_type_name::<M>()),
+        actor,
+    );
+    let _in_flight = metrics.in_flight(actor);
+    let sent = Traced {
+        msg,
+        span: span.clone(),
+    };
+    let reply = addr.send(sent).timeout(timeout).await;
+    drop(span);
+    reply.map_err(|e| match e {
+        MailboxError::Timeout => {
+            metrics.timed_out(actor);
+            Error::Unavailable("actor reply timed out".into())
+        }
+        MailboxError::Closed => Error::Unavailable("actor mailbox closed".into()),
+    })
 }

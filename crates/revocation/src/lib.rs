@@ -46,6 +46,19 @@ pub struct Entry {
     pub expires_at: i64,
 }
 
+impl Entry {
+    /// The entry of session `sid` revoked at `at`, lasting until the session's end.
+    pub fn session(tenant_id: &TenantId, sid: &SessionId, at: i64, until: i64) -> Self {
+        Entry {
+            tenant_id: tenant_id.clone(),
+            kind: RevocationKind::Session,
+            subject: sid.to_string(),
+            revoked_at: at,
+            expires_at: until,
+        }
+    }
+}
+
 /// The facts of a verified token that revocation is checked against.
 #[derive(Debug, Clone, Copy)]
 pub struct TokenRef<'a> {

@@ -1,23 +1,15 @@
 //! Group commit: session writes (refreshes, session revocations) go to the database
 //! many requests at a time. A request goes at once when a commit slot is free; while
 //! every slot is committing, requests gather and the next free slot takes them all
-//! (up to a batch's size) in one statement or transaction. Each request gets its own
-//! outcome, and only after the commit: durability is that of one request alone.
+//! (up to a batch's size) in one statement or transaction. What the batch must make
+//! known beyond the database (revocations in the store, notices to other nodes) is
+//! then done once for the batch, while the next batch commits. Each request gets its
+//! own outcome, and only after all of that: durability is that of one request alone.
 use actix::prelude::*;
+use futures_util::future::LocalBoxFuture;
 use std::sync::Arc;
-use tessera_core::{
-    Error, Result,
-    ids::{SessionId, TenantId},
-    time::now,
-};
-use tessera_store::{
-    DbPool,
-    models::{
-        session::{self, Revoked},
-        session_batch::{self, RefreshItem, Refreshed},
-    },
-    pool::conn,
-};
+use tessera_core::{Error, Result};
+use tessera_store::DbPool;
 use tokio::sync::oneshot;
 
 use super::{Handles, TokenActor, Traced, traced::traced};
@@ -31,8 +23,17 @@ pub trait Batch: 'static {
     type Item: Send + Unpin + 'static;
     /// One request's outcome.
     type Outcome: Send + Unpin + 'static;
+    /// What [`Batch::publish`] writes through.
+    type Publisher: Unpin + 'static;
     /// Commits `items` (on a database thread): one outcome per item, in order.
-    fn run(pool: &DbPool, items: Vec<Self::Item>) -> Vec<Result<Self::Outcome>>;
+    fn run(pool: &DbPool, items: &[Self::Item]) -> Vec<Result<Self::Outcome>>;
+    /// After the commit and before any answer leaves: makes the batch's effects known
+    /// beyond the database, once for the whole batch; may turn outcomes into errors.
+    fn publish(
+        to: &Self::Publisher,
+        items: Vec<Self::Item>,
+        outcomes: Vec<Result<Self::Outcome>>,
+    ) -> LocalBoxFuture<'static, Vec<Result<Self::Outcome>>>;
 }
 
 /// Batches being committed at once, at most: one per two cores (at least one).
@@ -53,6 +54,7 @@ type Reply<B> = oneshot::Sender<Result<<B as Batch>::Outcome>>;
 /// the [`TokenActor`]. It only keeps the queue: no I/O and no crypto runs on it.
 pub struct Batcher<B: Batch> {
     tokens: Addr<TokenActor>,
+    publisher: B::Publisher,
     metrics: Arc<Metrics>,
     waiting: Vec<(B::Item, Reply<B>)>,
     committing: usize,
@@ -60,10 +62,12 @@ pub struct Batcher<B: Batch> {
 }
 
 impl<B: Batch> Batcher<B> {
-    /// A batcher committing through `tokens`' database threads.
-    pub fn new(tokens: Addr<TokenActor>, metrics: Arc<Metrics>) -> Self {
+    /// A batcher committing through `tokens`' database threads and publishing
+    /// through `publisher`.
+    pub fn new(tokens: Addr<TokenActor>, publisher: B::Publisher, metrics: Arc<Metrics>) -> Self {
         Batcher {
             tokens,
+            publisher,
             metrics,
             waiting: Vec::new(),
             committing: 0,
@@ -84,12 +88,19 @@ impl<B: Batch> Batcher<B> {
                 span,
             });
             ctx.spawn(run.into_actor(self).map(move |done, act, ctx| {
+                // The slot is free once the commit is: the next batch commits while
+                // this one is published.
                 act.committing -= 1;
+                act.flush(ctx);
                 match done {
-                    Ok(outcomes) => {
-                        for (reply, outcome) in replies.into_iter().zip(outcomes) {
-                            let _ = reply.send(outcome);
-                        }
+                    Ok(committed) => {
+                        let (items, outcomes) = committed.into_iter().unzip();
+                        let published = B::publish(&act.publisher, items, outcomes);
+                        ctx.spawn(published.into_actor(act).map(|outcomes, _, _| {
+                            for (reply, outcome) in replies.into_iter().zip(outcomes) {
+                                let _ = reply.send(outcome);
+                            }
+                        }));
                     }
                     Err(e) => {
                         let why = format!("write batch not run: {e}");
@@ -98,7 +109,6 @@ impl<B: Batch> Batcher<B> {
                         }
                     }
                 }
-                act.flush(ctx);
             }));
         }
     }
@@ -134,70 +144,17 @@ traced!(<B: Batch> Batcher<B>);
 /// A batch to commit on a database thread.
 pub struct RunBatch<B: Batch>(Vec<B::Item>);
 
+/// The batch's items back, each with its outcome.
+type Committed<B> = Vec<(<B as Batch>::Item, Result<<B as Batch>::Outcome>)>;
+
 impl<B: Batch> Message for RunBatch<B> {
-    type Result = Vec<Result<B::Outcome>>;
+    type Result = Committed<B>;
 }
 
 impl<B: Batch> Handles<RunBatch<B>> for TokenActor {
-    type Result = Vec<Result<B::Outcome>>;
+    type Result = Committed<B>;
     fn handle(&mut self, m: RunBatch<B>, _: &mut SyncContext<Self>) -> Self::Result {
-        B::run(&self.0, m.0)
-    }
-}
-
-/// The same failure for every item of a batch (its cause is logged, not sent).
-fn each<T>(n: usize, e: &Error) -> Vec<Result<T>> {
-    let unavailable = matches!(e, Error::Unavailable(_));
-    let cause = e.log_cause();
-    (0..n)
-        .map(|_| {
-            Err(if unavailable {
-                Error::Unavailable(cause.clone())
-            } else {
-                Error::Internal(cause.clone())
-            })
-        })
-        .collect()
-}
-
-/// Refresh-token exchanges: [`session_batch::refresh_many`].
-pub struct Refreshes;
-
-impl Batch for Refreshes {
-    const KIND: &'static str = "refresh";
-    type Item = RefreshItem;
-    type Outcome = Refreshed;
-    fn run(pool: &DbPool, items: Vec<RefreshItem>) -> Vec<Result<Refreshed>> {
-        match conn(pool) {
-            Ok(mut c) => session_batch::refresh_many(&mut c, now(), &items),
-            Err(e) => each(items.len(), &e),
-        }
-    }
-}
-
-/// Session revocations (logout, reuse detection): [`session_batch::revoke_many`];
-/// when a batch fails, each session on its own, so one cannot fail the others.
-pub struct SessionRevocations;
-
-impl Batch for SessionRevocations {
-    const KIND: &'static str = "session_revocation";
-    type Item = (TenantId, SessionId);
-    type Outcome = Option<Revoked<i64>>;
-    fn run(pool: &DbPool, items: Vec<Self::Item>) -> Vec<Result<Self::Outcome>> {
-        let mut c = match conn(pool) {
-            Ok(c) => c,
-            Err(e) => return each(items.len(), &e),
-        };
-        let t = now();
-        match session_batch::revoke_many(&mut c, t, &items) {
-            Ok(done) => done.into_iter().map(Ok).collect(),
-            Err(e) => {
-                tracing::warn!(error = %e.log_cause(), "batched revocation failed; revoking one by one");
-                items
-                    .iter()
-                    .map(|(tenant, sid)| session::revoke(&mut c, tenant, sid, t))
-                    .collect()
-            }
-        }
+        let outcomes = B::run(&self.0, &m.0);
+        m.0.into_iter().zip(outcomes).collect()
     }
 }

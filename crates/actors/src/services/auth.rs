@@ -22,8 +22,8 @@ use crate::{
     actors::{
         Attempted, CheckRevoked, ClientInfo, Enqueue, ExchangeLegacy, FindUserByName, IssuePair,
         IssuedTokens, LiveRevocations, RateAttempt, Refill, RefreshTokenLive, Refreshes,
-        RevokeTokensRecord, RevokeUserRecord, SessionRevocations, VerifyPassword, VerifyToken,
-        mint_refreshed,
+        RevokeTokensRecord, RevokeUserRecord, SessionRevocation, SessionRevocations,
+        VerifyPassword, VerifyToken, mint_refreshed,
     },
     metrics::LoginOutcome,
     tenant::TenantCtx,
@@ -305,19 +305,19 @@ impl Hub {
         sid: &SessionId,
         fallback_until: i64,
     ) -> Result<()> {
-        let item = (ctx.id.clone(), sid.clone());
-        let revoke = Enqueue::<SessionRevocations>(item);
-        let Some(revoked) = self.ask(&self.session_revocations, revoke).await? else {
-            // No such session in the database: nothing was committed, so nothing
-            // advances the tenant's generation; the entry alone covers the tokens.
-            let entry = session_entry(&ctx.id, sid, now(), fallback_until);
-            return self
-                .revoke_entries(&ctx.slug, &ctx.id, 0, vec![entry])
-                .await;
+        let item = SessionRevocation {
+            tenant_id: ctx.id.clone(),
+            sid: sid.clone(),
+            fallback_until,
         };
-        let entry = session_entry(&ctx.id, sid, now(), revoked.what);
-        self.revoke_entries(&ctx.slug, &ctx.id, revoked.generation, vec![entry])
-            .await
+        // Committed and written to the store with the rest of its batch.
+        let revoke = Enqueue::<SessionRevocations>(item);
+        let revoked = self.ask(&self.session_revocations, revoke).await?;
+        self.metrics.revoked(&ctx.slug, RevocationKind::Session);
+        if let Some(r) = revoked {
+            ctx.saw_revocation_gen(r.generation);
+        }
+        Ok(())
     }
 
     /// Cuts off every token of a user issued before now, and revokes their sessions.
@@ -466,17 +466,6 @@ pub(crate) fn token_entry(tenant_id: &TenantId, jti: String, at: i64, until: i64
     }
 }
 
-/// The Redis entry of a session revoked at `at`, lasting until the session's end.
-pub(crate) fn session_entry(tenant_id: &TenantId, sid: &SessionId, at: i64, until: i64) -> Entry {
-    Entry {
-        tenant_id: tenant_id.clone(),
-        kind: RevocationKind::Session,
-        subject: sid.to_string(),
-        revoked_at: at,
-        expires_at: until,
-    }
-}
-
 /// The Redis entries of a user's cut-off at `at` (lasting until `lasts_until`) and of
 /// the sessions it revoked (each lasting until its end).
 pub(crate) fn cutoff_entries(
@@ -488,7 +477,7 @@ pub(crate) fn cutoff_entries(
 ) -> Vec<Entry> {
     let mut entries: Vec<Entry> = sessions
         .iter()
-        .map(|(sid, until)| session_entry(tenant_id, sid, at, *until))
+        .map(|(sid, until)| Entry::session(tenant_id, sid, at, *until))
         .collect();
     entries.push(Entry {
         tenant_id: tenant_id.clone(),

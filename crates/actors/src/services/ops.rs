@@ -5,8 +5,7 @@ use tessera_store::models::signing_key;
 
 use crate::{
     Hub,
-    actors::{Ping, PingDb, Revoke},
-    feed::RevocationFeed,
+    actors::{Ping, PingDb},
 };
 
 impl Hub {
@@ -60,21 +59,9 @@ impl Hub {
         if let Some(ctx) = self.cache.get(slug) {
             ctx.saw_revocation_gen(generation);
         }
-        let revoke = Revoke {
-            tenant_id: tenant_id.clone(),
-            generation,
-            entries,
-        };
-        self.send(&self.blacklist, revoke).await??;
-        if generation > 0 {
-            // The feed's waiters, here at once and on the other nodes over pub/sub
-            // (which misses nothing for long: the generation poll notices too).
-            self.feed.notify(tenant_id, generation);
-            let notice = crate::actors::Publish(RevocationFeed::message(tenant_id, generation));
-            if let Err(e) = self.send(&self.blacklist, notice).await.and_then(|r| r) {
-                tracing::warn!(error = %e.log_cause(), "revocation feed notice not published");
-            }
-        }
+        self.publisher
+            .write(tenant_id.clone(), generation, entries)
+            .await?;
         Ok(())
     }
 }

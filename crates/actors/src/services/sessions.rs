@@ -4,13 +4,11 @@ use tessera_core::{Error, Result, ids::SessionId};
 use crate::{
     Hub,
     actors::{ListSessions, RevokeOwnSession},
-    services::{
-        admin::{page, page_size},
-        auth::session_entry,
-    },
+    services::admin::{page, page_size},
     views::{Page, SessionView},
 };
 use tessera_core::time::now;
+use tessera_revocation::Entry;
 
 /// Parses a sessions cursor: `<created_at>.<sid>`.
 fn parse_cursor(c: &str) -> Result<(i64, String)> {
@@ -78,7 +76,7 @@ impl Hub {
             )
             .await?
             .ok_or(Error::NotFound("Session"))?;
-        let entry = session_entry(&ctx.id, sid, now(), revoked.what);
+        let entry = Entry::session(&ctx.id, sid, now(), revoked.what);
         self.revoke_entries(&ctx.slug, &ctx.id, revoked.generation, vec![entry])
             .await
     }

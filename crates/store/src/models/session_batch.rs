@@ -11,7 +11,7 @@ use tessera_core::{
 };
 
 use crate::{
-    Db,
+    Db, DbResultExt,
     models::{
         revocation::{self, Revocation},
         session::{self, RefreshOutcome, Revoked, Rotation, Successor},
@@ -217,18 +217,30 @@ fn in_one_statement(
             ],
         )
     };
+    retrying_statement(pg, group.len(), statement)
+}
+
+/// Loads a prepared statement's rows, again when it loses a deadlock.
+fn retrying_statement<'a, R>(
+    pg: &mut diesel::PgConnection,
+    batch: usize,
+    statement: impl Fn() -> Prepared<'a>,
+) -> diesel::QueryResult<Vec<R>>
+where
+    R: diesel::deserialize::QueryableByName<diesel::pg::Pg> + 'static,
+{
     let mut attempt = 1;
     loop {
         let _span = tracing::debug_span!(
             "db_transaction",
             db.system.name = "postgresql",
             attempt,
-            batch = group.len()
+            batch
         )
         .entered();
-        match statement().load::<Row>(pg) {
+        match statement().load::<R>(pg) {
             Err(e) if attempt < crate::TX_ATTEMPTS && crate::is_retryable(&e) => {
-                tracing::info!(attempt, error = %e, "batched refresh retried");
+                tracing::info!(attempt, error = %e, "batched statement retried");
                 std::thread::sleep(std::time::Duration::from_millis(2 * attempt as u64));
                 attempt += 1;
             }
@@ -237,10 +249,103 @@ fn in_one_statement(
     }
 }
 
-/// Revokes sessions of any tenants in one transaction: per tenant one new revocation
-/// generation, the sessions and their refresh tokens marked, a durable record each.
-/// One answer per item, as [`session::revoke`] gives it.
+/// Revokes sessions of any tenants at once: the sessions and their refresh tokens
+/// marked, a durable record each, and per tenant one new revocation generation that
+/// all its sessions of the batch share (the batch's store write for the tenant is one
+/// atomic write, as for one transaction of any other kind). One statement on Postgres,
+/// one transaction on SQLite. One answer per item, as [`session::revoke`] gives it.
 pub fn revoke_many(
+    conn: &mut Db,
+    now: i64,
+    items: &[(TenantId, SessionId)],
+) -> Result<Vec<Option<Revoked<i64>>>> {
+    if let Db::Pg(pg) = conn {
+        let statement = || {
+            Prepared::new(
+                REVOKE_MANY,
+                vec![
+                    Param::Texts(items.iter().map(|(t, _)| t.as_str()).collect()),
+                    Param::Texts(items.iter().map(|(_, s)| s.as_str()).collect()),
+                    Param::Int(now),
+                ],
+            )
+        };
+        let rows: Vec<RevokedRow> = retrying_statement(pg, items.len(), statement).db()?;
+        let mut out = vec![None; items.len()];
+        for row in rows {
+            if let Some(slot) = usize::try_from(row.n - 1).ok().and_then(|i| out.get_mut(i)) {
+                *slot = Some(Revoked {
+                    generation: row.generation,
+                    what: row.expires_at,
+                });
+            }
+        }
+        return Ok(out);
+    }
+    revoke_in_transaction(conn, now, items)
+}
+
+/// An item of the batched revocation statement whose session the tenant has.
+#[derive(QueryableByName)]
+struct RevokedRow {
+    /// 1-based position in the statement's input.
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    n: i64,
+    /// The session's end.
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    expires_at: i64,
+    /// The generation that revoked it (0: it was revoked already).
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    generation: i64,
+}
+
+/// $1 tenant ids, $2 session ids, $3 now. Each item's session is found by primary key
+/// and checked to be the tenant's; the live ones have their refresh tokens marked and
+/// then (once every token row is locked, the order the refresh statement locks in, so
+/// the two never deadlock) themselves, again only if still live when locked; each
+/// tenant with a session revoked takes one generation, and each such session gets its
+/// durable record.
+const REVOKE_MANY: &str = "
+WITH input AS (
+    SELECT * FROM unnest($1::text[], $2::text[]) WITH ORDINALITY AS i(tenant_id, sid, n)
+), found AS MATERIALIZED (
+    SELECT i.n, s.sid, s.expires_at, s.revoked_at
+    FROM input i
+    CROSS JOIN LATERAL (
+        SELECT s.sid, s.tenant_id, s.expires_at, s.revoked_at
+        FROM sessions s WHERE s.sid = i.sid LIMIT 1) s
+    WHERE s.tenant_id = i.tenant_id
+), tokens AS (
+    UPDATE refresh_tokens SET revoked_at = $3
+    WHERE sid = ANY(ARRAY(SELECT sid FROM found WHERE revoked_at IS NULL))
+      AND revoked_at IS NULL
+    RETURNING 1
+), revoked AS (
+    UPDATE sessions SET revoked_at = $3
+    WHERE sid = ANY(ARRAY(SELECT sid FROM found WHERE revoked_at IS NULL))
+      AND revoked_at IS NULL
+      AND (SELECT count(*) FROM tokens) >= 0
+    RETURNING tenant_id, sid, expires_at
+), generations AS (
+    UPDATE tenants SET revocation_gen = revocation_gen + 1
+    WHERE id = ANY(ARRAY(SELECT DISTINCT tenant_id FROM revoked))
+    RETURNING id, revocation_gen
+), recorded AS (
+    INSERT INTO revocations AS r (tenant_id, kind, subject, revoked_at, expires_at, generation)
+    SELECT v.tenant_id, 'sid', v.sid, $3, v.expires_at, g.revocation_gen
+    FROM revoked v JOIN generations g ON g.id = v.tenant_id
+    ON CONFLICT (tenant_id, kind, subject) DO UPDATE SET
+        revoked_at = GREATEST(r.revoked_at, excluded.revoked_at),
+        expires_at = GREATEST(r.expires_at, excluded.expires_at),
+        generation = excluded.generation
+)
+SELECT f.n, f.expires_at, COALESCE(g.revocation_gen, 0) AS generation
+FROM found f
+LEFT JOIN revoked v ON v.sid = f.sid
+LEFT JOIN generations g ON g.id = v.tenant_id";
+
+/// [`revoke_many`] as one transaction of diesel statements (SQLite).
+fn revoke_in_transaction(
     conn: &mut Db,
     now: i64,
     items: &[(TenantId, SessionId)],
@@ -263,36 +368,28 @@ pub fn revoke_many(
                 .filter(|f| f.2.is_none())
                 .map(|f| f.0.clone())
                 .collect();
-            // One generation a session: each request writes its own entry to the
-            // store, and the store's marker moves over a generation only once its
-            // whole write is in (a batch sharing one would let the first write
-            // claim the others').
-            let mut generations = HashMap::new();
-            if !live.is_empty() {
+            let generation = if live.is_empty() {
+                0
+            } else {
                 session::mark_revoked(c, tenant, &live, now)?;
-                let n = live.len() as i64;
-                let last = revocation::next_generations(c, tenant, n)?;
-                for (i, sid) in live.iter().enumerate() {
-                    generations.insert(sid.clone(), last - n + 1 + i as i64);
-                }
-            }
+                revocation::next_generations(c, tenant, 1)?
+            };
             let mut records = Vec::new();
             for (sid, expires, revoked_at) in found {
                 // Already revoked and recorded: no new generation (a replayed logout
                 // must not make every node refill), as for one.
-                let generation = match (revoked_at, generations.get(&sid)) {
-                    (None, Some(&generation)) => {
-                        records.push(Revocation {
-                            tenant_id: tenant.clone(),
-                            kind: RevocationKind::Session,
-                            subject: sid.as_str().to_owned(),
-                            revoked_at: now,
-                            expires_at: expires,
-                            generation,
-                        });
-                        generation
-                    }
-                    _ => 0,
+                let generation = if revoked_at.is_none() {
+                    records.push(Revocation {
+                        tenant_id: tenant.clone(),
+                        kind: RevocationKind::Session,
+                        subject: sid.as_str().to_owned(),
+                        revoked_at: now,
+                        expires_at: expires,
+                        generation,
+                    });
+                    generation
+                } else {
+                    0
                 };
                 let what = Revoked {
                     generation,

@@ -1,0 +1,193 @@
+//! The kinds of [`Batch`]: refreshes, and session revocations with what publishes them.
+use actix::prelude::*;
+use futures_util::future::LocalBoxFuture;
+use std::{collections::HashMap, sync::Arc, time::Duration};
+use tessera_core::{
+    Error, Result,
+    ids::{SessionId, TenantId},
+    time::now,
+};
+use tessera_revocation::Entry;
+use tessera_store::{
+    DbPool,
+    models::{
+        session::{self, Revoked},
+        session_batch::{self, RefreshItem, Refreshed},
+    },
+    pool::conn,
+};
+
+use super::{Batch, BlacklistActor, Publish, Revoke};
+use crate::{feed::RevocationFeed, hub::send_traced, metrics::Metrics};
+
+/// The same failure for every item of a batch (its cause is logged, not sent).
+fn each<T>(n: usize, e: &Error) -> Vec<Result<T>> {
+    let unavailable = matches!(e, Error::Unavailable(_));
+    let cause = e.log_cause();
+    (0..n)
+        .map(|_| {
+            Err(if unavailable {
+                Error::Unavailable(cause.clone())
+            } else {
+                Error::Internal(cause.clone())
+            })
+        })
+        .collect()
+}
+
+/// Refresh-token exchanges: [`session_batch::refresh_many`].
+pub struct Refreshes;
+
+impl Batch for Refreshes {
+    const KIND: &'static str = "refresh";
+    type Item = RefreshItem;
+    type Outcome = Refreshed;
+    /// A refresh has nothing to publish.
+    type Publisher = ();
+    fn run(pool: &DbPool, items: &[RefreshItem]) -> Vec<Result<Refreshed>> {
+        match conn(pool) {
+            Ok(mut c) => session_batch::refresh_many(&mut c, now(), items),
+            Err(e) => each(items.len(), &e),
+        }
+    }
+    fn publish(
+        _: &(),
+        _: Vec<RefreshItem>,
+        outcomes: Vec<Result<Refreshed>>,
+    ) -> LocalBoxFuture<'static, Vec<Result<Refreshed>>> {
+        Box::pin(std::future::ready(outcomes))
+    }
+}
+
+/// One session to revoke.
+pub struct SessionRevocation {
+    /// The tenant.
+    pub tenant_id: TenantId,
+    /// The session.
+    pub sid: SessionId,
+    /// How long its store entry lasts when the database has no such session (the
+    /// presented token's expiry).
+    pub fallback_until: i64,
+}
+
+/// Session revocations (logout, reuse detection): [`session_batch::revoke_many`];
+/// when a batch fails, each session on its own, so one cannot fail the others. The
+/// store entries of a batch are written once per tenant, with the generation the
+/// tenant's sessions of the batch share, and each tenant's feed notice goes once.
+pub struct SessionRevocations;
+
+/// Where a batch of revocations is published: the revocation store (through the
+/// blacklist actor, which times each write) and the revocation feed.
+#[derive(Clone)]
+pub struct RevocationPublisher {
+    /// Writes the store and publishes notices to other nodes.
+    pub blacklist: Addr<BlacklistActor>,
+    /// This node's feed waiters.
+    pub feed: Arc<RevocationFeed>,
+    /// Where the sends are counted.
+    pub metrics: Arc<Metrics>,
+    /// Longest wait for the blacklist actor's reply.
+    pub timeout: Duration,
+}
+
+impl Batch for SessionRevocations {
+    const KIND: &'static str = "session_revocation";
+    type Item = SessionRevocation;
+    type Outcome = Option<Revoked<i64>>;
+    type Publisher = RevocationPublisher;
+    fn run(pool: &DbPool, items: &[SessionRevocation]) -> Vec<Result<Self::Outcome>> {
+        let mut c = match conn(pool) {
+            Ok(c) => c,
+            Err(e) => return each(items.len(), &e),
+        };
+        let t = now();
+        let pairs: Vec<(TenantId, SessionId)> = items
+            .iter()
+            .map(|i| (i.tenant_id.clone(), i.sid.clone()))
+            .collect();
+        match session_batch::revoke_many(&mut c, t, &pairs) {
+            Ok(done) => done.into_iter().map(Ok).collect(),
+            Err(e) => {
+                tracing::warn!(error = %e.log_cause(), "batched revocation failed; revoking one by one");
+                pairs
+                    .iter()
+                    .map(|(tenant, sid)| session::revoke(&mut c, tenant, sid, t))
+                    .collect()
+            }
+        }
+    }
+    fn publish(
+        to: &RevocationPublisher,
+        items: Vec<SessionRevocation>,
+        mut outcomes: Vec<Result<Self::Outcome>>,
+    ) -> LocalBoxFuture<'static, Vec<Result<Self::Outcome>>> {
+        // Per tenant: the generation its sessions share (0: nothing committed, the
+        // entries alone cover the tokens), its entries, and whose they are.
+        let at = now();
+        let mut tenants: HashMap<TenantId, (i64, Vec<Entry>, Vec<usize>)> = HashMap::new();
+        for (i, (item, outcome)) in items.into_iter().zip(&outcomes).enumerate() {
+            let (generation, until) = match outcome {
+                Ok(Some(r)) => (r.generation, r.what),
+                Ok(None) => (0, item.fallback_until),
+                Err(_) => continue,
+            };
+            let tenant = tenants.entry(item.tenant_id.clone()).or_default();
+            tenant.0 = tenant.0.max(generation);
+            tenant
+                .1
+                .push(Entry::session(&item.tenant_id, &item.sid, at, until));
+            tenant.2.push(i);
+        }
+        let to = to.clone();
+        Box::pin(async move {
+            let writes = tenants
+                .into_iter()
+                .map(|(tenant_id, (generation, entries, whose))| {
+                    let to = to.clone();
+                    async move {
+                        let written = to.write(tenant_id, generation, entries).await;
+                        (whose, written)
+                    }
+                });
+            for (whose, written) in futures_util::future::join_all(writes).await {
+                if let Err(e) = written {
+                    let cause = e.log_cause();
+                    for i in whose {
+                        outcomes[i] = Err(Error::Unavailable(cause.clone()));
+                    }
+                }
+            }
+            outcomes
+        })
+    }
+}
+
+impl RevocationPublisher {
+    /// Writes one committed transaction's `entries` of `tenant_id` to the store and
+    /// tells the feed's waiters, here and (over pub/sub) on the other nodes.
+    pub(crate) async fn write(
+        &self,
+        tenant_id: TenantId,
+        generation: i64,
+        entries: Vec<Entry>,
+    ) -> Result<()> {
+        let revoke = Revoke {
+            tenant_id: tenant_id.clone(),
+            generation,
+            entries,
+        };
+        let (m, t) = (&self.metrics, self.timeout);
+        send_traced(m, &self.blacklist, revoke, t).await??;
+        if generation > 0 {
+            // The feed's waiters, here at once and on the other nodes over pub/sub
+            // (which misses nothing for long: the generation poll notices too).
+            self.feed.notify(&tenant_id, generation);
+            let notice = Publish(RevocationFeed::message(&tenant_id, generation));
+            let published = send_traced(m, &self.blacklist, notice, t).await;
+            if let Err(e) = published.and_then(|r| r) {
+                tracing::warn!(error = %e.log_cause(), "revocation feed notice not published");
+            }
+        }
+        Ok(())
+    }
+}
