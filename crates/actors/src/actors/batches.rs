@@ -121,28 +121,27 @@ impl Batch for SessionRevocations {
         items: Vec<SessionRevocation>,
         mut outcomes: Vec<Result<Self::Outcome>>,
     ) -> LocalBoxFuture<'static, Vec<Result<Self::Outcome>>> {
-        // Per tenant: the generation its sessions share (0: nothing committed, the
-        // entries alone cover the tokens), its entries, and whose they are.
+        // One store write per tenant and generation: the batch's sessions of a tenant
+        // share one (0: nothing committed, or already revoked; the entries alone
+        // cover the tokens), unless the batch fell back to one transaction each.
         let at = now();
-        let mut tenants: HashMap<TenantId, (i64, Vec<Entry>, Vec<usize>)> = HashMap::new();
+        let mut writes: HashMap<(TenantId, i64), (Vec<Entry>, Vec<usize>)> = HashMap::new();
         for (i, (item, outcome)) in items.into_iter().zip(&outcomes).enumerate() {
             let (generation, until) = match outcome {
                 Ok(Some(r)) => (r.generation, r.what),
                 Ok(None) => (0, item.fallback_until),
                 Err(_) => continue,
             };
-            let tenant = tenants.entry(item.tenant_id.clone()).or_default();
-            tenant.0 = tenant.0.max(generation);
-            tenant
-                .1
-                .push(Entry::session(&item.tenant_id, &item.sid, at, until));
-            tenant.2.push(i);
+            let entry = Entry::session(&item.tenant_id, &item.sid, at, until);
+            let write = writes.entry((item.tenant_id, generation)).or_default();
+            write.0.push(entry);
+            write.1.push(i);
         }
         let to = to.clone();
         Box::pin(async move {
-            let writes = tenants
+            let writes = writes
                 .into_iter()
-                .map(|(tenant_id, (generation, entries, whose))| {
+                .map(|((tenant_id, generation), (entries, whose))| {
                     let to = to.clone();
                     async move {
                         let written = to.write(tenant_id, generation, entries).await;
