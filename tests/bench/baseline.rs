@@ -3,11 +3,17 @@
 //! one Redis round trip (an MGET of four keys), and for `/me` the same Postgres user
 //! read (diesel over r2d2 in `web::block`), and for `/refresh` the ES256 verify, the
 //! Redis round trip, Tessera's refresh statement for this one token (the store's
-//! `session::refresh`, not batched) and two ES256 signatures (access and successor,
+//! `session::refresh`, not batched, on a pool made as Tessera's batch pool is) and two ES256 signatures (access and successor,
 //! with a key of its own, which it also accepts). Also measures one argon2id verify.
 //!
 //! `bench-baseline serve ADDR JWKS_JSON ISSUER DB_URL REDIS_URL TENANT_ID`
 //! `bench-baseline argon2 [N]` — prints the median ms of N argon2id verifies.
+//! `bench-baseline store refresh|logout DB_URL TENANT_ID USERNAME SECONDS BATCH CLIENTS`
+//! — Postgres alone: CLIENTS threads each commit batches of BATCH refreshes (the
+//! store's `refresh_many`, rotating chains of their own) or logouts (`revoke_many`, of
+//! sessions made beforehand) for SECONDS, with no HTTP, crypto, Redis or actors;
+//! prints the rows committed per second. It says "measuring" on stderr when the
+//! stock is made and the clock starts.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use actix_web::{App, HttpRequest, HttpResponse, HttpServer, web};
@@ -15,6 +21,7 @@ use jsonwebtoken::{DecodingKey, Validation, jwk::JwkSet};
 use redis::AsyncCommands;
 use serde_json::{Value, json};
 use std::{sync::Arc, time::Instant};
+use tessera_store::Db;
 
 struct State {
     key: DecodingKey,
@@ -206,9 +213,13 @@ fn main() -> std::io::Result<()> {
             Ok(())
         }
         Some("serve") => actix_web::rt::System::new().block_on(serve(args[2..].to_vec())),
+        Some("store") => {
+            println!("{:.0}", store_alone(args[2..].to_vec()));
+            Ok(())
+        }
         _ => {
             eprintln!(
-                "usage: bench-baseline serve ADDR JWKS_JSON ISSUER DB_URL REDIS_URL TENANT_ID | argon2 [N]"
+                "usage: bench-baseline serve ADDR JWKS_JSON ISSUER DB_URL REDIS_URL TENANT_ID | argon2 [N] | store refresh|logout DB_URL TENANT_ID USERNAME SECONDS BATCH CLIENTS"
             );
             std::process::exit(2)
         }
@@ -238,7 +249,7 @@ async fn serve(a: Vec<String>) -> std::io::Result<()> {
         own: (own.encoding_key().unwrap(), own.decoding_key().unwrap()),
         validation,
         redis,
-        pool: tessera_store::pool::connect(
+        pool: tessera_store::pool::connect_for_batches(
             &tessera_store::Target::Postgres(db_url),
             16,
             std::time::Duration::from_secs(5),
@@ -255,4 +266,144 @@ async fn serve(a: Vec<String>) -> std::io::Result<()> {
     .bind(addr)?
     .run()
     .await
+}
+
+/// `store …` (see the crate doc): rows committed per second by the batched statements
+/// alone.
+fn store_alone(a: Vec<String>) -> f64 {
+    use diesel::prelude::*;
+    use tessera_core::ids::{SessionId, TenantId, TokenId};
+    use tessera_store::models::{
+        session::{RefreshOutcome, Rotation},
+        session_batch::{self, RefreshItem},
+        user,
+    };
+    let [kind, db_url, tenant, username, secs, batch, clients] =
+        <[String; 7]>::try_from(a).expect("seven arguments");
+    let (secs, batch, clients): (u64, usize, usize) = (
+        secs.parse().expect("seconds"),
+        batch.parse().expect("batch"),
+        clients.parse().expect("clients"),
+    );
+    let refresh = match kind.as_str() {
+        "refresh" => true,
+        "logout" => false,
+        _ => panic!("refresh or logout"),
+    };
+    let pool = tessera_store::pool::connect_for_batches(
+        &tessera_store::Target::Postgres(db_url),
+        clients as u32 + 1,
+        std::time::Duration::from_secs(5),
+    );
+    let tenant = TenantId::from(tenant.as_str());
+    let mut conn = tessera_store::pool::conn(&pool).unwrap();
+    let user = user::by_username(&mut conn, &tenant, &username)
+        .unwrap()
+        .expect("the user");
+    // Sessions, each with one live token: a chain per refresh item, or the logout
+    // stock (more than 40 000 logouts a second would run out, and are reported).
+    let n = if refresh {
+        clients * batch
+    } else {
+        40_000 * secs as usize
+    };
+    let now = tessera_core::time::now();
+    let sids: Vec<String> = (0..n)
+        .map(|_| SessionId::generate().into_string())
+        .collect();
+    let jtis: Vec<String> = (0..n)
+        .map(|_| TokenId::generate().as_str().to_owned())
+        .collect();
+    for (sids, jtis) in sids.chunks(10_000).zip(jtis.chunks(10_000)) {
+        let Db::Pg(pg) = &mut *conn else {
+            panic!("Postgres")
+        };
+        diesel::sql_query(
+            "WITH s AS (INSERT INTO sessions (sid, tenant_id, user_id, created_at, last_used_at, expires_at)
+                 SELECT sid, $1, $2, $3, $3, $3 + 86400 FROM unnest($4::text[]) AS sid)
+             INSERT INTO refresh_tokens (jti, tenant_id, sid, user_id, issued_at, expires_at)
+             SELECT jti, $1, sid, $2, $3, $3 + 86400 FROM unnest($5::text[], $4::text[]) AS u(jti, sid)",
+        )
+        .bind::<diesel::sql_types::Text, _>(tenant.as_str())
+        .bind::<diesel::sql_types::Text, _>(user.id.as_str())
+        .bind::<diesel::sql_types::BigInt, _>(now)
+        .bind::<diesel::sql_types::Array<diesel::sql_types::Text>, _>(sids)
+        .bind::<diesel::sql_types::Array<diesel::sql_types::Text>, _>(jtis)
+        .execute(pg)
+        .unwrap();
+    }
+    diesel::sql_query("ANALYZE sessions, refresh_tokens")
+        .execute(match &mut *conn {
+            Db::Pg(pg) => pg,
+            _ => unreachable!(),
+        })
+        .unwrap();
+    eprintln!("measuring");
+    let start = std::time::Instant::now();
+    let deadline = start + std::time::Duration::from_secs(secs);
+    let done: usize = std::thread::scope(|s| {
+        let workers: Vec<_> = (0..clients)
+            .map(|c| {
+                let (pool, tenant) = (pool.clone(), tenant.clone());
+                let mine: Vec<(String, String)> = sids
+                    .iter()
+                    .zip(&jtis)
+                    .skip(c)
+                    .step_by(clients)
+                    .map(|(s, j)| (s.clone(), j.clone()))
+                    .collect();
+                s.spawn(move || {
+                    let mut conn = tessera_store::pool::conn(&pool).unwrap();
+                    let mut done = 0;
+                    let mut tokens: Vec<TokenId> = mine
+                        .iter()
+                        .map(|(_, j)| TokenId::from(j.as_str()))
+                        .collect();
+                    let mut stock = mine.chunks(batch);
+                    while std::time::Instant::now() < deadline {
+                        let t = tessera_core::time::now();
+                        if refresh {
+                            let items: Vec<RefreshItem> = tokens
+                                .iter()
+                                .map(|jti| RefreshItem {
+                                    tenant_id: tenant.clone(),
+                                    jti: jti.clone(),
+                                    rotate: Some(Rotation {
+                                        jti: TokenId::generate(),
+                                        ttl: 86_400,
+                                        reuse_interval: 0,
+                                    }),
+                                })
+                                .collect();
+                            let out = session_batch::refresh_many(&mut conn, t, &items);
+                            tokens.clear();
+                            for o in out {
+                                if let Ok((RefreshOutcome::Accepted { .. }, Some(next))) = o {
+                                    tokens.push(next.jti);
+                                    done += 1;
+                                }
+                            }
+                            assert_eq!(tokens.len(), items.len(), "every chain goes on");
+                        } else {
+                            let Some(chunk) = stock.next() else {
+                                panic!("the logout stock ran out: more than 40 000 a second")
+                            };
+                            let items: Vec<(TenantId, SessionId)> = chunk
+                                .iter()
+                                .map(|(sid, _)| (tenant.clone(), SessionId::from(sid.as_str())))
+                                .collect();
+                            let out = session_batch::revoke_many(&mut conn, t, &items).unwrap();
+                            done += out
+                                .iter()
+                                .filter(|r| r.as_ref().is_some_and(|r| r.generation > 0))
+                                .count();
+                        }
+                    }
+                    done
+                })
+            })
+            .collect();
+        workers.into_iter().map(|w| w.join().unwrap()).sum()
+    });
+    done as f64 / start.elapsed().as_secs_f64()
 }

@@ -12,7 +12,10 @@
 #     run.sh and flood.sh, not here);
 #   - GET /users/me and POST /token/verify with one access token.
 # Then the bare baseline (bench-baseline, no actors): the same ES256 verify, one
-# Redis round trip and the same refresh statement per request, on its own.
+# Redis round trip and the same refresh statement per request, on its own. Last, the
+# store alone (bench-baseline store): the batched refresh and logout statements driven
+# straight from a thread per client, no HTTP, crypto, Redis or actors, for the most
+# rows a second Postgres commits this way on this machine.
 # Prints Markdown tables of the medians over the rounds.
 #   tests/bench/stateful.sh [SECONDS=5] [ROUNDS=2] [CONNS="32 64"]
 set -euo pipefail
@@ -39,6 +42,7 @@ for alg in hs256 es256; do
   done
 done
 TENANT_ID=$(psql -h 127.0.0.1 -U root -d tessera_stateful_bench -tAc "SELECT id FROM tenants WHERE slug='rot-es256'")
+TENANT_HS=$(psql -h 127.0.0.1 -U root -d tessera_stateful_bench -tAc "SELECT id FROM tenants WHERE slug='rot-hs256'")
 target/release/bench-baseline serve 127.0.0.1:18198 "$(curl -sf "$N/v1/tenants/rot-es256/.well-known/jwks.json")" \
   "$N/v1/tenants/rot-es256" "$TESSERA__DATABASE__URL" "$TESSERA__REDIS__URL" "$TENANT_ID" 2>"$WORK/baseline.log" &
 PIDS+=($!)
@@ -101,6 +105,28 @@ open(f"{prefix}total", "w").write(str(len(tokens)))
 PY
 }
 
+# store_alone NAME KIND BATCH CLIENTS: bench-baseline store (KIND refresh or logout)
+# on the HS256 tenant; appends "rows/s 0" to $WORK/NAME and the machine's shares to
+# $WORK/NAME.cpu, sampled as `measured` does once the stock is made.
+STORE_RUNS="refresh 16 1, refresh 64 1, refresh 64 2, logout 16 1, logout 64 1, logout 64 2"
+store_alone() {
+  local b
+  target/release/bench-baseline store "$2" "$TESSERA__DATABASE__URL" "$TENANT_HS" alice "$DUR" "$3" "$4" \
+    >"$WORK/store.out" 2>"$WORK/store.err" &
+  b=$!
+  until grep -q measuring "$WORK/store.err"; do
+    kill -0 "$b" 2>/dev/null || { cat "$WORK/store.err" >&2; exit 1; }
+    sleep 0.05
+  done
+  sleep 1
+  python3 tests/bench/cpu.py snap "$WORK/cpu_before"
+  sleep $((DUR > 3 ? DUR - 2 : 1))
+  python3 tests/bench/cpu.py snap "$WORK/cpu_after"
+  wait "$b" || { cat "$WORK/store.err" >&2; exit 1; }
+  python3 tests/bench/cpu.py diff "$WORK/cpu_before" "$WORK/cpu_after" >>"$WORK/$1.cpu"
+  echo "$(cat "$WORK/store.out") 0" >>"$WORK/$1"
+}
+
 # A rotating refresh chain: present the newest token, keep the successor.
 ROTATE_LUA='
 local token = nil
@@ -149,9 +175,15 @@ LUA
     { per_thread "$WORK/chain_"; echo "$ROTATE_LUA"; } >"$WORK/base.lua"
     measured "refresh_base_$conns" -t"$conns" -c"$conns" -d"${DUR}s" --latency -s "$WORK/base.lua" "$B/refresh"
   done
+  echo "round $r/$ROUNDS, the store alone" >&2
+  IFS=, read -ra runs <<<"$STORE_RUNS"
+  for run in "${runs[@]}"; do
+    read -r kind batch clients <<<"$run"
+    store_alone "store_${kind}_${batch}_$clients" "$kind" "$batch" "$clients"
+  done
 done
 
-CONNS_LIST="$CONNS_LIST" python3 - "$WORK" <<'PY'
+CONNS_LIST="$CONNS_LIST" STORE_RUNS="$STORE_RUNS" python3 - "$WORK" <<'PY'
 import os, sys
 sys.path.insert(0, "tests/bench")
 from medians import med, cpu
@@ -167,6 +199,14 @@ for c in conns:
             print(f"| {label} | {alg.upper()} | {c} | {r:.0f} | {p:.2f} | {cpu(f'{name}_{alg}_{c}')} |")
     r, p = med(f"refresh_base_{c}")
     print(f"| bare baseline: refresh (ES256 verify + 1 Redis + the same statement, no actors, no batching) | ES256 | {c} | {r:.0f} | {p:.2f} | {cpu(f'refresh_base_{c}', ('bench-baseline', 'postgres', 'redis-server', 'wrk', 'idle'))} |")
+print()
+print("| the store alone (no HTTP, crypto, Redis or actors) | batch | clients | rows/s | CPU: bench-baseline / postgres / idle |")
+print("|---|---:|---:|---:|---|")
+for run in os.environ["STORE_RUNS"].split(","):
+    kind, batch, clients = run.split()
+    name = f"store_{kind}_{batch}_{clients}"
+    what = "refresh_many (rotating)" if kind == "refresh" else "revoke_many (logout)"
+    print(f"| {what} | {batch} | {clients} | {med(name)[0]:.0f} | {cpu(name, ('bench-baseline', 'postgres', 'idle'))} |")
 print()
 print("| ratio | tenant | conns | value |")
 print("|---|---|---:|---:|")

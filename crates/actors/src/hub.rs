@@ -13,8 +13,9 @@ use tessera_store::DbPool;
 
 use crate::{
     actors::{
-        AdminActor, Batcher, BlacklistActor, HashPriority, PasswordHasher, Refreshes,
+        AdminActor, BatchWriter, Batcher, BlacklistActor, HashPriority, PasswordHasher, Refreshes,
         RevocationPublisher, SessionRevocations, TenantLoader, TokenActor, Traced, UserActor,
+        commit_slots,
     },
     feed::RevocationFeed,
     metrics::Metrics,
@@ -26,6 +27,9 @@ use crate::{
 pub struct HubConfig {
     /// Database pool shared by the sync actors.
     pub pool: DbPool,
+    /// The batched session writes' pool, one connection per [`commit_slots`] (the
+    /// same pool as `pool` for SQLite, which has one connection).
+    pub batch_pool: DbPool,
     /// Threads of each DB-bound sync actor (users, tokens, admin).
     pub db_threads: usize,
     /// Threads hashing passwords: the argon2 concurrency cap.
@@ -160,15 +164,19 @@ impl Hub {
             metrics: metrics.clone(),
             timeout: cfg.send_timeout,
         };
-        // The batchers only keep queues; their commits run on the TokenActor's threads.
+        // The batchers only keep queues; their commits run on the writer's threads.
+        let writer = {
+            let p = cfg.batch_pool;
+            SyncArbiter::start(commit_slots(), move || BatchWriter(p.clone()))
+        };
         let batching = Arbiter::new().handle();
         let refreshes = {
-            let (t, m) = (tokens.clone(), metrics.clone());
-            Batcher::start_in_arbiter(&batching, move |_| Batcher::new(t, (), m))
+            let (w, m) = (writer.clone(), metrics.clone());
+            Batcher::start_in_arbiter(&batching, move |_| Batcher::new(w, (), m))
         };
         let session_revocations = {
-            let (t, p, m) = (tokens.clone(), publisher.clone(), metrics.clone());
-            Batcher::start_in_arbiter(&batching, move |_| Batcher::new(t, p.clone(), m))
+            let (w, p, m) = (writer, publisher.clone(), metrics.clone());
+            Batcher::start_in_arbiter(&batching, move |_| Batcher::new(w, p.clone(), m))
         };
         let cache = Arc::new(TenantCache::new(cfg.tenant_max_age));
         let user_cache = Arc::new(UserCache::new(cfg.users_cached, cfg.tenant_max_age));

@@ -149,8 +149,18 @@ pub async fn start(
         0 => cores(),
         n => n,
     };
+    let batch_pool = if embedded {
+        pool.clone()
+    } else {
+        tessera_store::pool::connect_for_batches(
+            &target,
+            tessera_actors::actors::commit_slots() as u32,
+            settings.checkout_timeout(),
+        )
+    };
     let hub = Hub::start(HubConfig {
         pool: pool.clone(),
+        batch_pool,
         // Also embedded, where the SQLite pool has one connection: token verification
         // runs on these threads without touching the pool, and must use every core
         // (with one thread, verify ran at 80% of the shared mode's rate).

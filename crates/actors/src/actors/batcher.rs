@@ -12,7 +12,7 @@ use tessera_core::{Error, Result};
 use tessera_store::DbPool;
 use tokio::sync::oneshot;
 
-use super::{Handles, TokenActor, Traced, traced::traced};
+use super::{Handles, Traced, traced::traced};
 use crate::metrics::Metrics;
 
 /// Writes the database takes many requests at a time.
@@ -43,7 +43,7 @@ pub trait Batch: 'static {
 /// A second slot that opened only once 8 requests waited did no better (one run each,
 /// 32 clients: refresh 5 676 against 5 853 with HS256 and 3 165 against 4 620 with
 /// ES256, logout 8 039 against 8 891): Postgres then spent more CPU per request.
-fn commit_slots() -> usize {
+pub fn commit_slots() -> usize {
     std::thread::available_parallelism().map_or(1, |n| (n.get() / 2).max(1))
 }
 
@@ -53,10 +53,20 @@ const LARGEST_BATCH: usize = 64;
 /// Where a waiting request's outcome goes.
 type Reply<B> = oneshot::Sender<Result<<B as Batch>::Outcome>>;
 
-/// Gathers one [`Batch`] kind's items and hands each batch to a database thread of
-/// the [`TokenActor`]. It only keeps the queue: no I/O and no crypto runs on it.
+/// Commits batches: one thread per commit slot, on a pool of its own whose
+/// connections plan by key ([`tessera_store::pool::connect_for_batches`]).
+pub struct BatchWriter(pub DbPool);
+
+impl Actor for BatchWriter {
+    type Context = SyncContext<Self>;
+}
+
+traced!(BatchWriter);
+
+/// Gathers one [`Batch`] kind's items and hands each batch to a [`BatchWriter`]
+/// thread. It only keeps the queue: no I/O and no crypto runs on it.
 pub struct Batcher<B: Batch> {
-    tokens: Addr<TokenActor>,
+    writer: Addr<BatchWriter>,
     publisher: B::Publisher,
     metrics: Arc<Metrics>,
     waiting: Vec<(B::Item, Reply<B>)>,
@@ -65,11 +75,10 @@ pub struct Batcher<B: Batch> {
 }
 
 impl<B: Batch> Batcher<B> {
-    /// A batcher committing through `tokens`' database threads and publishing
-    /// through `publisher`.
-    pub fn new(tokens: Addr<TokenActor>, publisher: B::Publisher, metrics: Arc<Metrics>) -> Self {
+    /// A batcher committing through `writer` and publishing through `publisher`.
+    pub fn new(writer: Addr<BatchWriter>, publisher: B::Publisher, metrics: Arc<Metrics>) -> Self {
         Batcher {
-            tokens,
+            writer,
             publisher,
             metrics,
             waiting: Vec::new(),
@@ -86,7 +95,7 @@ impl<B: Batch> Batcher<B> {
             self.committing += 1;
             self.metrics.write_batch(B::KIND, items.len());
             let span = tracing::debug_span!("write_batch", kind = B::KIND, size = items.len());
-            let run = self.tokens.send(Traced {
+            let run = self.writer.send(Traced {
                 msg: RunBatch::<B>(items),
                 span,
             });
@@ -154,7 +163,7 @@ impl<B: Batch> Message for RunBatch<B> {
     type Result = Committed<B>;
 }
 
-impl<B: Batch> Handles<RunBatch<B>> for TokenActor {
+impl<B: Batch> Handles<RunBatch<B>> for BatchWriter {
     type Result = Committed<B>;
     fn handle(&mut self, m: RunBatch<B>, _: &mut SyncContext<Self>) -> Self::Result {
         let outcomes = B::run(&self.0, &m.0);

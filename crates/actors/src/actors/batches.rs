@@ -18,7 +18,7 @@ use tessera_store::{
 };
 
 use super::{Batch, BlacklistActor, Publish, Revoke};
-use crate::{feed::RevocationFeed, hub::send_traced, metrics::Metrics};
+use crate::{feed::RevocationFeed, hub::send_traced, metrics::Metrics, tenant::TenantCtx};
 
 /// The same failure for every item of a batch (its cause is logged, not sent).
 fn each<T>(n: usize, e: &Error) -> Vec<Result<T>> {
@@ -62,7 +62,7 @@ impl Batch for Refreshes {
 /// One session to revoke.
 pub struct SessionRevocation {
     /// The tenant.
-    pub tenant_id: TenantId,
+    pub ctx: Arc<TenantCtx>,
     /// The session.
     pub sid: SessionId,
     /// How long its store entry lasts when the database has no such session (the
@@ -103,7 +103,7 @@ impl Batch for SessionRevocations {
         let t = now();
         let pairs: Vec<(TenantId, SessionId)> = items
             .iter()
-            .map(|i| (i.tenant_id.clone(), i.sid.clone()))
+            .map(|i| (i.ctx.id.clone(), i.sid.clone()))
             .collect();
         match session_batch::revoke_many(&mut c, t, &pairs) {
             Ok(done) => done.into_iter().map(Ok).collect(),
@@ -132,8 +132,14 @@ impl Batch for SessionRevocations {
                 Ok(None) => (0, item.fallback_until),
                 Err(_) => continue,
             };
-            let entry = Entry::session(&item.tenant_id, &item.sid, at, until);
-            let write = writes.entry((item.tenant_id, generation)).or_default();
+            let tenant_id = &item.ctx.id;
+            if generation > 0 {
+                // This node's checks expect the store to hold it from now on: a write
+                // that fails below makes them refill rather than trust a miss.
+                item.ctx.saw_revocation_gen(generation);
+            }
+            let entry = Entry::session(tenant_id, &item.sid, at, until);
+            let write = writes.entry((tenant_id.clone(), generation)).or_default();
             write.0.push(entry);
             write.1.push(i);
         }

@@ -301,22 +301,19 @@ impl Hub {
     /// entry when Postgres has no such session.
     pub(crate) async fn revoke_session(
         &self,
-        ctx: &TenantCtx,
+        ctx: &Arc<TenantCtx>,
         sid: &SessionId,
         fallback_until: i64,
     ) -> Result<()> {
         let item = SessionRevocation {
-            tenant_id: ctx.id.clone(),
+            ctx: ctx.clone(),
             sid: sid.clone(),
             fallback_until,
         };
         // Committed and written to the store with the rest of its batch.
         let revoke = Enqueue::<SessionRevocations>(item);
-        let revoked = self.ask(&self.session_revocations, revoke).await?;
+        self.ask(&self.session_revocations, revoke).await?;
         self.metrics.revoked(&ctx.slug, RevocationKind::Session);
-        if let Some(r) = revoked {
-            ctx.saw_revocation_gen(r.generation);
-        }
         Ok(())
     }
 
