@@ -1,10 +1,16 @@
 #!/usr/bin/env bash
 # Does a login flood starve other routes? Three Tessera nodes share one Postgres and
 # Redis, differing only in the hasher threads' scheduling (argon2.priority = normal,
-# low, idle). Each round, for each node: GET /users/me at a light load (8
-# connections) alone, then again while 64 connections flood POST /token (argon2id) on
-# the same node. Prints medians over the rounds: /users/me req/s and p99 quiet and
-# during the flood, and the logins/s the flood got through.
+# low, idle). Each round, for each node, GET /users/me with 8 connections alone, then
+# again while 64 connections flood POST /token (argon2id) on the same node, twice:
+#   - saturating: each connection sends its next request as soon as it has the answer
+#     (it takes all the CPU it can get, so its latency is bound to grow with any other
+#     load: 8 connections / req/s is its mean latency);
+#   - paced: each connection waits PACE_MS (default 8) between requests, a light load
+#     of under 1 000 req/s whose latency is what a flood adds to it.
+# Prints medians over the rounds: /users/me req/s and p99 quiet and during the flood,
+# the logins/s the flood got through, and the login ceiling (cores / one argon2id
+# verify, measured alone in each round).
 #   tests/bench/flood.sh [SECONDS_PER_RUN=8] [ROUNDS=3]
 set -euo pipefail
 DUR=${1:-8}
@@ -29,41 +35,59 @@ post "$N" /v1/admin/tenants/bench/users '{"username":"alice","password":"correct
 ACCESS=$(curl -sf -X POST "$N/v1/tenants/bench/token" -H 'Content-Type: application/json' \
   -d '{"username":"alice","password":"correct horse battery"}' | field access)
 lua me GET "" "Bearer $ACCESS"
+{ cat "$WORK/me.lua"; echo "function delay() return ${PACE_MS:-8} end"; } >"$WORK/me_paced.lua"
 lua login POST '{"username":"alice","password":"correct horse battery"}'
 
-for r in $(seq 1 "$ROUNDS"); do
-  echo "round $r/$ROUNDS" >&2
-  for i in 0 1 2; do
-    url="http://127.0.0.1:$((18191 + i))"
-    p=${PRIORITIES[$i]}
-    # Let any backlog of the previous flood drain first (queued hashes outlive wrk).
-    sleep 3
-    run "quiet_$p" "$url/v1/tenants/bench/users/me" me 8
-    wrk -t1 -c64 -d"$((DUR + 2))s" -s "$WORK/login.lua" "$url/v1/tenants/bench/token" >"$WORK/flood.out" 2>&1 &
-    flood=$!
-    sleep 1
-    run "flood_$p" "$url/v1/tenants/bench/users/me" me 8
-    wait "$flood"
-    # Logins answered 200 per second (timeouts under the flood answer 503).
-    python3 - "$WORK/flood.out" "$((DUR + 2))" >>"$WORK/logins_$p" <<'PY'
+# flood NAME URL LUA: the /users/me run NAME beside a login flood on the node at URL;
+# the logins answered 200 per second appended to $WORK/logins_NAME.
+flood() {
+  wrk -t1 -c64 -d"$((DUR + 2))s" -s "$WORK/login.lua" "$2/v1/tenants/bench/token" >"$WORK/flood.out" 2>&1 &
+  local f=$!
+  sleep 1
+  run "$1" "$2/v1/tenants/bench/users/me" "$3" 8
+  wait "$f"
+  # Logins answered 200 per second (timeouts under the flood answer 503).
+  python3 - "$WORK/flood.out" "$((DUR + 2))" >>"$WORK/logins_$1" <<'PY'
 import re, sys
 o = open(sys.argv[1]).read()
 total = int(re.search(r"(\d+) requests in", o).group(1))
 bad = re.search(r"Non-2xx or 3xx responses: (\d+)", o)
 print((total - (int(bad.group(1)) if bad else 0)) / float(sys.argv[2]))
 PY
+}
+
+for r in $(seq 1 "$ROUNDS"); do
+  echo "round $r/$ROUNDS" >&2
+  for i in 0 1 2; do
+    url="http://127.0.0.1:$((18191 + i))"
+    p=${PRIORITIES[$i]}
+    for load in me me_paced; do
+      # Let any backlog of the previous flood drain first (queued hashes outlive wrk).
+      sleep 3
+      run "quiet_${load}_$p" "$url/v1/tenants/bench/users/me" "$load" 8
+      sleep 3
+      flood "flood_${load}_$p" "$url" "$load"
+    done
   done
+  target/release/bench-baseline argon2-reuse 21 >>"$WORK/argon_reuse"
 done
 
-python3 - "$WORK" <<'PY'
+python3 - "$WORK" "$(nproc)" "${PACE_MS:-8}" <<'PY'
 import statistics, sys
-work = sys.argv[1]
+work, cores, pace = sys.argv[1], int(sys.argv[2]), sys.argv[3]
 sys.path.insert(0, "tests/bench")
 from medians import med
-print("| argon2.priority | /users/me quiet req/s | quiet p99 ms | during flood req/s | flood p99 ms | p99 flood / quiet | logins/s (200) during flood |")
-print("|---|---:|---:|---:|---:|---:|---:|")
-for p in ["normal", "low", "idle"]:
-    (qr, qp), (fr, fp) = med(f"quiet_{p}"), med(f"flood_{p}")
-    logins = statistics.median(float(l) for l in open(f"{work}/logins_{p}"))
-    print(f"| {p} | {qr:.0f} | {qp:.2f} | {fr:.0f} | {fp:.2f} | {fp / qp:.1f}× | {logins:.0f} |")
+verify_ms = statistics.median(float(l) for l in open(f"{work}/argon_reuse"))
+ceiling = cores * 1000 / verify_ms
+for load, title in [("me", "saturating (8 connections, no pause)"),
+                    ("me_paced", f"paced (8 connections, {pace} ms between requests)")]:
+    print(f"/users/me {title}:\n")
+    print("| argon2.priority | /users/me quiet req/s | quiet p99 ms | during flood req/s | flood p99 ms | p99 flood / quiet | logins/s (200) during flood | of the ceiling |")
+    print("|---|---:|---:|---:|---:|---:|---:|---:|")
+    for p in ["normal", "low", "idle"]:
+        (qr, qp), (fr, fp) = med(f"quiet_{load}_{p}"), med(f"flood_{load}_{p}")
+        logins = statistics.median(float(l) for l in open(f"{work}/logins_flood_{load}_{p}"))
+        print(f"| {p} | {qr:.0f} | {qp:.2f} | {fr:.0f} | {fp:.2f} | {fp / qp:.1f}× | {logins:.0f} | {logins / ceiling:.0%} |")
+    print()
+print(f"login ceiling: {cores} cores / {verify_ms:.2f} ms (one argon2id verify alone, median over the rounds) = {ceiling:.0f}/s")
 PY
