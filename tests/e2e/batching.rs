@@ -1,4 +1,5 @@
-//! Group commit: refreshes and logouts that arrive together are committed together,
+//! Group commit: logins, refreshes and logouts that arrive together are committed
+//! together,
 //! and each request still gets its own outcome — a reused or refused token in a batch
 //! fails only itself, and tenants that rotate and tenants that do not share batches.
 use futures_util::future::join_all;
@@ -133,4 +134,43 @@ async fn logouts_that_arrive_together_each_revoke_their_own_session() {
         app.count("SELECT COUNT(*) AS n FROM sessions WHERE revoked_at IS NOT NULL"),
         10
     );
+}
+
+#[actix_rt::test]
+async fn logins_that_arrive_together_each_start_their_own_session() {
+    let app = TestApp::builder().pool_size(4).start().await;
+    app.tenant("acme", json!({})).await;
+    app.tenant("other", json!({})).await;
+    app.user("acme", "alice", "correct horse", json!({})).await;
+    app.user("acme", "bob", "battery staple", json!({})).await;
+    app.user("other", "alice", "other horse", json!({})).await;
+    // Several logins of one user (whose row a batch locks once), of another user and
+    // of another tenant's user, and wrong passwords, all at once.
+    let mut sent = vec![("acme", "alice", "correct horse"); 6];
+    sent.extend([("acme", "bob", "battery staple"); 3]);
+    sent.extend([("other", "alice", "other horse"); 2]);
+    sent.extend([
+        ("acme", "alice", "wrong horse"),
+        ("other", "alice", "correct horse"),
+    ]);
+    let paths: Vec<String> = sent
+        .iter()
+        .map(|(t, _, _)| format!("/v1/tenants/{t}/token"))
+        .collect();
+    let replies = join_all(sent.iter().zip(&paths).map(|((_, user, password), path)| {
+        app.post(path, None, json!({"username": user, "password": password}))
+    }))
+    .await;
+    let status: Vec<u16> = replies.iter().map(|r| r.status.as_u16()).collect();
+    assert_eq!(&status[..11], &[200; 11], "{status:?}");
+    assert_eq!(&status[11..], &[401, 401], "wrong passwords: {status:?}");
+    // Each login its own session: every refresh token works, once.
+    let mut sids = std::collections::HashSet::new();
+    for ((tenant, _, _), reply) in sent.iter().zip(&replies).take(11) {
+        let refresh = s(&reply.body, "refresh");
+        let claims = tessera_tests::decode_parts(&refresh).1;
+        assert!(sids.insert(claims["sid"].as_str().unwrap().to_owned()));
+        assert_eq!(app.refresh_status(tenant, &refresh).await, 200);
+        assert_eq!(app.me_status(tenant, &s(&reply.body, "access")).await, 200);
+    }
 }

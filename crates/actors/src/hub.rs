@@ -14,8 +14,8 @@ use tessera_store::DbPool;
 use crate::{
     actors::{
         AdminActor, BatchWriter, Batcher, BlacklistActor, HashPriority, PasswordHasher, Refreshes,
-        RevocationPublisher, SessionRevocations, TenantLoader, TokenActor, Traced, UserActor,
-        commit_slots,
+        RevocationPublisher, SessionRevocations, SessionStarts, TenantLoader, TokenActor, Traced,
+        UserActor, commit_slots,
     },
     feed::RevocationFeed,
     metrics::Metrics,
@@ -76,6 +76,10 @@ pub struct Hub {
     pub(crate) refreshes: Addr<Batcher<Refreshes>>,
     /// Session revocations, committed in batches.
     pub(crate) session_revocations: Addr<Batcher<SessionRevocations>>,
+    /// Commits the batches (asked directly only by readiness).
+    pub(crate) writer: Addr<BatchWriter>,
+    /// Logins' new sessions, committed in batches.
+    pub(crate) session_starts: Addr<Batcher<SessionStarts>>,
     pub(crate) blacklist: Addr<BlacklistActor>,
     /// Writes committed revocations to the store and tells every node.
     pub(crate) publisher: RevocationPublisher,
@@ -175,8 +179,12 @@ impl Hub {
             Batcher::start_in_arbiter(&batching, move |_| Batcher::new(w, (), m))
         };
         let session_revocations = {
-            let (w, p, m) = (writer, publisher.clone(), metrics.clone());
+            let (w, p, m) = (writer.clone(), publisher.clone(), metrics.clone());
             Batcher::start_in_arbiter(&batching, move |_| Batcher::new(w, p.clone(), m))
+        };
+        let session_starts = {
+            let (w, m) = (writer.clone(), metrics.clone());
+            Batcher::start_in_arbiter(&batching, move |_| Batcher::new(w, (), m))
         };
         let cache = Arc::new(TenantCache::new(cfg.tenant_max_age));
         let user_cache = Arc::new(UserCache::new(cfg.users_cached, cfg.tenant_max_age));
@@ -204,6 +212,8 @@ impl Hub {
             tokens,
             refreshes,
             session_revocations,
+            session_starts,
+            writer,
             blacklist,
             publisher,
             admin,
@@ -265,26 +275,7 @@ impl Hub {
         Ok(hub)
     }
 
-    /// Sends `msg` to `addr` and waits at most `timeout`: a full mailbox, a dead
-    /// actor or a timeout are all 503 (a timeout is also counted in the metrics). The
-    /// message carries an `actor` span (a child of the caller's), which covers its
-    /// queueing and handling when traces are exported.
-    pub(crate) async fn send_within<A, M>(
-        &self,
-        addr: &Addr<A>,
-        msg: M,
-        timeout: Duration,
-    ) -> Result<M::Result>
-    where
-        A: Actor + Handler<Traced<M>>,
-        A::Context: ToEnvelope<A, Traced<M>>,
-        M: Message + Send + 'static,
-        M::Result: Send,
-    {
-        send_traced(&self.metrics, addr, msg, timeout).await
-    }
-
-    /// [`Hub::send_within`] with the default timeout.
+    /// [`send_traced`] with the default timeout.
     pub(crate) async fn send<A, M>(&self, addr: &Addr<A>, msg: M) -> Result<M::Result>
     where
         A: Actor + Handler<Traced<M>>,
@@ -292,7 +283,7 @@ impl Hub {
         M: Message + Send + 'static,
         M::Result: Send,
     {
-        self.send_within(addr, msg, self.timeout).await
+        send_traced(&self.metrics, addr, msg, self.timeout).await
     }
 
     /// Every [`REVOCATION_GEN_CHECK`], reads the revocation generations of the
@@ -378,7 +369,7 @@ impl Hub {
         M: Message<Result = Result<T>> + Send + 'static,
         T: Send,
     {
-        self.send_within(addr, msg, timeout).await?
+        send_traced(&self.metrics, addr, msg, timeout).await?
     }
 
     /// Proxies whose `X-Forwarded-For` names the client.
@@ -404,8 +395,10 @@ fn short_type_name<T>() -> &'static str {
     name.rsplit("::").next().unwrap_or(name)
 }
 
-/// Sends `msg` to `addr` inside a span of its own, counted in flight and timed out
-/// after `timeout` (503): how every message of a request path is sent.
+/// Sends `msg` to `addr` and waits at most `timeout`: a full mailbox, a dead actor or
+/// a timeout are all 503 (a timeout is also counted in `metrics`). The message
+/// carries an `actor` span (a child of the caller's), which covers its queueing and
+/// handling when traces are exported.
 pub(crate) async fn send_traced<A, M>(
     metrics: &Metrics,
     addr: &Addr<A>,

@@ -286,7 +286,7 @@ impl Metrics {
         let write_batches = registered(
             &mut registry,
             "write_batch_size",
-            "Requests committed together in one database write, by kind (refresh, session_revocation): the group commit at work",
+            "Requests committed together in one database write, by kind (refresh, session_revocation, session_start): the group commit at work",
             Family::<KindOnly, Histogram, fn() -> Histogram>::new_with_constructor(|| {
                 Histogram::new(exponential_buckets(1.0, 2.0, 7))
             }),

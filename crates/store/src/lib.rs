@@ -35,6 +35,9 @@ impl<T> DbResultExt<T> for Result<T, diesel::result::Error> {
                 DatabaseErrorKind::ClosedConnection | DatabaseErrorKind::UnableToSendCommand,
                 info,
             ) => Error::Unavailable(format!("database connection closed: {}", info.message())),
+            // A connection marked broken after it was found closed (see
+            // `discard_if_closed`): the pool drops it once it is returned.
+            D::BrokenTransactionManager => Error::Unavailable("database connection closed".into()),
             // SQLite's "database is locked": another process held the write lock past
             // the busy timeout. Worth a retry, not an internal error.
             D::DatabaseError(DatabaseErrorKind::Unknown, info)
@@ -130,9 +133,34 @@ fn run<T>(conn: &mut Db, mut f: impl FnMut(&mut Db) -> Result<T, TxError>) -> Re
                 std::thread::sleep(std::time::Duration::from_millis(2 * attempt as u64));
                 attempt += 1;
             }
-            Err(TxError::Db(d)) => return Err::<T, _>(d).db(),
+            Err(TxError::Db(d)) => {
+                if let Db::Pg(pg) = conn {
+                    discard_if_closed(pg, &d);
+                }
+                return Err::<T, _>(d).db();
+            }
             Err(TxError::App(a)) => return Err(a),
         }
+    }
+}
+
+/// Marks a Postgres connection broken after an error that says it is closed, so the
+/// pool drops it rather than handing it out again. diesel notices a dead connection
+/// only when a statement's result comes back: a failure to send one (to prepare a
+/// statement, or to begin a transaction, on a connection the server closed) leaves
+/// it looking healthy, and after a Postgres restart the first use of each such
+/// connection would fail again.
+pub(crate) fn discard_if_closed(pg: &mut diesel::PgConnection, e: &diesel::result::Error) {
+    use diesel::connection::{AnsiTransactionManager, TransactionManager};
+    use diesel::result::{DatabaseErrorKind, Error as D};
+    if matches!(
+        e,
+        D::DatabaseError(
+            DatabaseErrorKind::ClosedConnection | DatabaseErrorKind::UnableToSendCommand,
+            _
+        )
+    ) {
+        AnsiTransactionManager::transaction_manager_status_mut(pg).set_in_error();
     }
 }
 

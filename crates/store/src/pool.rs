@@ -164,7 +164,12 @@ pub fn ping(conn: &mut Db) -> Result<(), Error> {
     diesel::sql_query("SELECT 1")
         .execute(conn)
         .map(|_| ())
-        .map_err(|e| Error::Unavailable(format!("database: {e}")))
+        .map_err(|e| {
+            if let Db::Pg(pg) = conn {
+                crate::discard_if_closed(pg, &e);
+            }
+            Error::Unavailable(format!("database: {e}"))
+        })
 }
 
 fn migration_error(e: Box<dyn std::error::Error + Send + Sync>) -> Error {

@@ -4,7 +4,7 @@
 use diesel::{
     pg::Pg,
     query_builder::{AstPass, Query, QueryFragment, QueryId},
-    sql_types::{Array, BigInt, Text, Untyped},
+    sql_types::{Array, BigInt, Nullable, Text, Untyped},
 };
 
 /// One parameter of a [`Prepared`] statement.
@@ -15,6 +15,10 @@ pub(crate) enum Param<'a> {
     Texts(Vec<&'a str>),
     /// `bigint[]`.
     Ints(Vec<i64>),
+    /// `bigint[]` with NULLs.
+    NullableInts(Vec<Option<i64>>),
+    /// `text[]` with NULLs.
+    NullableTexts(Vec<Option<&'a str>>),
 }
 
 /// `sql`, whose `$1`, `$2`, … stand for `params` (each may appear several times), run
@@ -66,6 +70,8 @@ impl QueryFragment<Pg> for Prepared<'_> {
                 Param::Int(v) => out.push_bind_param::<BigInt, _>(v)?,
                 Param::Texts(v) => out.push_bind_param::<Array<Text>, _>(v)?,
                 Param::Ints(v) => out.push_bind_param::<Array<BigInt>, _>(v)?,
+                Param::NullableInts(v) => out.push_bind_param::<Array<Nullable<BigInt>>, _>(v)?,
+                Param::NullableTexts(v) => out.push_bind_param::<Array<Nullable<Text>>, _>(v)?,
             }
             rest = &rest[at + 1 + digits..];
         }

@@ -12,7 +12,7 @@ use tessera_core::{Error, Result};
 use tessera_store::DbPool;
 use tokio::sync::oneshot;
 
-use super::{Handles, Traced, traced::traced};
+use super::{Handles, PingDb, Traced, traced::traced};
 use crate::metrics::Metrics;
 
 /// Writes the database takes many requests at a time.
@@ -62,6 +62,15 @@ impl Actor for BatchWriter {
 }
 
 traced!(BatchWriter);
+
+/// Readiness also asks the writer's own connection: after a Postgres restart, the
+/// probe finds (and drops) a connection the server closed before a batch does.
+impl Handles<PingDb> for BatchWriter {
+    type Result = Result<()>;
+    fn handle(&mut self, _: PingDb, _: &mut SyncContext<Self>) -> Self::Result {
+        tessera_store::pool::ping(&mut *tessera_store::pool::conn(&self.0)?)
+    }
+}
 
 /// Gathers one [`Batch`] kind's items and hands each batch to a [`BatchWriter`]
 /// thread. It only keeps the queue: no I/O and no crypto runs on it.

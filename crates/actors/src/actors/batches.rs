@@ -12,7 +12,7 @@ use tessera_store::{
     DbPool,
     models::{
         session::{self, Revoked},
-        session_batch::{self, RefreshItem, Refreshed},
+        session_batch::{self, RefreshItem, Refreshed, SessionStart},
     },
     pool::conn,
 };
@@ -33,6 +33,31 @@ fn each<T>(n: usize, e: &Error) -> Vec<Result<T>> {
             })
         })
         .collect()
+}
+
+/// Logins' new sessions: [`session_batch::start_many`].
+pub struct SessionStarts;
+
+impl Batch for SessionStarts {
+    const KIND: &'static str = "session_start";
+    type Item = SessionStart;
+    /// Whether the session started (its user still active, the password unchanged).
+    type Outcome = bool;
+    /// A new session has nothing to publish.
+    type Publisher = ();
+    fn run(pool: &DbPool, items: &[SessionStart]) -> Vec<Result<bool>> {
+        match conn(pool) {
+            Ok(mut c) => session_batch::start_many(&mut c, items),
+            Err(e) => each(items.len(), &e),
+        }
+    }
+    fn publish(
+        _: &(),
+        _: Vec<SessionStart>,
+        outcomes: Vec<Result<bool>>,
+    ) -> LocalBoxFuture<'static, Vec<Result<bool>>> {
+        Box::pin(std::future::ready(outcomes))
+    }
 }
 
 /// Refresh-token exchanges: [`session_batch::refresh_many`].

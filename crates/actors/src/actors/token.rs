@@ -67,9 +67,7 @@ pub struct VerifyToken {
     pub expected: Option<TokenType>,
 }
 
-/// Start a session for a user and mint its first pair.
-#[derive(Message)]
-#[rtype(result = "Result<IssuedTokens>")]
+/// A session to start for a user, with its first pair ([`new_session`]).
 pub struct IssuePair {
     /// The tenant.
     pub ctx: Arc<TenantCtx>,
@@ -199,8 +197,8 @@ fn truncate(s: Option<String>, max: usize) -> Option<String> {
 }
 
 /// A new session for the user of `m`, its first refresh token, and the pair minted
-/// for it; nothing stored yet.
-fn new_session(m: &IssuePair) -> Result<(Session, RefreshToken, IssuedTokens)> {
+/// for it; nothing stored yet (minted on the request's task: no database needed).
+pub fn new_session(m: &IssuePair) -> Result<(Session, RefreshToken, IssuedTokens)> {
     let s = &m.ctx.settings;
     let t = now();
     let sid = SessionId::generate();
@@ -260,23 +258,6 @@ fn new_session(m: &IssuePair) -> Result<(Session, RefreshToken, IssuedTokens)> {
         refresh_expires_in: Some(refresh_exp - t),
     };
     Ok((session, first, tokens))
-}
-
-impl Handles<IssuePair> for TokenActor {
-    type Result = Result<IssuedTokens>;
-    fn handle(&mut self, m: IssuePair, _: &mut SyncContext<Self>) -> Self::Result {
-        let (session, first, tokens) = new_session(&m)?;
-        if !session::start(
-            &mut *conn(&self.0)?,
-            &session,
-            &first,
-            m.password_changed_at,
-            m.rehash.as_deref(),
-        )? {
-            return Err(Error::InvalidCredentials);
-        }
-        Ok(tokens)
-    }
 }
 
 /// The pair a refresh hands out once its batch committed: a new access token and,

@@ -102,8 +102,13 @@ impl Hub {
         job: impl FnOnce(&mut Db, &MasterKey) -> Result<T> + Send + 'static,
     ) -> Result<T> {
         const BULK_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(300);
-        self.send_within(&self.admin, AdminJob(Box::new(job)), BULK_TIMEOUT)
-            .await?
+        crate::hub::send_traced(
+            &self.metrics,
+            &self.admin,
+            AdminJob(Box::new(job)),
+            BULK_TIMEOUT,
+        )
+        .await?
     }
 
     /// Authenticates an `Authorization: Bearer <admin key>` header.

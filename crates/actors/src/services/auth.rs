@@ -13,7 +13,7 @@ use tessera_core::{
 use tessera_revocation::{Entry, RevocationKind, Status};
 use tessera_store::models::{
     session::{RefreshOutcome, Rotation},
-    session_batch::RefreshItem,
+    session_batch::{RefreshItem, SessionStart},
     user::User,
 };
 
@@ -22,8 +22,8 @@ use crate::{
     actors::{
         Attempted, CheckRevoked, ClientInfo, Enqueue, ExchangeLegacy, FindUserByName, IssuePair,
         IssuedTokens, LiveRevocations, RateAttempt, Refill, RefreshTokenLive, Refreshes,
-        RevokeTokensRecord, RevokeUserRecord, SessionRevocation, SessionRevocations,
-        VerifyPassword, VerifyToken, mint_refreshed,
+        RevokeTokensRecord, RevokeUserRecord, SessionRevocation, SessionRevocations, SessionStarts,
+        VerifyPassword, VerifyToken, mint_refreshed, new_session,
     },
     metrics::LoginOutcome,
     tenant::TenantCtx,
@@ -107,10 +107,30 @@ impl Hub {
             password_changed_at: Some(user.password_changed_at),
             rehash: verdict.rehash,
         };
-        let tokens = self.ask(&self.tokens, issue).await?;
+        let tokens = self.start_session(issue).await?;
         // The login set last_login: the profile changed.
         self.user_changed(&tenant_id, &tokens.user_id).await;
         Ok(tokens.into())
+    }
+
+    /// Mints a new session's pair and records the session with the other logins of
+    /// its batch; refused (as bad credentials) when the user is no longer active or
+    /// their password changed since the login checked it.
+    async fn start_session(&self, issue: IssuePair) -> Result<IssuedTokens> {
+        let (session, first, tokens) = new_session(&issue)?;
+        let start = SessionStart {
+            session,
+            first,
+            password_changed_at: issue.password_changed_at,
+            rehash: issue.rehash,
+        };
+        if !self
+            .ask(&self.session_starts, Enqueue::<SessionStarts>(start))
+            .await?
+        {
+            return Err(Error::InvalidCredentials);
+        }
+        Ok(tokens)
     }
 
     /// Counts an attempt to log in, sign up or change a password against the
@@ -145,18 +165,15 @@ impl Hub {
     ) -> Result<TokenPair> {
         let tenant_id = ctx.id.clone();
         let tokens = self
-            .ask(
-                &self.tokens,
-                IssuePair {
-                    ctx,
-                    user_id: user.id.clone(),
-                    roles: user.role_list(),
-                    external_id: user.external_id.clone(),
-                    client,
-                    password_changed_at: None,
-                    rehash: None,
-                },
-            )
+            .start_session(IssuePair {
+                ctx,
+                user_id: user.id.clone(),
+                roles: user.role_list(),
+                external_id: user.external_id.clone(),
+                client,
+                password_changed_at: None,
+                rehash: None,
+            })
             .await?;
         self.user_changed(&tenant_id, &tokens.user_id).await;
         Ok(tokens.into())

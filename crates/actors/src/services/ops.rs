@@ -9,9 +9,11 @@ use crate::{
 };
 
 impl Hub {
-    /// Ready when Postgres and Redis both answer.
+    /// Ready when Postgres (on the shared pool and on the batch writer's) and Redis
+    /// all answer.
     pub async fn ready(&self) -> Result<()> {
         self.ask(&self.admin, PingDb).await?;
+        self.ask(&self.writer, PingDb).await?;
         self.send(&self.blacklist, Ping).await?
     }
 

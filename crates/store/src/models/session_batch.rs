@@ -1,5 +1,5 @@
-//! Session writes of many requests at once (group commit): refreshes in one prepared
-//! statement, session revocations in one transaction. Each request keeps its own
+//! Session writes of many requests at once (group commit): logins' new sessions,
+//! refreshes and session revocations, each kind in one prepared statement on Postgres. Each request keeps its own
 //! outcome; one that the batch cannot decide (a reused, refused or replayed token)
 //! takes the one-request path, which changes nothing the batch did.
 use diesel::prelude::*;
@@ -14,7 +14,7 @@ use crate::{
     Db, DbResultExt,
     models::{
         revocation::{self, Revocation},
-        session::{self, RefreshOutcome, Revoked, Rotation, Successor},
+        session::{self, RefreshOutcome, RefreshToken, Revoked, Rotation, Session, Successor},
         user::User,
     },
     prepared::{Param, Prepared},
@@ -244,7 +244,12 @@ where
                 std::thread::sleep(std::time::Duration::from_millis(2 * attempt as u64));
                 attempt += 1;
             }
-            other => return other,
+            other => {
+                if let Err(e) = &other {
+                    crate::discard_if_closed(pg, e);
+                }
+                return other;
+            }
         }
     }
 }
@@ -406,3 +411,127 @@ fn revoke_in_transaction(
         .map(|(tenant, sid)| answers.get(&(tenant.clone(), sid.clone())).cloned())
         .collect())
 }
+
+/// A login's new session, to start if its user is still active and, when
+/// `password_changed_at` is given, their password has not changed since the login
+/// read it (see [`session::start`]).
+#[derive(Debug, Clone)]
+pub struct SessionStart {
+    /// The session.
+    pub session: Session,
+    /// Its first refresh token.
+    pub first: RefreshToken,
+    /// The password change time of the hash the login checked.
+    pub password_changed_at: Option<i64>,
+    /// A new hash of the password at the current costs, to store instead.
+    pub rehash: Option<String>,
+}
+
+/// Starts each item's session as [`session::start`] does, answering whether it
+/// started: on Postgres the items without a re-hash in one statement (a user's row is
+/// then locked once for all their logins of the batch), the others one by one.
+pub fn start_many(conn: &mut Db, items: &[SessionStart]) -> Vec<Result<bool>> {
+    let mut out: Vec<Option<Result<bool>>> = items.iter().map(|_| None).collect();
+    if let Db::Pg(pg) = conn {
+        let group: Vec<usize> = (0..items.len())
+            .filter(|&i| items[i].rehash.is_none())
+            .collect();
+        if !group.is_empty() {
+            let g = || group.iter().map(|&i| &items[i]);
+            let statement = || {
+                Prepared::new(
+                    START_MANY,
+                    vec![
+                        Param::Texts(g().map(|i| i.session.tenant_id.as_str()).collect()),
+                        Param::Texts(g().map(|i| i.session.user_id.as_str()).collect()),
+                        Param::NullableInts(g().map(|i| i.password_changed_at).collect()),
+                        Param::Texts(g().map(|i| i.session.sid.as_str()).collect()),
+                        Param::Texts(g().map(|i| i.first.jti.as_str()).collect()),
+                        Param::Ints(g().map(|i| i.session.created_at).collect()),
+                        Param::Ints(g().map(|i| i.session.expires_at).collect()),
+                        Param::Ints(g().map(|i| i.first.expires_at).collect()),
+                        Param::NullableTexts(
+                            g().map(|i| i.session.user_agent.as_deref()).collect(),
+                        ),
+                        Param::NullableTexts(g().map(|i| i.session.ip.as_deref()).collect()),
+                    ],
+                )
+            };
+            match retrying_statement::<Started>(pg, group.len(), statement) {
+                Ok(rows) => {
+                    for &i in &group {
+                        out[i] = Some(Ok(false));
+                    }
+                    for row in rows {
+                        if let Some(&i) = usize::try_from(row.n - 1).ok().and_then(|n| group.get(n))
+                        {
+                            out[i] = Some(Ok(true));
+                        }
+                    }
+                }
+                // Nothing of the statement was committed: each item on its own.
+                Err(e) => {
+                    tracing::warn!(error = %e, "batched session start failed; starting one by one")
+                }
+            }
+        }
+    }
+    items
+        .iter()
+        .zip(out)
+        .map(|(item, done)| {
+            done.unwrap_or_else(|| {
+                session::start(
+                    conn,
+                    &item.session,
+                    &item.first,
+                    item.password_changed_at,
+                    item.rehash.as_deref(),
+                )
+            })
+        })
+        .collect()
+}
+
+/// A started item of the batched session start.
+#[derive(QueryableByName)]
+struct Started {
+    /// 1-based position in the statement's input.
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    n: i64,
+}
+
+/// $1 tenant ids, $2 user ids, $3 the password change times the logins checked (NULL:
+/// none), $4 session ids, $5 first token ids, $6 login times, $7 session ends, $8 first
+/// tokens' expiries, $9 user agents, $10 addresses. The users first (the lock order of
+/// every transaction that changes a user): each active one with a login whose checked
+/// password is still theirs when the row is locked gets its last login; then the
+/// sessions and first tokens of exactly those logins.
+const START_MANY: &str = "
+WITH input AS (
+    SELECT * FROM unnest($1::text[], $2::text[], $3::bigint[], $4::text[], $5::text[],
+                         $6::bigint[], $7::bigint[], $8::bigint[], $9::text[], $10::text[])
+        WITH ORDINALITY AS i(tenant_id, user_id, changed_at, sid, jti, created_at,
+                             session_end, token_end, user_agent, ip, n)
+), touched AS (
+    UPDATE users AS u SET last_login = i.created_at
+    FROM input i
+    WHERE u.id = i.user_id AND u.tenant_id = i.tenant_id AND u.is_active
+      AND (i.changed_at IS NULL OR u.password_changed_at = i.changed_at)
+    RETURNING u.id, u.password_changed_at
+), started AS MATERIALIZED (
+    SELECT i.* FROM input i
+    WHERE EXISTS (SELECT 1 FROM touched t WHERE t.id = i.user_id
+                  AND (i.changed_at IS NULL OR t.password_changed_at = i.changed_at))
+), made AS (
+    INSERT INTO sessions (sid, tenant_id, user_id, created_at, last_used_at, expires_at,
+                          user_agent, ip, revoked_at)
+    SELECT sid, tenant_id, user_id, created_at, created_at, session_end, user_agent, ip, NULL
+    FROM started
+), first AS (
+    INSERT INTO refresh_tokens (jti, tenant_id, sid, parent_jti, user_id, issued_at,
+                                expires_at, used_at, revoked_at)
+    SELECT jti, tenant_id, sid, NULL, user_id, created_at, token_end, NULL, NULL
+    FROM started
+)
+SELECT n FROM started";
