@@ -253,6 +253,7 @@ async fn serve(a: Vec<String>) -> std::io::Result<()> {
             &tessera_store::Target::Postgres(db_url),
             16,
             std::time::Duration::from_secs(5),
+            std::time::Duration::from_secs(5),
         ),
         tenant_id: tenant_id.into(),
     });
@@ -294,6 +295,7 @@ fn store_alone(a: Vec<String>) -> f64 {
         &tessera_store::Target::Postgres(db_url),
         clients as u32 + 1,
         std::time::Duration::from_secs(5),
+        std::time::Duration::from_secs(60),
     );
     let tenant = TenantId::from(tenant.as_str());
     let mut conn = tessera_store::pool::conn(&pool).unwrap();

@@ -1,7 +1,7 @@
 //! Group commit: logins, refreshes and logouts that arrive together are committed
-//! together,
-//! and each request still gets its own outcome — a reused or refused token in a batch
-//! fails only itself, and tenants that rotate and tenants that do not share batches.
+//! together, and each request still gets its own outcome — a reused or refused token
+//! in a batch fails only itself, and tenants that rotate and tenants that do not share
+//! batches.
 use futures_util::future::join_all;
 use serde_json::json;
 use tessera_tests::{TestApp, s};

@@ -156,6 +156,7 @@ pub async fn start(
             &target,
             tessera_actors::actors::commit_slots() as u32,
             settings.checkout_timeout(),
+            settings.send_timeout(),
         )
     };
     let hub = Hub::start(HubConfig {

@@ -144,6 +144,22 @@ fn run<T>(conn: &mut Db, mut f: impl FnMut(&mut Db) -> Result<T, TxError>) -> Re
     }
 }
 
+/// Whether a statement failed because the database could not be reached or cancelled
+/// it (a timeout): trying the same items again, one by one, would only fail the same
+/// way, each after as long a wait.
+pub(crate) fn gives_up(e: &diesel::result::Error) -> bool {
+    use diesel::result::{DatabaseErrorKind, Error as D};
+    match e {
+        D::DatabaseError(
+            DatabaseErrorKind::ClosedConnection | DatabaseErrorKind::UnableToSendCommand,
+            _,
+        )
+        | D::BrokenTransactionManager => true,
+        D::DatabaseError(_, info) => info.message().starts_with("canceling statement"),
+        _ => false,
+    }
+}
+
 /// Marks a Postgres connection broken after an error that says it is closed, so the
 /// pool drops it rather than handing it out again. diesel notices a dead connection
 /// only when a statement's result comes back: a failure to send one (to prepare a

@@ -62,8 +62,9 @@ pub fn establish(target: &Target) -> Result<Db, diesel::ConnectionError> {
 #[derive(Debug, Clone)]
 pub struct Manager {
     target: Target,
-    /// Postgres plans no sequential scan on these connections.
-    key_lookups: bool,
+    /// For the batch writer: Postgres plans no sequential scan on these connections,
+    /// and a statement is cancelled after this long.
+    batches: Option<Duration>,
 }
 
 impl ManageConnection for Manager {
@@ -72,10 +73,13 @@ impl ManageConnection for Manager {
 
     fn connect(&self) -> Result<Db, Self::Error> {
         let mut c = establish(&self.target).map_err(diesel::r2d2::Error::ConnectionError)?;
-        if let (true, Db::Pg(pg)) = (self.key_lookups, &mut c) {
-            pg.batch_execute("SET enable_seqscan = off")
-                .map_err(diesel::ConnectionError::CouldntSetupConfiguration)
-                .map_err(diesel::r2d2::Error::ConnectionError)?;
+        if let (Some(limit), Db::Pg(pg)) = (self.batches, &mut c) {
+            let ms = limit.as_millis().max(1);
+            pg.batch_execute(&format!(
+                "SET enable_seqscan = off; SET statement_timeout = {ms}"
+            ))
+            .map_err(diesel::ConnectionError::CouldntSetupConfiguration)
+            .map_err(diesel::r2d2::Error::ConnectionError)?;
         }
         Ok(c)
     }
@@ -112,7 +116,7 @@ pub fn prepare_tls() {
 /// down. SQLite gets one connection whatever `size` says: the file has one writer at
 /// a time, and one connection means no transaction ever waits on another's lock.
 pub fn connect(target: &Target, size: u32, timeout: Duration) -> DbPool {
-    build(target, size, timeout, false)
+    build(target, size, timeout, None)
 }
 
 /// A pool for the batched session writes, whose statements find every row by key: on
@@ -121,11 +125,18 @@ pub fn connect(target: &Target, size: u32, timeout: Duration) -> DbPool {
 /// while the tables were small (a fresh database, before autovacuum has analyzed the
 /// growing tables) scanned whole tables on every batch: a fresh database with one
 /// writer committed 1 952 refreshes/s in batches of 16, against 17 965 with this.
-pub fn connect_for_batches(target: &Target, size: u32, timeout: Duration) -> DbPool {
-    build(target, size, timeout, true)
+/// A statement is cancelled after `statement_limit` (the longest any request waits for
+/// it), so one stuck on a lock cannot hold up every batch behind it.
+pub fn connect_for_batches(
+    target: &Target,
+    size: u32,
+    timeout: Duration,
+    statement_limit: Duration,
+) -> DbPool {
+    build(target, size, timeout, Some(statement_limit))
 }
 
-fn build(target: &Target, size: u32, timeout: Duration, key_lookups: bool) -> DbPool {
+fn build(target: &Target, size: u32, timeout: Duration, batches: Option<Duration>) -> DbPool {
     prepare_tls();
     let size = match target {
         Target::Postgres(_) => size.max(1),
@@ -138,7 +149,7 @@ fn build(target: &Target, size: u32, timeout: Duration, key_lookups: bool) -> Db
         .test_on_check_out(false)
         .build_unchecked(Manager {
             target: target.clone(),
-            key_lookups,
+            batches,
         })
 }
 

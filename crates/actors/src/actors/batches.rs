@@ -132,6 +132,9 @@ impl Batch for SessionRevocations {
             .collect();
         match session_batch::revoke_many(&mut c, t, &pairs) {
             Ok(done) => done.into_iter().map(Ok).collect(),
+            // The database is out of reach or the statement timed out: one by one
+            // would fail the same way.
+            Err(e @ Error::Unavailable(_)) => each(items.len(), &e),
             Err(e) => {
                 tracing::warn!(error = %e.log_cause(), "batched revocation failed; revoking one by one");
                 pairs
@@ -210,13 +213,17 @@ impl RevocationPublisher {
         send_traced(m, &self.blacklist, revoke, t).await??;
         if generation > 0 {
             // The feed's waiters, here at once and on the other nodes over pub/sub
-            // (which misses nothing for long: the generation poll notices too).
+            // (which misses nothing for long: the generation poll notices too). The
+            // answer does not wait for the notice: the revocation is in force already.
             self.feed.notify(&tenant_id, generation);
             let notice = Publish(RevocationFeed::message(&tenant_id, generation));
-            let published = send_traced(m, &self.blacklist, notice, t).await;
-            if let Err(e) = published.and_then(|r| r) {
-                tracing::warn!(error = %e.log_cause(), "revocation feed notice not published");
-            }
+            let (metrics, blacklist) = (self.metrics.clone(), self.blacklist.clone());
+            actix::spawn(async move {
+                let published = send_traced(&metrics, &blacklist, notice, t).await;
+                if let Err(e) = published.and_then(|r| r) {
+                    tracing::warn!(error = %e.log_cause(), "revocation feed notice not published");
+                }
+            });
         }
         Ok(())
     }

@@ -5,7 +5,7 @@
 use diesel::prelude::*;
 use std::collections::{BTreeMap, HashMap};
 use tessera_core::{
-    Result,
+    Error, Result,
     ids::{SessionId, TenantId, TokenId},
     revocation::RevocationKind,
 };
@@ -70,7 +70,15 @@ pub fn refresh_many(conn: &mut Db, now: i64, items: &[RefreshItem]) -> Vec<Resul
                         out[i] = Some(Ok((accepted, next)));
                     }
                 }
-                // Nothing of the statement was committed: each item on its own.
+                // Nothing of the statement was committed: each item on its own,
+                // unless the database is out of reach or the statement timed out.
+                Err(e) if crate::gives_up(&e) => {
+                    tracing::warn!(error = %e, "batched refresh failed");
+                    let why = format!("database: {}", e.to_string().trim());
+                    for &i in &group {
+                        out[i] = Some(Err(Error::Unavailable(why.clone())));
+                    }
+                }
                 Err(e) => {
                     tracing::warn!(error = %e, "batched refresh failed; refreshing one by one")
                 }
@@ -306,15 +314,17 @@ struct RevokedRow {
 
 /// $1 tenant ids, $2 session ids, $3 now. Each item's session is found by primary key
 /// and checked to be the tenant's; the live ones have their refresh tokens marked and
-/// then (once every token row is locked, the order the refresh statement locks in, so
-/// the two never deadlock) themselves, again only if still live when locked; each
+/// then (once every token row is locked: tables in the order the refresh statement
+/// locks them, though rows within a table may still be taken in another order, so two
+/// batches in flight can deadlock and one is retried) themselves, again only if
+/// still live when locked; each
 /// tenant with a session revoked takes one generation, and each such session gets its
 /// durable record.
 const REVOKE_MANY: &str = "
 WITH input AS (
     SELECT * FROM unnest($1::text[], $2::text[]) WITH ORDINALITY AS i(tenant_id, sid, n)
 ), found AS MATERIALIZED (
-    SELECT i.n, s.sid, s.expires_at, s.revoked_at
+    SELECT i.n, s.tenant_id, s.sid, s.expires_at, s.revoked_at
     FROM input i
     CROSS JOIN LATERAL (
         SELECT s.sid, s.tenant_id, s.expires_at, s.revoked_at
@@ -323,11 +333,13 @@ WITH input AS (
 ), tokens AS (
     UPDATE refresh_tokens SET revoked_at = $3
     WHERE sid = ANY(ARRAY(SELECT sid FROM found WHERE revoked_at IS NULL))
+      AND (tenant_id, sid) IN (SELECT tenant_id, sid FROM found)
       AND revoked_at IS NULL
     RETURNING 1
 ), revoked AS (
     UPDATE sessions SET revoked_at = $3
     WHERE sid = ANY(ARRAY(SELECT sid FROM found WHERE revoked_at IS NULL))
+      AND (tenant_id, sid) IN (SELECT tenant_id, sid FROM found)
       AND revoked_at IS NULL
       AND (SELECT count(*) FROM tokens) >= 0
     RETURNING tenant_id, sid, expires_at
@@ -414,8 +426,8 @@ fn revoke_in_transaction(
 
 /// A login's new session, to start if its user is still active and, when
 /// `password_changed_at` is given, their password has not changed since the login
-/// read it (see [`session::start`]).
-#[derive(Debug, Clone)]
+/// read it (see [`session::start`]). No `Debug`: it may carry a password hash.
+#[derive(Clone)]
 pub struct SessionStart {
     /// The session.
     pub session: Session,
@@ -469,7 +481,15 @@ pub fn start_many(conn: &mut Db, items: &[SessionStart]) -> Vec<Result<bool>> {
                         }
                     }
                 }
-                // Nothing of the statement was committed: each item on its own.
+                // Nothing of the statement was committed: each item on its own,
+                // unless the database is out of reach or the statement timed out.
+                Err(e) if crate::gives_up(&e) => {
+                    tracing::warn!(error = %e, "batched session start failed");
+                    let why = format!("database: {}", e.to_string().trim());
+                    for &i in &group {
+                        out[i] = Some(Err(Error::Unavailable(why.clone())));
+                    }
+                }
                 Err(e) => {
                     tracing::warn!(error = %e, "batched session start failed; starting one by one")
                 }
@@ -518,10 +538,10 @@ WITH input AS (
     FROM input i
     WHERE u.id = i.user_id AND u.tenant_id = i.tenant_id AND u.is_active
       AND (i.changed_at IS NULL OR u.password_changed_at = i.changed_at)
-    RETURNING u.id, u.password_changed_at
+    RETURNING u.tenant_id, u.id, u.password_changed_at
 ), started AS MATERIALIZED (
     SELECT i.* FROM input i
-    WHERE EXISTS (SELECT 1 FROM touched t WHERE t.id = i.user_id
+    WHERE EXISTS (SELECT 1 FROM touched t WHERE t.id = i.user_id AND t.tenant_id = i.tenant_id
                   AND (i.changed_at IS NULL OR t.password_changed_at = i.changed_at))
 ), made AS (
     INSERT INTO sessions (sid, tenant_id, user_id, created_at, last_used_at, expires_at,
