@@ -29,11 +29,14 @@ pub trait Batch: 'static {
     fn run(pool: &DbPool, items: &[Self::Item]) -> Vec<Result<Self::Outcome>>;
     /// After the commit and before any answer leaves: makes the batch's effects known
     /// beyond the database, once for the whole batch; may turn outcomes into errors.
+    /// By default there is nothing to publish.
     fn publish(
-        to: &Self::Publisher,
-        items: Vec<Self::Item>,
+        _to: &Self::Publisher,
+        _items: Vec<Self::Item>,
         outcomes: Vec<Result<Self::Outcome>>,
-    ) -> LocalBoxFuture<'static, Vec<Result<Self::Outcome>>>;
+    ) -> LocalBoxFuture<'static, Vec<Result<Self::Outcome>>> {
+        Box::pin(std::future::ready(outcomes))
+    }
 }
 
 /// Batches being committed at once, at most: one per two cores (at least one).

@@ -51,13 +51,6 @@ impl Batch for SessionStarts {
             Err(e) => each(items.len(), &e),
         }
     }
-    fn publish(
-        _: &(),
-        _: Vec<SessionStart>,
-        outcomes: Vec<Result<bool>>,
-    ) -> LocalBoxFuture<'static, Vec<Result<bool>>> {
-        Box::pin(std::future::ready(outcomes))
-    }
 }
 
 /// Refresh-token exchanges: [`session_batch::refresh_many`].
@@ -74,13 +67,6 @@ impl Batch for Refreshes {
             Ok(mut c) => session_batch::refresh_many(&mut c, now(), items),
             Err(e) => each(items.len(), &e),
         }
-    }
-    fn publish(
-        _: &(),
-        _: Vec<RefreshItem>,
-        outcomes: Vec<Result<Refreshed>>,
-    ) -> LocalBoxFuture<'static, Vec<Result<Refreshed>>> {
-        Box::pin(std::future::ready(outcomes))
     }
 }
 

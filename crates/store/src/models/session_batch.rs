@@ -70,18 +70,7 @@ pub fn refresh_many(conn: &mut Db, now: i64, items: &[RefreshItem]) -> Vec<Resul
                         out[i] = Some(Ok((accepted, next)));
                     }
                 }
-                // Nothing of the statement was committed: each item on its own,
-                // unless the database is out of reach or the statement timed out.
-                Err(e) if crate::gives_up(&e) => {
-                    tracing::warn!(error = %e, "batched refresh failed");
-                    let why = format!("database: {}", e.to_string().trim());
-                    for &i in &group {
-                        out[i] = Some(Err(Error::Unavailable(why.clone())));
-                    }
-                }
-                Err(e) => {
-                    tracing::warn!(error = %e, "batched refresh failed; refreshing one by one")
-                }
+                Err(e) => failed(&mut out, &group, &e, "refresh"),
             }
         }
     }
@@ -100,6 +89,27 @@ pub fn refresh_many(conn: &mut Db, now: i64, items: &[RefreshItem]) -> Vec<Resul
             })
         })
         .collect()
+}
+
+/// After a batch statement failed (nothing of it committed): the items of `group`
+/// are left to the one-request path, each on its own, unless the database is out of
+/// reach or the statement timed out, when they all fail at once (one by one would
+/// fail the same way, each after as long a wait).
+fn failed<T>(
+    out: &mut [Option<Result<T>>],
+    group: &[usize],
+    e: &diesel::result::Error,
+    what: &str,
+) {
+    if !crate::gives_up(e) {
+        tracing::warn!(error = %e, "batched {what} failed; going on one by one");
+        return;
+    }
+    tracing::warn!(error = %e, "batched {what} failed");
+    let why = format!("database: {}", e.to_string().trim());
+    for &i in group {
+        out[i] = Some(Err(Error::Unavailable(why.clone())));
+    }
 }
 
 /// An accepted item of the batched refresh statement.
@@ -481,18 +491,7 @@ pub fn start_many(conn: &mut Db, items: &[SessionStart]) -> Vec<Result<bool>> {
                         }
                     }
                 }
-                // Nothing of the statement was committed: each item on its own,
-                // unless the database is out of reach or the statement timed out.
-                Err(e) if crate::gives_up(&e) => {
-                    tracing::warn!(error = %e, "batched session start failed");
-                    let why = format!("database: {}", e.to_string().trim());
-                    for &i in &group {
-                        out[i] = Some(Err(Error::Unavailable(why.clone())));
-                    }
-                }
-                Err(e) => {
-                    tracing::warn!(error = %e, "batched session start failed; starting one by one")
-                }
+                Err(e) => failed(&mut out, &group, &e, "session start"),
             }
         }
     }
