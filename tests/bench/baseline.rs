@@ -3,8 +3,9 @@
 //! one Redis round trip (an MGET of four keys), and for `/me` the same Postgres user
 //! read (diesel over r2d2 in `web::block`), and for `/refresh` the ES256 verify, the
 //! Redis round trip, Tessera's refresh statement for this one token (the store's
-//! `session::refresh`, not batched, on a pool made as Tessera's batch pool is) and two ES256 signatures (access and successor,
-//! with a key of its own, which it also accepts). Also measures one argon2id verify.
+//! `session::refresh`, not batched, on a pool made as Tessera's batch pool is) and two
+//! ES256 signatures (access and successor, with a key of its own, which it also
+//! accepts). Also measures one argon2id verify.
 //!
 //! `bench-baseline serve ADDR JWKS_JSON ISSUER DB_URL REDIS_URL TENANT_ID`
 //! `bench-baseline argon2 [N]` — prints the median ms of N argon2id verifies.
@@ -316,10 +317,10 @@ fn store_alone(a: Vec<String>) -> f64 {
     let jtis: Vec<String> = (0..n)
         .map(|_| TokenId::generate().as_str().to_owned())
         .collect();
+    let Db::Pg(pg) = &mut *conn else {
+        panic!("Postgres")
+    };
     for (sids, jtis) in sids.chunks(10_000).zip(jtis.chunks(10_000)) {
-        let Db::Pg(pg) = &mut *conn else {
-            panic!("Postgres")
-        };
         diesel::sql_query(
             "WITH s AS (INSERT INTO sessions (sid, tenant_id, user_id, created_at, last_used_at, expires_at)
                  SELECT sid, $1, $2, $3, $3, $3 + 86400 FROM unnest($4::text[]) AS sid)
@@ -335,10 +336,7 @@ fn store_alone(a: Vec<String>) -> f64 {
         .unwrap();
     }
     diesel::sql_query("ANALYZE sessions, refresh_tokens")
-        .execute(match &mut *conn {
-            Db::Pg(pg) => pg,
-            _ => unreachable!(),
-        })
+        .execute(pg)
         .unwrap();
     eprintln!("measuring");
     let start = std::time::Instant::now();

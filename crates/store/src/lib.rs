@@ -148,16 +148,25 @@ fn run<T>(conn: &mut Db, mut f: impl FnMut(&mut Db) -> Result<T, TxError>) -> Re
 /// it (a timeout): trying the same items again, one by one, would only fail the same
 /// way, each after as long a wait.
 pub(crate) fn gives_up(e: &diesel::result::Error) -> bool {
-    use diesel::result::{DatabaseErrorKind, Error as D};
+    use diesel::result::Error as D;
     match e {
-        D::DatabaseError(
-            DatabaseErrorKind::ClosedConnection | DatabaseErrorKind::UnableToSendCommand,
-            _,
-        )
-        | D::BrokenTransactionManager => true,
+        _ if is_closed(e) => true,
+        D::BrokenTransactionManager => true,
         D::DatabaseError(_, info) => info.message().starts_with("canceling statement"),
         _ => false,
     }
+}
+
+/// Whether an error says the connection to the database is closed.
+fn is_closed(e: &diesel::result::Error) -> bool {
+    use diesel::result::{DatabaseErrorKind, Error as D};
+    matches!(
+        e,
+        D::DatabaseError(
+            DatabaseErrorKind::ClosedConnection | DatabaseErrorKind::UnableToSendCommand,
+            _
+        )
+    )
 }
 
 /// Marks a Postgres connection broken after an error that says it is closed, so the
@@ -168,14 +177,7 @@ pub(crate) fn gives_up(e: &diesel::result::Error) -> bool {
 /// connection would fail again.
 pub(crate) fn discard_if_closed(pg: &mut diesel::PgConnection, e: &diesel::result::Error) {
     use diesel::connection::{AnsiTransactionManager, TransactionManager};
-    use diesel::result::{DatabaseErrorKind, Error as D};
-    if matches!(
-        e,
-        D::DatabaseError(
-            DatabaseErrorKind::ClosedConnection | DatabaseErrorKind::UnableToSendCommand,
-            _
-        )
-    ) {
+    if is_closed(e) {
         AnsiTransactionManager::transaction_manager_status_mut(pg).set_in_error();
     }
 }

@@ -1,10 +1,11 @@
-//! Group commit: session writes (refreshes, session revocations) go to the database
-//! many requests at a time. A request goes at once when a commit slot is free; while
-//! every slot is committing, requests gather and the next free slot takes them all
-//! (up to a batch's size) in one statement or transaction. What the batch must make
-//! known beyond the database (revocations in the store, notices to other nodes) is
-//! then done once for the batch, while the next batch commits. Each request gets its
-//! own outcome, and only after all of that: durability is that of one request alone.
+//! Group commit: session writes (logins' new sessions, refreshes, session revocations)
+//! go to the database many requests at a time. A request goes at once when a commit
+//! slot is free; while every slot is committing, requests gather and the next free
+//! slot takes them all (up to a batch's size) in one statement or transaction. What
+//! the batch must make known beyond the database (revocations in the store, notices to
+//! other nodes) is then done once for the batch, while the next batch commits. Each
+//! request gets its own outcome, and only after all of that: durability is that of
+//! one request alone.
 use actix::prelude::*;
 use futures_util::future::LocalBoxFuture;
 use std::sync::Arc;

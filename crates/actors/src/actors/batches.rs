@@ -1,4 +1,5 @@
-//! The kinds of [`Batch`]: refreshes, and session revocations with what publishes them.
+//! The kinds of [`Batch`]: logins' new sessions, refreshes, and session revocations
+//! with what publishes them.
 use actix::prelude::*;
 use futures_util::future::LocalBoxFuture;
 use std::{collections::HashMap, sync::Arc, time::Duration};

@@ -31,15 +31,8 @@ pub struct Revocation {
 /// before its revocation rows (one lock order everywhere); the tenant row stays
 /// locked until commit, so generations commit in order.
 pub fn next_generation(conn: &mut Db, tenant_id: &TenantId) -> QueryResult<i64> {
-    next_generations(conn, tenant_id, 1)
-}
-
-/// [`next_generation`] for `n` revocations that are each written to the store on
-/// their own (a batch of logouts: the store's marker counts one generation as one
-/// write, so each needs its own): takes the next `n` and returns the last.
-pub fn next_generations(conn: &mut Db, tenant_id: &TenantId, n: i64) -> QueryResult<i64> {
     diesel::update(tenants::table.find(tenant_id))
-        .set(tenants::revocation_gen.eq(tenants::revocation_gen + n))
+        .set(tenants::revocation_gen.eq(tenants::revocation_gen + 1))
         .returning(tenants::revocation_gen)
         .get_result(conn)
 }

@@ -1,7 +1,8 @@
 //! Session writes of many requests at once (group commit): logins' new sessions,
-//! refreshes and session revocations, each kind in one prepared statement on Postgres. Each request keeps its own
-//! outcome; one that the batch cannot decide (a reused, refused or replayed token)
-//! takes the one-request path, which changes nothing the batch did.
+//! refreshes and session revocations, each kind in one prepared statement on
+//! Postgres. Each request keeps its own outcome; one that the batch cannot decide (a
+//! reused, refused or replayed token) takes the one-request path, which changes
+//! nothing the batch did.
 use diesel::prelude::*;
 use std::collections::{BTreeMap, HashMap};
 use tessera_core::{
@@ -399,7 +400,7 @@ fn revoke_in_transaction(
                 0
             } else {
                 session::mark_revoked(c, tenant, &live, now)?;
-                revocation::next_generations(c, tenant, 1)?
+                revocation::next_generation(c, tenant)?
             };
             let mut records = Vec::new();
             for (sid, expires, revoked_at) in found {
