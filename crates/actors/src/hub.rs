@@ -73,13 +73,13 @@ pub struct Hub {
     pub(crate) hasher: Addr<PasswordHasher>,
     pub(crate) tokens: Addr<TokenActor>,
     /// Refreshes, committed in batches.
-    pub(crate) refreshes: Addr<Batcher<Refreshes>>,
+    pub(crate) refreshes: Arc<Batcher<Refreshes>>,
     /// Session revocations, committed in batches.
-    pub(crate) session_revocations: Addr<Batcher<SessionRevocations>>,
+    pub(crate) session_revocations: Arc<Batcher<SessionRevocations>>,
     /// Commits the batches (asked directly only by readiness).
-    pub(crate) writer: Addr<BatchWriter>,
+    pub(crate) writer: Arc<BatchWriter>,
     /// Logins' new sessions, committed in batches.
-    pub(crate) session_starts: Addr<Batcher<SessionStarts>>,
+    pub(crate) session_starts: Arc<Batcher<SessionStarts>>,
     pub(crate) blacklist: Addr<BlacklistActor>,
     /// Writes committed revocations to the store and tells every node.
     pub(crate) publisher: RevocationPublisher,
@@ -156,11 +156,12 @@ impl Hub {
         let store = cfg.revocations.clone();
         let metrics = Arc::new(Metrics::with_tenant_series(cfg.tenant_series));
         let m = metrics.clone();
-        let blacklist =
-            Supervisor::start_in_arbiter(&Arbiter::new().handle(), move |_| BlacklistActor {
-                store: store.clone(),
-                metrics: m.clone(),
-            });
+        // The blacklist's arbiter also publishes committed revocation batches.
+        let blacklisting = Arbiter::new().handle();
+        let blacklist = Supervisor::start_in_arbiter(&blacklisting, move |_| BlacklistActor {
+            store: store.clone(),
+            metrics: m.clone(),
+        });
         let feed = Arc::new(RevocationFeed::default());
         let publisher = RevocationPublisher {
             blacklist: blacklist.clone(),
@@ -168,24 +169,18 @@ impl Hub {
             metrics: metrics.clone(),
             timeout: cfg.send_timeout,
         };
-        // The batchers only keep queues; their commits run on the writer's threads.
-        let writer = {
-            let p = cfg.batch_pool;
-            SyncArbiter::start(commit_slots(), move || BatchWriter(p.clone()))
-        };
-        let batching = Arbiter::new().handle();
-        let refreshes = {
-            let (w, m) = (writer.clone(), metrics.clone());
-            Batcher::start_in_arbiter(&batching, move |_| Batcher::new(w, (), m))
-        };
-        let session_revocations = {
-            let (w, p, m) = (writer.clone(), publisher.clone(), metrics.clone());
-            Batcher::start_in_arbiter(&batching, move |_| Batcher::new(w, p.clone(), m))
-        };
-        let session_starts = {
-            let (w, m) = (writer.clone(), metrics.clone());
-            Batcher::start_in_arbiter(&batching, move |_| Batcher::new(w, (), m))
-        };
+        // The writer's threads drain the batchers' queues and commit.
+        let writer = BatchWriter::start(cfg.batch_pool, commit_slots())?;
+        let (m, t) = (&metrics, cfg.send_timeout);
+        let refreshes = Batcher::new(writer.clone(), (), blacklisting.clone(), m.clone(), t);
+        let session_starts = Batcher::new(writer.clone(), (), blacklisting.clone(), m.clone(), t);
+        let session_revocations = Batcher::new(
+            writer.clone(),
+            publisher.clone(),
+            blacklisting,
+            m.clone(),
+            t,
+        );
         let cache = Arc::new(TenantCache::new(cfg.tenant_max_age));
         let user_cache = Arc::new(UserCache::new(cfg.users_cached, cfg.tenant_max_age));
         if let Some(redis) = cfg.notify {

@@ -1,19 +1,24 @@
 //! Group commit: session writes (logins' new sessions, refreshes, session revocations)
-//! go to the database many requests at a time. A request goes at once when a commit
-//! slot is free; while every slot is committing, requests gather and the next free
-//! slot takes them all (up to a batch's size) in one statement or transaction. What
-//! the batch must make known beyond the database (revocations in the store, notices to
-//! other nodes) is then done once for the batch, while the next batch commits. Each
-//! request gets its own outcome, and only after all of that: durability is that of
-//! one request alone.
-use actix::prelude::*;
-use futures_util::future::LocalBoxFuture;
-use std::sync::Arc;
+//! go to the database many requests at a time. A request's item waits in its kind's
+//! [`Batcher`]; a [`BatchWriter`] thread takes everything that waits (up to a batch's
+//! size), commits it in one statement or transaction, and goes on to the next kind
+//! that has something waiting, with no hop between two commits. What a batch must make
+//! known beyond the database (revocations in the store, notices to other nodes) is
+//! then done once for the batch, on an arbiter, while the next batch commits. Each
+//! request gets its own outcome, and only after all of that: durability is that of one
+//! request alone.
+use actix::ArbiterHandle;
+use futures_util::future::BoxFuture;
+use std::{
+    collections::VecDeque,
+    panic::{AssertUnwindSafe, catch_unwind},
+    sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError},
+    time::Duration,
+};
 use tessera_core::{Error, Result};
 use tessera_store::DbPool;
 use tokio::sync::oneshot;
 
-use super::{Handles, PingDb, Traced, traced::traced};
 use crate::metrics::Metrics;
 
 /// Writes the database takes many requests at a time.
@@ -21,23 +26,31 @@ pub trait Batch: 'static {
     /// What is written, for the `tessera_write_batch_size` metric.
     const KIND: &'static str;
     /// One request's part.
-    type Item: Send + Unpin + 'static;
+    type Item: Send + 'static;
     /// One request's outcome.
-    type Outcome: Send + Unpin + 'static;
+    type Outcome: Send + 'static;
     /// What [`Batch::publish`] writes through.
-    type Publisher: Unpin + 'static;
-    /// Commits `items` (on a database thread): one outcome per item, in order.
+    type Publisher: Send + Sync + 'static;
+    /// Commits `items` (on a writer thread): one outcome per item, in order.
     fn run(pool: &DbPool, items: &[Self::Item]) -> Vec<Result<Self::Outcome>>;
     /// After the commit and before any answer leaves: makes the batch's effects known
     /// beyond the database, once for the whole batch; may turn outcomes into errors.
-    /// By default there is nothing to publish.
+    /// By default there is nothing to publish, and the writer answers at once.
     fn publish(
         _to: &Self::Publisher,
         _items: Vec<Self::Item>,
         outcomes: Vec<Result<Self::Outcome>>,
-    ) -> LocalBoxFuture<'static, Vec<Result<Self::Outcome>>> {
-        Box::pin(std::future::ready(outcomes))
+    ) -> Published<Self::Outcome> {
+        Published::Now(outcomes)
     }
+}
+
+/// The outcomes of a batch, once [`Batch::publish`] has made it known.
+pub enum Published<O> {
+    /// Nothing (more) to wait for.
+    Now(Vec<Result<O>>),
+    /// Known once this has run (on an arbiter: it may do I/O).
+    Later(BoxFuture<'static, Vec<Result<O>>>),
 }
 
 /// Batches being committed at once, at most: one per two cores (at least one).
@@ -54,132 +67,373 @@ pub fn commit_slots() -> usize {
 /// Most requests in one batch.
 const LARGEST_BATCH: usize = 64;
 
+/// How often an idle writer thread looks whether its node has shut down.
+const IDLE_CHECK: Duration = Duration::from_secs(1);
+
 /// Where a waiting request's outcome goes.
 type Reply<B> = oneshot::Sender<Result<<B as Batch>::Outcome>>;
 
-/// Commits batches: one thread per commit slot, on a pool of its own whose
-/// connections plan by key ([`tessera_store::pool::connect_for_batches`]).
-pub struct BatchWriter(pub DbPool);
-
-impl Actor for BatchWriter {
-    type Context = SyncContext<Self>;
+/// Commits batches: one thread per commit slot, each taking the next job from one
+/// queue (a batcher with items waiting, or a readiness probe), on a pool of its own
+/// whose connections plan by key ([`tessera_store::pool::connect_for_batches`]). Its
+/// threads end once it is dropped.
+pub struct BatchWriter {
+    shared: Arc<Shared>,
 }
 
-traced!(BatchWriter);
+/// What the writer's threads share.
+struct Shared {
+    jobs: Mutex<Jobs>,
+    wake: Condvar,
+    pool: DbPool,
+}
 
-/// Readiness also asks the writer's own connection: after a Postgres restart, the
-/// probe finds (and drops) a connection the server closed before a batch does.
-impl Handles<PingDb> for BatchWriter {
-    type Result = Result<()>;
-    fn handle(&mut self, _: PingDb, _: &mut SyncContext<Self>) -> Self::Result {
-        tessera_store::pool::ping(&mut *tessera_store::pool::conn(&self.0)?)
+/// The writer's queue.
+#[derive(Default)]
+struct Jobs {
+    queue: VecDeque<Job>,
+    closed: bool,
+}
+
+/// One thing for a writer thread to do.
+enum Job {
+    /// Commit the next batch of a batcher.
+    Drain(Arc<dyn Drains>),
+    /// Run once on a connection of the writer's pool.
+    Once(Box<dyn FnOnce(&DbPool) + Send>),
+}
+
+/// A [`Batcher`] of any kind, as the writer sees it.
+trait Drains: Send + Sync {
+    /// Commits, publishes and answers one batch of what waits (if anything does).
+    fn drain(self: Arc<Self>, pool: &DbPool);
+}
+
+impl Shared {
+    fn lock(&self) -> MutexGuard<'_, Jobs> {
+        self.jobs.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    fn push(&self, job: Job) {
+        self.lock().queue.push_back(job);
+        self.wake.notify_one();
+    }
+
+    /// A writer thread: the next job, until the writer is dropped. A job that panics
+    /// fails its own requests (their replies are dropped) and nothing else.
+    fn work(&self) {
+        loop {
+            let job = {
+                let mut jobs = self.lock();
+                loop {
+                    if let Some(job) = jobs.queue.pop_front() {
+                        break job;
+                    }
+                    if jobs.closed {
+                        return;
+                    }
+                    jobs = self
+                        .wake
+                        .wait_timeout(jobs, IDLE_CHECK)
+                        .unwrap_or_else(PoisonError::into_inner)
+                        .0;
+                }
+            };
+            let pool = &self.pool;
+            let ran = catch_unwind(AssertUnwindSafe(|| match job {
+                Job::Drain(batcher) => batcher.drain(pool),
+                Job::Once(run) => run(pool),
+            }));
+            if ran.is_err() {
+                tracing::error!("a write batch panicked; its requests were answered 503");
+            }
+        }
     }
 }
 
-/// Gathers one [`Batch`] kind's items and hands each batch to a [`BatchWriter`]
-/// thread. It only keeps the queue: no I/O and no crypto runs on it.
+impl BatchWriter {
+    /// Starts `threads` writer threads committing on `pool`.
+    pub fn start(pool: DbPool, threads: usize) -> Result<Arc<Self>> {
+        let shared = Arc::new(Shared {
+            jobs: Mutex::default(),
+            wake: Condvar::new(),
+            pool,
+        });
+        for _ in 0..threads.max(1) {
+            let s = shared.clone();
+            std::thread::Builder::new()
+                .name("batch-writer".into())
+                .spawn(move || s.work())
+                .map_err(|e| Error::Internal(format!("batch writer thread not started: {e}")))?;
+        }
+        Ok(Arc::new(BatchWriter { shared }))
+    }
+
+    /// Readiness: does the writer's own connection answer (within `timeout`)? After a
+    /// Postgres restart, the probe finds (and drops) a connection the server closed
+    /// before a batch does.
+    pub async fn ping(&self, timeout: Duration) -> Result<()> {
+        let (reply, answer) = oneshot::channel();
+        self.shared.push(Job::Once(Box::new(move |pool| {
+            let pinged =
+                tessera_store::pool::conn(pool).and_then(|mut c| tessera_store::pool::ping(&mut c));
+            let _ = reply.send(pinged);
+        })));
+        match tokio::time::timeout(timeout, answer).await {
+            Ok(Ok(pinged)) => pinged,
+            Ok(Err(_)) => Err(Error::Unavailable("batch writer stopped".into())),
+            Err(_) => Err(Error::Unavailable("batch writer busy".into())),
+        }
+    }
+}
+
+impl Drop for BatchWriter {
+    fn drop(&mut self) {
+        self.shared.lock().closed = true;
+        self.shared.wake.notify_all();
+    }
+}
+
+/// One [`Batch`] kind's waiting items, which the [`BatchWriter`] drains. Enqueuing is
+/// a short lock; the writer is handed the batcher only while fewer than the commit
+/// slots are draining it, so under load it goes from one commit to the next at once.
 pub struct Batcher<B: Batch> {
-    writer: Addr<BatchWriter>,
+    waiting: Mutex<Waiting<B>>,
+    writer: Arc<BatchWriter>,
     publisher: B::Publisher,
+    /// Where [`Published::Later`] runs.
+    publishing: ArbiterHandle,
     metrics: Arc<Metrics>,
-    waiting: Vec<(B::Item, Reply<B>)>,
-    committing: usize,
     slots: usize,
+    timeout: Duration,
+}
+
+/// One request's item, where its outcome goes, and the span it was committed from.
+type Waiter<B> = (<B as Batch>::Item, Reply<B>, tracing::Span);
+
+/// What waits, and how many writer threads are draining it.
+struct Waiting<B: Batch> {
+    items: Vec<Waiter<B>>,
+    draining: usize,
 }
 
 impl<B: Batch> Batcher<B> {
-    /// A batcher committing through `writer` and publishing through `publisher`.
-    pub fn new(writer: Addr<BatchWriter>, publisher: B::Publisher, metrics: Arc<Metrics>) -> Self {
-        Batcher {
+    /// A batcher committing through `writer`, publishing through `publisher` on the
+    /// `publishing` arbiter, and answering 503 after `timeout`.
+    pub fn new(
+        writer: Arc<BatchWriter>,
+        publisher: B::Publisher,
+        publishing: ArbiterHandle,
+        metrics: Arc<Metrics>,
+        timeout: Duration,
+    ) -> Arc<Self> {
+        Arc::new(Batcher {
+            waiting: Mutex::new(Waiting {
+                items: Vec::new(),
+                draining: 0,
+            }),
             writer,
             publisher,
+            publishing,
             metrics,
-            waiting: Vec::new(),
-            committing: 0,
             slots: commit_slots(),
-        }
-    }
-
-    /// Sends what waits while a commit slot is free.
-    fn flush(&mut self, ctx: &mut Context<Self>) {
-        while self.committing < self.slots && !self.waiting.is_empty() {
-            let take = self.waiting.len().min(LARGEST_BATCH);
-            let (items, replies): (Vec<_>, Vec<_>) = self.waiting.drain(..take).unzip();
-            self.committing += 1;
-            self.metrics.write_batch(B::KIND, items.len());
-            let span = tracing::debug_span!("write_batch", kind = B::KIND, size = items.len());
-            let run = self.writer.send(Traced {
-                msg: RunBatch::<B>(items),
-                span,
-            });
-            ctx.spawn(run.into_actor(self).map(move |done, act, ctx| {
-                // The slot is free once the commit is: the next batch commits while
-                // this one is published.
-                act.committing -= 1;
-                act.flush(ctx);
-                match done {
-                    Ok(committed) => {
-                        let (items, outcomes) = committed.into_iter().unzip();
-                        let published = B::publish(&act.publisher, items, outcomes);
-                        ctx.spawn(published.into_actor(act).map(|outcomes, _, _| {
-                            for (reply, outcome) in replies.into_iter().zip(outcomes) {
-                                let _ = reply.send(outcome);
-                            }
-                        }));
-                    }
-                    Err(e) => {
-                        let why = format!("write batch not run: {e}");
-                        for reply in replies {
-                            let _ = reply.send(Err(Error::Unavailable(why.clone())));
-                        }
-                    }
-                }
-            }));
-        }
-    }
-}
-
-impl<B: Batch> Actor for Batcher<B> {
-    type Context = Context<Self>;
-}
-
-/// One request's item, answered when its batch has committed.
-pub struct Enqueue<B: Batch>(pub B::Item);
-
-impl<B: Batch> Message for Enqueue<B> {
-    type Result = Result<B::Outcome>;
-}
-
-impl<B: Batch> Handles<Enqueue<B>> for Batcher<B> {
-    type Result = ResponseFuture<Result<B::Outcome>>;
-    fn handle(&mut self, m: Enqueue<B>, ctx: &mut Context<Self>) -> Self::Result {
-        let (reply, answer) = oneshot::channel();
-        self.waiting.push((m.0, reply));
-        self.flush(ctx);
-        Box::pin(async move {
-            answer
-                .await
-                .unwrap_or_else(|_| Err(Error::Unavailable("write batch dropped".into())))
+            timeout,
         })
     }
+
+    /// Commits `item` with the others of its batch: its outcome once the batch has
+    /// committed and been published; 503 when that takes longer than the timeout
+    /// (the item may still commit then, as a request whose answer was lost would).
+    pub async fn commit(self: &Arc<Self>, item: B::Item) -> Result<B::Outcome> {
+        let _in_flight = self.metrics.in_flight("BatchWriter");
+        let (reply, answer) = oneshot::channel();
+        let drain = {
+            let mut w = self.lock();
+            w.items.push((item, reply, tracing::Span::current()));
+            let drain = w.draining < self.slots;
+            if drain {
+                w.draining += 1;
+            }
+            drain
+        };
+        if drain {
+            self.writer.shared.push(Job::Drain(self.clone()));
+        }
+        match tokio::time::timeout(self.timeout, answer).await {
+            Ok(Ok(outcome)) => outcome,
+            Ok(Err(_)) => Err(Error::Unavailable("write batch dropped".into())),
+            Err(_) => {
+                self.metrics.timed_out("BatchWriter");
+                Err(Error::Unavailable("write batch timed out".into()))
+            }
+        }
+    }
+
+    fn lock(&self) -> MutexGuard<'_, Waiting<B>> {
+        self.waiting.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// The next batch, or none (and one drainer fewer) when nothing waits.
+    fn take(&self) -> Option<Vec<Waiter<B>>> {
+        let mut w = self.lock();
+        if w.items.is_empty() {
+            w.draining -= 1;
+            return None;
+        }
+        let take = w.items.len().min(LARGEST_BATCH);
+        Some(w.items.drain(..take).collect())
+    }
+
+    /// After a batch: back in the writer's queue (behind the other kinds' batches) if
+    /// more waits, else one drainer fewer.
+    fn drained(self: &Arc<Self>) {
+        let more = {
+            let mut w = self.lock();
+            let more = !w.items.is_empty();
+            if !more {
+                w.draining -= 1;
+            }
+            more
+        };
+        if more {
+            self.writer.shared.push(Job::Drain(self.clone()));
+        }
+    }
 }
 
-traced!(<B: Batch> Batcher<B>);
+/// Counts the drainer out even when the batch panics, so what waits is drained still.
+struct Draining<'a, B: Batch>(&'a Arc<Batcher<B>>);
 
-/// A batch to commit on a database thread.
-pub struct RunBatch<B: Batch>(Vec<B::Item>);
-
-/// The batch's items back, each with its outcome.
-type Committed<B> = Vec<(<B as Batch>::Item, Result<<B as Batch>::Outcome>)>;
-
-impl<B: Batch> Message for RunBatch<B> {
-    type Result = Committed<B>;
+impl<B: Batch> Drop for Draining<'_, B> {
+    fn drop(&mut self) {
+        self.0.drained();
+    }
 }
 
-impl<B: Batch> Handles<RunBatch<B>> for BatchWriter {
-    type Result = Committed<B>;
-    fn handle(&mut self, m: RunBatch<B>, _: &mut SyncContext<Self>) -> Self::Result {
-        let outcomes = B::run(&self.0, &m.0);
-        m.0.into_iter().zip(outcomes).collect()
+impl<B: Batch> Drains for Batcher<B> {
+    fn drain(self: Arc<Self>, pool: &DbPool) {
+        let Some(batch) = self.take() else {
+            return;
+        };
+        let draining = Draining(&self);
+        let size = batch.len();
+        self.metrics.write_batch(B::KIND, size);
+        // Traced under the first request of the batch, and following the others.
+        let mut span = tracing::Span::none();
+        let (mut items, mut replies) = (Vec::with_capacity(size), Vec::new());
+        for (item, reply, from) in batch {
+            if items.is_empty() {
+                span = tracing::debug_span!(parent: &from, "write_batch", kind = B::KIND, size);
+            } else {
+                span.follows_from(&from);
+            }
+            items.push(item);
+            replies.push(reply);
+        }
+        let outcomes = span.in_scope(|| B::run(pool, &items));
+        // The next batch is queued before this one is published and answered.
+        drop(draining);
+        match B::publish(&self.publisher, items, outcomes) {
+            Published::Now(outcomes) => send_each(replies, outcomes),
+            Published::Later(publishing) => {
+                // False only once the node is shutting down: the replies are dropped
+                // (503) with the future.
+                let _ = self.publishing.spawn(async move {
+                    send_each(replies, publishing.await);
+                });
+            }
+        }
+    }
+}
+
+/// Each request's outcome to it (one that gave up waiting is skipped).
+fn send_each<O>(replies: Vec<oneshot::Sender<Result<O>>>, outcomes: Vec<Result<O>>) {
+    for (reply, outcome) in replies.into_iter().zip(outcomes) {
+        let _ = reply.send(outcome);
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+    use actix::Arbiter;
+    use tessera_store::pool::{Target, connect};
+
+    /// Sizes of the batches published.
+    type Log = Arc<Mutex<Vec<usize>>>;
+
+    /// Doubles numbers, slowly enough for requests to gather; 7 fails alone and 13
+    /// panics its batch.
+    struct Doubling;
+
+    impl Batch for Doubling {
+        const KIND: &'static str = "doubling";
+        type Item = u32;
+        type Outcome = u32;
+        type Publisher = Log;
+        fn run(_: &DbPool, items: &[u32]) -> Vec<Result<u32>> {
+            assert!(!items.contains(&13), "a batch that panics");
+            std::thread::sleep(Duration::from_millis(5));
+            items
+                .iter()
+                .map(|&i| match i {
+                    7 => Err(Error::Internal("seven".into())),
+                    i => Ok(i * 2),
+                })
+                .collect()
+        }
+        fn publish(log: &Log, items: Vec<u32>, outcomes: Vec<Result<u32>>) -> Published<u32> {
+            log.lock().unwrap().push(items.len());
+            Published::Later(Box::pin(async move { outcomes }))
+        }
+    }
+
+    #[actix::test]
+    async fn requests_gather_into_batches_each_keeps_its_outcome_and_a_panic_fails_only_its_batch()
+    {
+        // The pool opens connections lazily, and this kind never asks it for one.
+        let pool = connect(
+            &Target::Sqlite("/nonexistent/db".into()),
+            1,
+            Duration::from_secs(1),
+        );
+        let writer = BatchWriter::start(pool, 1).unwrap();
+        let log = Log::default();
+        let batcher = Batcher::<Doubling>::new(
+            writer,
+            log.clone(),
+            Arbiter::new().handle(),
+            Arc::new(Metrics::default()),
+            Duration::from_secs(10),
+        );
+        let numbers: Vec<u32> = (0..200).filter(|&i| i != 13).collect();
+        let outcomes =
+            futures_util::future::join_all(numbers.iter().map(|&i| batcher.commit(i))).await;
+        for (i, outcome) in numbers.iter().zip(outcomes) {
+            match (i, outcome) {
+                (7, Err(Error::Internal(_))) => {}
+                (i, Ok(doubled)) => assert_eq!(doubled, i * 2),
+                (i, other) => panic!("{i}: {:?}", other.err()),
+            }
+        }
+        let sizes = log.lock().unwrap().clone();
+        assert_eq!(sizes.iter().sum::<usize>(), numbers.len(), "{sizes:?}");
+        assert!(sizes.iter().all(|&n| n <= LARGEST_BATCH), "{sizes:?}");
+        assert!(
+            sizes.len() < numbers.len() / 2,
+            "requests gathered: {sizes:?}"
+        );
+        // A batch that panics answers 503; the writer and the batcher go on.
+        let (panicked, after) = tokio::join!(batcher.commit(13), async {
+            tokio::time::sleep(Duration::from_millis(50)).await;
+            batcher.commit(21).await
+        });
+        assert!(
+            matches!(panicked, Err(Error::Unavailable(_))),
+            "{panicked:?}"
+        );
+        assert_eq!(after.unwrap(), 42);
+        assert_eq!(batcher.lock().draining, 0, "no drainer left counted");
     }
 }

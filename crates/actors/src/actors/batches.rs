@@ -1,7 +1,6 @@
 //! The kinds of [`Batch`]: logins' new sessions, refreshes, and session revocations
 //! with what publishes them.
 use actix::prelude::*;
-use futures_util::future::LocalBoxFuture;
 use std::{collections::HashMap, sync::Arc, time::Duration};
 use tessera_core::{
     Error, Result,
@@ -18,7 +17,7 @@ use tessera_store::{
     pool::conn,
 };
 
-use super::{Batch, BlacklistActor, Publish, Revoke};
+use super::{Batch, BlacklistActor, Publish, Published, Revoke};
 use crate::{feed::RevocationFeed, hub::send_traced, metrics::Metrics, tenant::TenantCtx};
 
 /// The same failure for every item of a batch (its cause is logged, not sent).
@@ -135,7 +134,7 @@ impl Batch for SessionRevocations {
         to: &RevocationPublisher,
         items: Vec<SessionRevocation>,
         mut outcomes: Vec<Result<Self::Outcome>>,
-    ) -> LocalBoxFuture<'static, Vec<Result<Self::Outcome>>> {
+    ) -> Published<Self::Outcome> {
         // One store write per tenant and generation: the batch's sessions of a tenant
         // share one (0: nothing committed, or already revoked; the entries alone
         // cover the tokens), unless the batch fell back to one transaction each.
@@ -159,7 +158,7 @@ impl Batch for SessionRevocations {
             write.1.push(i);
         }
         let to = to.clone();
-        Box::pin(async move {
+        Published::Later(Box::pin(async move {
             let writes = writes
                 .into_iter()
                 .map(|((tenant_id, generation), (entries, whose))| {
@@ -178,7 +177,7 @@ impl Batch for SessionRevocations {
                 }
             }
             outcomes
-        })
+        }))
     }
 }
 

@@ -29,30 +29,24 @@ pub trait Handles<M: Message>: Actor {
     fn handle(&mut self, msg: M, ctx: &mut Self::Context) -> <Self as Handles<M>>::Result;
 }
 
-/// Every actor handles `Traced<M>` as it [`Handles`] `M`, inside the span (a generic
-/// actor: `traced!(<B: Bound> Actor<B>)`).
+/// Every actor handles `Traced<M>` as it [`Handles`] `M`, inside the span.
 macro_rules! traced {
-    (@impl [$($generics:tt)*] $actor:ty) => {
-        impl<$($generics)* M: Message> Handler<Traced<M>> for $actor
-        where
-            Self: Handles<M>,
-        {
-            type Result = <Self as Handles<M>>::Result;
-
-            fn handle(&mut self, t: Traced<M>, ctx: &mut Self::Context) -> Self::Result {
-                let _inside = t.span.enter();
-                <Self as Handles<M>>::handle(self, t.msg, ctx)
-            }
-        }
-    };
-    (<$g:ident: $bound:path> $actor:ty) => {
-        traced!(@impl [$g: $bound,] $actor);
-    };
     ($($actor:ty),* $(,)?) => {
-        $(traced!(@impl [] $actor);)*
+        $(
+            impl<M: Message> Handler<Traced<M>> for $actor
+            where
+                Self: Handles<M>,
+            {
+                type Result = <Self as Handles<M>>::Result;
+
+                fn handle(&mut self, t: Traced<M>, ctx: &mut Self::Context) -> Self::Result {
+                    let _inside = t.span.enter();
+                    <Self as Handles<M>>::handle(self, t.msg, ctx)
+                }
+            }
+        )*
     };
 }
-pub(crate) use traced;
 
 traced!(
     UserActor,

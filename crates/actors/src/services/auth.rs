@@ -20,10 +20,10 @@ use tessera_store::models::{
 use crate::{
     Hub,
     actors::{
-        Attempted, CheckRevoked, ClientInfo, Enqueue, ExchangeLegacy, FindUserByName, IssuePair,
-        IssuedTokens, LiveRevocations, RateAttempt, Refill, RefreshTokenLive, Refreshes,
-        RevokeTokensRecord, RevokeUserRecord, SessionRevocation, SessionRevocations, SessionStarts,
-        VerifyPassword, VerifyToken, mint_refreshed, new_session,
+        Attempted, CheckRevoked, ClientInfo, ExchangeLegacy, FindUserByName, IssuePair,
+        IssuedTokens, LiveRevocations, RateAttempt, Refill, RefreshTokenLive, RevokeTokensRecord,
+        RevokeUserRecord, SessionRevocation, VerifyPassword, VerifyToken, mint_refreshed,
+        new_session,
     },
     metrics::LoginOutcome,
     tenant::TenantCtx,
@@ -124,10 +124,7 @@ impl Hub {
             password_changed_at: issue.password_changed_at,
             rehash: issue.rehash,
         };
-        if !self
-            .ask(&self.session_starts, Enqueue::<SessionStarts>(start))
-            .await?
-        {
+        if !self.session_starts.commit(start).await? {
             return Err(Error::InvalidCredentials);
         }
         Ok(tokens)
@@ -207,9 +204,7 @@ impl Hub {
             }),
         };
         // Committed (with the other refreshes of its batch) before anything is minted.
-        let (outcome, next) = self
-            .ask(&self.refreshes, Enqueue::<Refreshes>(item))
-            .await?;
+        let (outcome, next) = self.refreshes.commit(item).await?;
         match outcome {
             RefreshOutcome::Accepted {
                 user,
@@ -328,8 +323,7 @@ impl Hub {
             fallback_until,
         };
         // Committed and written to the store with the rest of its batch.
-        let revoke = Enqueue::<SessionRevocations>(item);
-        self.ask(&self.session_revocations, revoke).await?;
+        self.session_revocations.commit(item).await?;
         self.metrics.revoked(&ctx.slug, RevocationKind::Session);
         Ok(())
     }

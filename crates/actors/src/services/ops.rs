@@ -13,7 +13,7 @@ impl Hub {
     /// all answer.
     pub async fn ready(&self) -> Result<()> {
         self.ask(&self.admin, PingDb).await?;
-        self.ask(&self.writer, PingDb).await?;
+        self.writer.ping(self.timeout).await?;
         self.send(&self.blacklist, Ping).await?
     }
 
