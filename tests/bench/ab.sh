@@ -1,0 +1,138 @@
+#!/usr/bin/env bash
+# A code change against a baseline, in one run: two nodes, one built from this tree (B)
+# and one from an earlier revision (A), share one database and Redis and take turns
+# under the same stateful load — rotating refresh (HS256 and ES256) and logout
+# (HS256), 64 connections — round after round, the order flipping each round, so the
+# machine's noise falls on both alike. Prints the medians of each and B ÷ A.
+#   tests/bench/ab.sh BASE_REV [SECONDS=5] [ROUNDS=4]
+# BASE_REV is built in a worktree under /tmp (its own target folder: the first run
+# builds it whole).
+set -euo pipefail
+BASE_REV=$1
+DUR=${2:-5}
+ROUNDS=${3:-4}
+BASE_TREE=${BASE_TREE:-/tmp/tessera-ab-base}
+if [ ! -d "$BASE_TREE" ]; then git worktree add -f "$BASE_TREE" "$BASE_REV" -q; fi
+git -C "$BASE_TREE" checkout -q --detach "$BASE_REV"
+(cd "$BASE_TREE" && cargo build --release --locked -q -p tessera-server --bin tessera)
+source "$(dirname "$0")/lib.sh"
+bench_env tessera_ab_bench
+export TESSERA__ARGON2__MEMORY_KIB=8 TESSERA__ARGON2__ITERATIONS=1 TESSERA__HTTP__TRUSTED_PROXIES=127.0.0.1
+declare -A URL=([A]=http://127.0.0.1:18301 [B]=http://127.0.0.1:18302)
+declare -A BIN=([A]=$BASE_TREE/target/release/tessera [B]=target/release/tessera)
+for node in A B; do
+  TESSERA__HTTP__BIND=${URL[$node]#http://} TESSERA__PUBLIC_URL=${URL[$node]} "${BIN[$node]}" serve 2>"$WORK/node_$node.log" &
+  PIDS+=($!)
+done
+trap scratch_cleanup EXIT
+for node in A B; do
+  for _ in $(seq 1 100); do curl -sf "${URL[$node]}/healthz" >/dev/null && break; sleep 0.1; done
+done
+N=${URL[B]}
+for alg in hs256 es256; do
+  post "$N" /v1/admin/tenants "{\"slug\":\"ab-$alg\",\"algorithm\":\"${alg^^}\",\"login_rate_limit\":100000,\"refresh_token_ttl\":86400}" >/dev/null
+  for u in alice $(seq -f "s%g" 1 64); do
+    post "$N" "/v1/admin/tenants/ab-$alg/users" "{\"username\":\"$u\",\"password\":\"correct horse battery\"}" >/dev/null
+  done
+done
+
+# tokens URL ALG SECONDS PREFIX: refresh tokens from a login run over s1…s64, one
+# file per connection (PREFIX1 … PREFIX64).
+tokens() {
+  cat >"$WORK/login.lua" <<LUA
+wrk.method = "POST"
+wrk.headers["Content-Type"] = "application/json"
+local out = io.open("$WORK/stock", "a")
+out:setvbuf("line")
+local k = 0
+function request()
+  k = k + 1
+  wrk.headers["X-Forwarded-For"] = "10.9." .. math.floor(k / 65536) % 256 .. "." .. math.floor(k / 256) % 256
+  return wrk.format(nil, nil, nil, '{"username":"s' .. (k % 64 + 1) .. '","password":"correct horse battery"}')
+end
+function response(status, headers, body)
+  local r = body:match('"refresh":"([^"]+)"')
+  if status == 200 and r then out:write(r, "\n") end
+end
+LUA
+  rm -f "$WORK/stock"
+  wrk -t2 -c64 -d"$3s" -s "$WORK/login.lua" "$1/v1/tenants/ab-$2/token" >/dev/null
+  python3 - "$WORK/stock" "$4" <<'PY'
+import sys
+tokens = [l.strip() for l in open(sys.argv[1]) if l.strip()]
+for i in range(64):
+    open(f"{sys.argv[2]}{i + 1}", "w").write("\n".join(tokens[i::64]) + "\n")
+PY
+}
+
+# load NAME URL ALG KIND: one 64-connection run of KIND (refresh or logout) on URL.
+load() {
+  {
+    cat <<LUA
+local n = 0
+function setup(thread)
+  n = n + 1
+  thread:set("id", n)
+end
+function init(args)
+  wrk.method = "POST"
+  wrk.headers["Content-Type"] = "application/json"
+  mine = {}
+  for line in io.lines("$WORK/tok_" .. id) do mine[#mine + 1] = line end
+end
+local i, token = 0, nil
+LUA
+    if [ "$4" = refresh ]; then
+      cat <<'LUA'
+function request()
+  token = token or mine[1]
+  return wrk.format(nil, nil, nil, "{\"refresh\":\"" .. token .. "\"}")
+end
+function response(status, headers, body)
+  local next = body:match("\"refresh\":\"([^\"]+)\"")
+  if status == 200 and next then token = next end
+end
+LUA
+    else
+      cat <<'LUA'
+function request()
+  i = math.min(i + 1, #mine)
+  return wrk.format(nil, nil, nil, '{"token":"' .. mine[i] .. '"}')
+end
+LUA
+    fi
+  } >"$WORK/load.lua"
+  local path=token/refresh
+  [ "$4" = logout ] && path=token/revoke
+  # One wrk thread a connection: each refresh chain has one client.
+  measured "$1" -t64 -c64 -d"${DUR}s" --latency -s "$WORK/load.lua" "$2/v1/tenants/ab-$3/$path"
+}
+
+for r in $(seq 1 "$ROUNDS"); do
+  order="A B"
+  [ $((r % 2)) = 0 ] && order="B A"
+  echo "round $r/$ROUNDS ($order)" >&2
+  for node in $order; do
+    for alg in hs256 es256; do
+      tokens "${URL[$node]}" "$alg" 1 "$WORK/tok_"
+      load "refresh_${alg}_$node" "${URL[$node]}" "$alg" refresh
+    done
+    tokens "${URL[$node]}" hs256 "${STOCK_SECONDS:-$((DUR * 3))}" "$WORK/tok_"
+    load "logout_hs256_$node" "${URL[$node]}" hs256 logout
+  done
+done
+
+python3 - "$WORK" "$BASE_REV" <<'PY'
+import sys
+sys.path.insert(0, "tests/bench")
+from medians import med, cpu
+base = sys.argv[2]
+print(f"| route | A ({base}) req/s | B (this tree) req/s | B ÷ A | CPU A, then B: tessera / postgres / idle |")
+print("|---|---:|---:|---:|---|")
+for name, label in [("refresh_hs256", "POST /token/refresh (rotating), HS256"),
+                    ("refresh_es256", "POST /token/refresh (rotating), ES256"),
+                    ("logout_hs256", "POST /token/revoke (logout), HS256")]:
+    a, b = med(f"{name}_A")[0], med(f"{name}_B")[0]
+    shares = ", then ".join(cpu(f"{name}_{n}", ("tessera", "postgres", "idle")) for n in "AB")
+    print(f"| {label} | {a:.0f} | {b:.0f} | {b / a:.0%} | {shares} |")
+PY
