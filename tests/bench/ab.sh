@@ -6,22 +6,30 @@
 # machine's noise falls on both alike. Prints the medians of each and B ÷ A.
 #   tests/bench/ab.sh BASE_REV [SECONDS=5] [ROUNDS=4]
 # BASE_REV is built in a worktree under /tmp (its own target folder: the first run
-# builds it whole).
+# builds it whole); BASE_REV `.` runs this tree's build as A too, and B_ENV (say
+# "TESSERA__DATABASE__POOL_SIZE=4") is what only node B's environment adds: a setting
+# against the default.
 set -euo pipefail
 BASE_REV=$1
 DUR=${2:-5}
 ROUNDS=${3:-4}
 BASE_TREE=${BASE_TREE:-/tmp/tessera-ab-base}
-if [ ! -d "$BASE_TREE" ]; then git worktree add -f "$BASE_TREE" "$BASE_REV" -q; fi
-git -C "$BASE_TREE" checkout -q --detach "$BASE_REV"
-(cd "$BASE_TREE" && cargo build --release --locked -q -p tessera-server --bin tessera)
+if [ "$BASE_REV" != . ]; then
+  if [ ! -d "$BASE_TREE" ]; then git worktree add -f "$BASE_TREE" "$BASE_REV" -q; fi
+  git -C "$BASE_TREE" checkout -q --detach "$BASE_REV"
+  (cd "$BASE_TREE" && cargo build --release --locked -q -p tessera-server --bin tessera)
+fi
 source "$(dirname "$0")/lib.sh"
 bench_env tessera_ab_bench
 export TESSERA__ARGON2__MEMORY_KIB=8 TESSERA__ARGON2__ITERATIONS=1 TESSERA__HTTP__TRUSTED_PROXIES=127.0.0.1
 declare -A URL=([A]=http://127.0.0.1:18301 [B]=http://127.0.0.1:18302)
 declare -A BIN=([A]=$BASE_TREE/target/release/tessera [B]=target/release/tessera)
+[ "$BASE_REV" = . ] && BIN[A]=target/release/tessera
+declare -A ENV=([A]="" [B]="${B_ENV:-}")
 for node in A B; do
-  TESSERA__HTTP__BIND=${URL[$node]#http://} TESSERA__PUBLIC_URL=${URL[$node]} "${BIN[$node]}" serve 2>"$WORK/node_$node.log" &
+  # shellcheck disable=SC2086 # ENV holds whole NAME=VALUE words
+  env ${ENV[$node]} TESSERA__HTTP__BIND=${URL[$node]#http://} TESSERA__PUBLIC_URL=${URL[$node]} \
+    "${BIN[$node]}" serve 2>"$WORK/node_$node.log" &
   PIDS+=($!)
 done
 trap scratch_cleanup EXIT

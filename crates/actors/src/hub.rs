@@ -15,7 +15,7 @@ use crate::{
     actors::{
         AdminActor, BatchWriter, Batcher, BlacklistActor, HashPriority, PasswordHasher, Refreshes,
         RevocationPublisher, SessionRevocations, SessionStarts, TenantLoader, TokenActor, Traced,
-        UserActor, commit_slots,
+        UserActor,
     },
     feed::RevocationFeed,
     metrics::Metrics,
@@ -27,7 +27,7 @@ use crate::{
 pub struct HubConfig {
     /// Database pool shared by the sync actors.
     pub pool: DbPool,
-    /// The batched session writes' pool, one connection per [`commit_slots`] (the
+    /// The batched session writes' pool, one connection per [`crate::actors::commit_slots`] (the
     /// same pool as `pool` for SQLite, which has one connection).
     pub batch_pool: DbPool,
     /// Threads of each DB-bound sync actor (users, tokens, admin).
@@ -170,7 +170,7 @@ impl Hub {
             timeout: cfg.send_timeout,
         };
         // The writer's threads drain the batchers' queues and commit.
-        let writer = BatchWriter::start(cfg.batch_pool, commit_slots())?;
+        let writer = BatchWriter::start(cfg.batch_pool)?;
         let (m, t) = (&metrics, cfg.send_timeout);
         let refreshes = Batcher::new(writer.clone(), (), blacklisting.clone(), m.clone(), t);
         let session_starts = Batcher::new(writer.clone(), (), blacklisting.clone(), m.clone(), t);

@@ -53,15 +53,16 @@ pub enum Published<O> {
     Later(BoxFuture<'static, Vec<Result<O>>>),
 }
 
-/// Batches being committed at once, at most: one per two cores (at least one).
-/// Measured on two cores with 32 clients refreshing (HS256, one build): one slot
-/// gathered batches of 13 (median) and ran 6 746 refreshes/s; two slots split them
-/// into batches of 2 and ran 5 006, as each statement has a fixed cost a batch shares.
-/// A second slot that opened only once 8 requests waited did no better (one run each,
-/// 32 clients: refresh 5 676 against 5 853 with HS256 and 3 165 against 4 620 with
-/// ES256, logout 8 039 against 8 891): Postgres then spent more CPU per request.
+/// Batches being committed at once, at most: one per core, each on a writer thread
+/// and connection of its own, a second one only while [`SECOND_DRAINER_AFTER`] requests
+/// wait (otherwise one batch commits while the next gathers). Measured on two cores,
+/// 64 clients, the two settings taking turns in one run (`tests/bench/ab.sh`, medians
+/// of 4 rounds): one slot against two, refresh 6 243 / 6 781 req/s with HS256 and
+/// 3 911 / 4 415 with ES256, logout 7 910 / 9 788. (Before the writer drained its
+/// queues itself, a second slot that took every lone request split the batches into
+/// ones of two and ran 5 006 refreshes/s against 6 746 with one slot.)
 pub fn commit_slots() -> usize {
-    std::thread::available_parallelism().map_or(1, |n| (n.get() / 2).max(1))
+    std::thread::available_parallelism().map_or(1, |n| n.get())
 }
 
 /// Most requests in one batch.
@@ -79,6 +80,8 @@ type Reply<B> = oneshot::Sender<Result<<B as Batch>::Outcome>>;
 /// threads end once it is dropped.
 pub struct BatchWriter {
     shared: Arc<Shared>,
+    /// Its threads: the commit slots.
+    threads: usize,
 }
 
 /// What the writer's threads share.
@@ -152,21 +155,22 @@ impl Shared {
 }
 
 impl BatchWriter {
-    /// Starts `threads` writer threads committing on `pool`.
-    pub fn start(pool: DbPool, threads: usize) -> Result<Arc<Self>> {
+    /// Starts one writer thread per connection of `pool` (see [`commit_slots`]).
+    pub fn start(pool: DbPool) -> Result<Arc<Self>> {
+        let threads = (pool.max_size() as usize).max(1);
         let shared = Arc::new(Shared {
             jobs: Mutex::default(),
             wake: Condvar::new(),
             pool,
         });
-        for _ in 0..threads.max(1) {
+        for _ in 0..threads {
             let s = shared.clone();
             std::thread::Builder::new()
                 .name("batch-writer".into())
                 .spawn(move || s.work())
                 .map_err(|e| Error::Internal(format!("batch writer thread not started: {e}")))?;
         }
-        Ok(Arc::new(BatchWriter { shared }))
+        Ok(Arc::new(BatchWriter { shared, threads }))
     }
 
     /// Readiness: does the writer's own connection answer (within `timeout`)? After a
@@ -195,8 +199,9 @@ impl Drop for BatchWriter {
 }
 
 /// One [`Batch`] kind's waiting items, which the [`BatchWriter`] drains. Enqueuing is
-/// a short lock; the writer is handed the batcher only while fewer than the commit
-/// slots are draining it, so under load it goes from one commit to the next at once.
+/// a short lock; the writer is handed the batcher when no thread drains it (or, up to
+/// the commit slots, when many requests wait), and under load a writer thread goes
+/// from one commit to the next at once.
 pub struct Batcher<B: Batch> {
     waiting: Mutex<Waiting<B>>,
     writer: Arc<BatchWriter>,
@@ -217,6 +222,25 @@ struct Waiting<B: Batch> {
     draining: usize,
 }
 
+/// Requests that must wait before a second writer thread drains the same kind, so
+/// that batches stay large (see [`commit_slots`]).
+const SECOND_DRAINER_AFTER: usize = 8;
+
+impl<B: Batch> Waiting<B> {
+    /// Whether one more drainer should start, now that an item has arrived.
+    fn wants_drainer(&self) -> bool {
+        self.draining == 0 || self.items.len() >= SECOND_DRAINER_AFTER
+    }
+
+    /// Whether a drainer that has just committed should take another batch.
+    fn keeps_drainer(&self) -> bool {
+        match self.draining {
+            1 => !self.items.is_empty(),
+            _ => self.items.len() >= SECOND_DRAINER_AFTER,
+        }
+    }
+}
+
 impl<B: Batch> Batcher<B> {
     /// A batcher committing through `writer`, publishing through `publisher` on the
     /// `publishing` arbiter, and answering 503 after `timeout`.
@@ -232,11 +256,11 @@ impl<B: Batch> Batcher<B> {
                 items: Vec::new(),
                 draining: 0,
             }),
+            slots: writer.threads,
             writer,
             publisher,
             publishing,
             metrics,
-            slots: commit_slots(),
             timeout,
         })
     }
@@ -250,7 +274,7 @@ impl<B: Batch> Batcher<B> {
         let drain = {
             let mut w = self.lock();
             w.items.push((item, reply, tracing::Span::current()));
-            let drain = w.draining < self.slots;
+            let drain = w.draining < self.slots && w.wants_drainer();
             if drain {
                 w.draining += 1;
             }
@@ -289,7 +313,7 @@ impl<B: Batch> Batcher<B> {
     fn drained(self: &Arc<Self>) {
         let more = {
             let mut w = self.lock();
-            let more = !w.items.is_empty();
+            let more = w.keeps_drainer();
             if !more {
                 w.draining -= 1;
             }
@@ -358,10 +382,15 @@ fn send_each<O>(replies: Vec<oneshot::Sender<Result<O>>>, outcomes: Vec<Result<O
 mod tests {
     use super::*;
     use actix::Arbiter;
+    use std::sync::atomic::{AtomicUsize, Ordering};
     use tessera_store::pool::{Target, connect};
 
     /// Sizes of the batches published.
     type Log = Arc<Mutex<Vec<usize>>>;
+
+    /// Batches running now, and the most that ran at once.
+    #[derive(Default)]
+    struct Running(AtomicUsize, AtomicUsize);
 
     /// Doubles numbers, slowly enough for requests to gather; 7 fails alone and 13
     /// panics its batch.
@@ -369,36 +398,39 @@ mod tests {
 
     impl Batch for Doubling {
         const KIND: &'static str = "doubling";
-        type Item = u32;
+        type Item = (u32, Arc<Running>);
         type Outcome = u32;
         type Publisher = Log;
-        fn run(_: &DbPool, items: &[u32]) -> Vec<Result<u32>> {
-            assert!(!items.contains(&13), "a batch that panics");
+        fn run(_: &DbPool, items: &[(u32, Arc<Running>)]) -> Vec<Result<u32>> {
+            assert!(!items.iter().any(|i| i.0 == 13), "a batch that panics");
+            let running = &items[0].1;
+            let now = running.0.fetch_add(1, Ordering::SeqCst) + 1;
+            running.1.fetch_max(now, Ordering::SeqCst);
             std::thread::sleep(Duration::from_millis(5));
+            running.0.fetch_sub(1, Ordering::SeqCst);
             items
                 .iter()
-                .map(|&i| match i {
+                .map(|&(i, _)| match i {
                     7 => Err(Error::Internal("seven".into())),
                     i => Ok(i * 2),
                 })
                 .collect()
         }
-        fn publish(log: &Log, items: Vec<u32>, outcomes: Vec<Result<u32>>) -> Published<u32> {
+        fn publish(
+            log: &Log,
+            items: Vec<Self::Item>,
+            outcomes: Vec<Result<u32>>,
+        ) -> Published<u32> {
             log.lock().unwrap().push(items.len());
             Published::Later(Box::pin(async move { outcomes }))
         }
     }
 
-    #[actix::test]
-    async fn requests_gather_into_batches_each_keeps_its_outcome_and_a_panic_fails_only_its_batch()
-    {
-        // The pool opens connections lazily, and this kind never asks it for one.
-        let pool = connect(
-            &Target::Sqlite("/nonexistent/db".into()),
-            1,
-            Duration::from_secs(1),
-        );
-        let writer = BatchWriter::start(pool, 1).unwrap();
+    /// Commits 199 numbers at once, then one that panics its batch and one after it,
+    /// through a writer on `pool` (opened lazily: this kind never asks it for a
+    /// connection); the most batches that ran at once.
+    async fn gather_and_survive(pool: DbPool) -> usize {
+        let writer = BatchWriter::start(pool).unwrap();
         let log = Log::default();
         let batcher = Batcher::<Doubling>::new(
             writer,
@@ -407,9 +439,14 @@ mod tests {
             Arc::new(Metrics::default()),
             Duration::from_secs(10),
         );
+        let running = Arc::new(Running::default());
         let numbers: Vec<u32> = (0..200).filter(|&i| i != 13).collect();
-        let outcomes =
-            futures_util::future::join_all(numbers.iter().map(|&i| batcher.commit(i))).await;
+        let outcomes = futures_util::future::join_all(
+            numbers
+                .iter()
+                .map(|&i| batcher.commit((i, running.clone()))),
+        )
+        .await;
         for (i, outcome) in numbers.iter().zip(outcomes) {
             match (i, outcome) {
                 (7, Err(Error::Internal(_))) => {}
@@ -421,13 +458,13 @@ mod tests {
         assert_eq!(sizes.iter().sum::<usize>(), numbers.len(), "{sizes:?}");
         assert!(sizes.iter().all(|&n| n <= LARGEST_BATCH), "{sizes:?}");
         assert!(
-            sizes.len() < numbers.len() / 2,
+            sizes.len() < numbers.len() / 4,
             "requests gathered: {sizes:?}"
         );
         // A batch that panics answers 503; the writer and the batcher go on.
-        let (panicked, after) = tokio::join!(batcher.commit(13), async {
+        let (panicked, after) = tokio::join!(batcher.commit((13, running.clone())), async {
             tokio::time::sleep(Duration::from_millis(50)).await;
-            batcher.commit(21).await
+            batcher.commit((21, running.clone())).await
         });
         assert!(
             matches!(panicked, Err(Error::Unavailable(_))),
@@ -435,5 +472,28 @@ mod tests {
         );
         assert_eq!(after.unwrap(), 42);
         assert_eq!(batcher.lock().draining, 0, "no drainer left counted");
+        running.1.load(Ordering::SeqCst)
+    }
+
+    #[actix::test]
+    async fn requests_gather_into_batches_each_keeps_its_outcome_and_a_panic_fails_only_its_batch()
+    {
+        let sqlite = connect(
+            &Target::Sqlite("/nonexistent/db".into()),
+            4,
+            Duration::from_secs(1),
+        );
+        assert_eq!(
+            gather_and_survive(sqlite).await,
+            1,
+            "SQLite: one writer thread"
+        );
+    }
+
+    #[actix::test]
+    async fn with_two_commit_slots_a_second_batch_commits_while_many_requests_wait() {
+        let url = "postgres://nobody@127.0.0.1:1/none".to_string();
+        let postgres = connect(&Target::Postgres(url), 2, Duration::from_secs(1));
+        assert_eq!(gather_and_survive(postgres).await, 2);
     }
 }
