@@ -8,6 +8,9 @@
 #     load: 8 connections / req/s is its mean latency);
 #   - paced: each connection waits PACE_MS (default 8) between requests, a light load
 #     of under 1 000 req/s whose latency is what a flood adds to it.
+# Then, as a control with no login at all, the paced load on the `normal` node beside
+# argon2 running outside Tessera: one bench-baseline argon2 loop per core (the CPU a
+# flood at the ceiling takes), at normal and at idle (SCHED_IDLE) priority.
 # Prints medians over the rounds: /users/me req/s and p99 quiet and during the flood,
 # the logins/s the flood got through, and the login ceiling (cores / one argon2id
 # verify, measured alone in each round).
@@ -56,6 +59,19 @@ print((total - (int(bad.group(1)) if bad else 0)) / float(sys.argv[2]))
 PY
 }
 
+# outside NAME POLICY: the paced run NAME on the `normal` node beside one argon2 loop
+# per core outside Tessera, at chrt's POLICY (--other or --idle).
+outside() {
+  local loops=() c
+  for c in $(seq 1 "$(nproc)"); do
+    timeout $((DUR + 2)) chrt "$2" 0 target/release/bench-baseline argon2-reuse 1000000 >/dev/null &
+    loops+=($!)
+  done
+  sleep 1
+  run "$1" "$N/v1/tenants/bench/users/me" me_paced 8
+  wait "${loops[@]}" || true # ended by timeout
+}
+
 for r in $(seq 1 "$ROUNDS"); do
   echo "round $r/$ROUNDS" >&2
   for i in 0 1 2; do
@@ -68,6 +84,11 @@ for r in $(seq 1 "$ROUNDS"); do
       sleep 3
       flood "flood_${load}_$p" "$url" "$load"
     done
+  done
+  for policy in other idle; do
+    sleep 3
+    run quiet_outside_$policy "$N/v1/tenants/bench/users/me" me_paced 8
+    outside "outside_$policy" "--$policy"
   done
   target/release/bench-baseline argon2-reuse 21 >>"$WORK/argon_reuse"
 done
@@ -89,5 +110,12 @@ for load, title in [("me", "saturating (8 connections, no pause)"),
         logins = statistics.median(float(l) for l in open(f"{work}/logins_flood_{load}_{p}"))
         print(f"| {p} | {qr:.0f} | {qp:.2f} | {fr:.0f} | {fp:.2f} | {fp / qp:.1f}× | {logins:.0f} | {logins / ceiling:.0%} |")
     print()
+print(f"/users/me paced beside argon2 outside Tessera (no logins; one loop per core):\n")
+print("| loops' priority | quiet p99 ms | beside the loops req/s | p99 ms | p99 beside / quiet |")
+print("|---|---:|---:|---:|---:|")
+for policy, label in [("other", "normal"), ("idle", "idle (SCHED_IDLE)")]:
+    (_, qp), (fr, fp) = med(f"quiet_outside_{policy}"), med(f"outside_{policy}")
+    print(f"| {label} | {qp:.2f} | {fr:.0f} | {fp:.2f} | {fp / qp:.1f}× |")
+print()
 print(f"login ceiling: {cores} cores / {verify_ms:.2f} ms (one argon2id verify alone, median over the rounds) = {ceiling:.0f}/s")
 PY
