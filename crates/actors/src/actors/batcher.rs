@@ -31,6 +31,10 @@ pub trait Batch: 'static {
     type Outcome: Send + 'static;
     /// What [`Batch::publish`] writes through.
     type Publisher: Send + Sync + 'static;
+    /// Whether an item is committed even when its request has stopped waiting (timed
+    /// out, or the client left): by default it is dropped, so a refresh answered 503
+    /// does not rotate the token later behind the client's back.
+    const COMMITS_ABANDONED: bool = false;
     /// Commits `items` (on a writer thread): one outcome per item, in order.
     fn run(pool: &DbPool, items: &[Self::Item]) -> Vec<Result<Self::Outcome>>;
     /// After the commit and before any answer leaves: makes the batch's effects known
@@ -68,7 +72,8 @@ pub fn commit_slots() -> usize {
 /// Most requests in one batch.
 const LARGEST_BATCH: usize = 64;
 
-/// How often an idle writer thread looks whether its node has shut down.
+/// How often an idle writer thread looks whether its writer is gone (dropping it also
+/// wakes every thread at once).
 const IDLE_CHECK: Duration = Duration::from_secs(1);
 
 /// Where a waiting request's outcome goes.
@@ -76,8 +81,8 @@ type Reply<B> = oneshot::Sender<Result<<B as Batch>::Outcome>>;
 
 /// Commits batches: one thread per commit slot, each taking the next job from one
 /// queue (a batcher with items waiting, or a readiness probe), on a pool of its own
-/// whose connections plan by key ([`tessera_store::pool::connect_for_batches`]). Its
-/// threads end once it is dropped.
+/// whose connections plan by key ([`tessera_store::pool::connect_for_batches`]). It is
+/// dropped with the last batcher, and its threads then end once the queue is empty.
 pub struct BatchWriter {
     shared: Arc<Shared>,
     /// Its threads: the commit slots.
@@ -148,7 +153,7 @@ impl Shared {
                 Job::Once(run) => run(pool),
             }));
             if ran.is_err() {
-                tracing::error!("a write batch panicked; its requests were answered 503");
+                tracing::error!("a batch writer job panicked; its requests were answered 503");
             }
         }
     }
@@ -163,14 +168,16 @@ impl BatchWriter {
             wake: Condvar::new(),
             pool,
         });
+        // Dropped on an error too, which ends the threads already started.
+        let writer = Arc::new(BatchWriter { shared, threads });
         for _ in 0..threads {
-            let s = shared.clone();
+            let s = writer.shared.clone();
             std::thread::Builder::new()
                 .name("batch-writer".into())
                 .spawn(move || s.work())
                 .map_err(|e| Error::Internal(format!("batch writer thread not started: {e}")))?;
         }
-        Ok(Arc::new(BatchWriter { shared, threads }))
+        Ok(writer)
     }
 
     /// Readiness: does the writer's own connection answer (within `timeout`)? After a
@@ -179,6 +186,9 @@ impl BatchWriter {
     pub async fn ping(&self, timeout: Duration) -> Result<()> {
         let (reply, answer) = oneshot::channel();
         self.shared.push(Job::Once(Box::new(move |pool| {
+            if reply.is_closed() {
+                return; // the probe gave up waiting
+            }
             let pinged =
                 tessera_store::pool::conn(pool).and_then(|mut c| tessera_store::pool::ping(&mut c));
             let _ = reply.send(pinged);
@@ -230,6 +240,12 @@ impl<B: Batch> Waiting<B> {
     /// Whether one more drainer should start, now that an item has arrived.
     fn wants_drainer(&self) -> bool {
         self.draining == 0 || self.items.len() >= SECOND_DRAINER_AFTER
+    }
+
+    /// A drainer stops.
+    fn one_drainer_fewer(&mut self) {
+        debug_assert!(self.draining > 0, "a drainer stopped that never started");
+        self.draining = self.draining.saturating_sub(1);
     }
 
     /// Whether a drainer that has just committed should take another batch.
@@ -297,11 +313,15 @@ impl<B: Batch> Batcher<B> {
         self.waiting.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
-    /// The next batch, or none (and one drainer fewer) when nothing waits.
+    /// The next batch, or none (and one drainer fewer) when nothing waits. Requests
+    /// that gave up waiting are dropped, unless [`Batch::COMMITS_ABANDONED`].
     fn take(&self) -> Option<Vec<Waiter<B>>> {
         let mut w = self.lock();
+        if !B::COMMITS_ABANDONED {
+            w.items.retain(|(_, reply, _)| !reply.is_closed());
+        }
         if w.items.is_empty() {
-            w.draining -= 1;
+            w.one_drainer_fewer();
             return None;
         }
         let take = w.items.len().min(LARGEST_BATCH);
@@ -315,7 +335,7 @@ impl<B: Batch> Batcher<B> {
             let mut w = self.lock();
             let more = w.keeps_drainer();
             if !more {
-                w.draining -= 1;
+                w.one_drainer_fewer();
             }
             more
         };
@@ -382,22 +402,24 @@ fn send_each<O>(replies: Vec<oneshot::Sender<Result<O>>>, outcomes: Vec<Result<O
 mod tests {
     use super::*;
     use actix::Arbiter;
+    use futures_util::FutureExt;
     use std::sync::atomic::{AtomicUsize, Ordering};
     use tessera_store::pool::{Target, connect};
 
-    /// Sizes of the batches published.
-    type Log = Arc<Mutex<Vec<usize>>>;
+    /// The items of each batch published.
+    type Log = Arc<Mutex<Vec<Vec<u32>>>>;
 
     /// Batches running now, and the most that ran at once.
     #[derive(Default)]
     struct Running(AtomicUsize, AtomicUsize);
 
     /// Doubles numbers, slowly enough for requests to gather; 7 fails alone and 13
-    /// panics its batch.
-    struct Doubling;
+    /// panics its batch. `KEEP`: it commits abandoned items too.
+    struct Doubling<const KEEP: bool>;
 
-    impl Batch for Doubling {
+    impl<const KEEP: bool> Batch for Doubling<KEEP> {
         const KIND: &'static str = "doubling";
+        const COMMITS_ABANDONED: bool = KEEP;
         type Item = (u32, Arc<Running>);
         type Outcome = u32;
         type Publisher = Log;
@@ -421,7 +443,9 @@ mod tests {
             items: Vec<Self::Item>,
             outcomes: Vec<Result<u32>>,
         ) -> Published<u32> {
-            log.lock().unwrap().push(items.len());
+            log.lock()
+                .unwrap()
+                .push(items.iter().map(|i| i.0).collect());
             Published::Later(Box::pin(async move { outcomes }))
         }
     }
@@ -430,15 +454,7 @@ mod tests {
     /// through a writer on `pool` (opened lazily: this kind never asks it for a
     /// connection); the most batches that ran at once.
     async fn gather_and_survive(pool: DbPool) -> usize {
-        let writer = BatchWriter::start(pool).unwrap();
-        let log = Log::default();
-        let batcher = Batcher::<Doubling>::new(
-            writer,
-            log.clone(),
-            Arbiter::new().handle(),
-            Arc::new(Metrics::default()),
-            Duration::from_secs(10),
-        );
+        let (batcher, log) = doubling::<false>(pool);
         let running = Arc::new(Running::default());
         let numbers: Vec<u32> = (0..200).filter(|&i| i != 13).collect();
         let outcomes = futures_util::future::join_all(
@@ -454,7 +470,7 @@ mod tests {
                 (i, other) => panic!("{i}: {:?}", other.err()),
             }
         }
-        let sizes = log.lock().unwrap().clone();
+        let sizes: Vec<usize> = log.lock().unwrap().iter().map(Vec::len).collect();
         assert_eq!(sizes.iter().sum::<usize>(), numbers.len(), "{sizes:?}");
         assert!(sizes.iter().all(|&n| n <= LARGEST_BATCH), "{sizes:?}");
         assert!(
@@ -473,6 +489,46 @@ mod tests {
         assert_eq!(after.unwrap(), 42);
         assert_eq!(batcher.lock().draining, 0, "no drainer left counted");
         running.1.load(Ordering::SeqCst)
+    }
+
+    /// A batcher of [`Doubling`] on a writer on `pool`, and its log.
+    fn doubling<const KEEP: bool>(pool: DbPool) -> (Arc<Batcher<Doubling<KEEP>>>, Log) {
+        let log = Log::default();
+        let batcher = Batcher::new(
+            BatchWriter::start(pool).unwrap(),
+            log.clone(),
+            Arbiter::new().handle(),
+            Arc::new(Metrics::default()),
+            Duration::from_secs(10),
+        );
+        (batcher, log)
+    }
+
+    /// Commits 1 and, while its batch runs, 2 (abandoned at once) and 3; the batches.
+    async fn abandon<const KEEP: bool>() -> Vec<Vec<u32>> {
+        let sqlite = connect(
+            &Target::Sqlite("/nonexistent/db".into()),
+            1,
+            Duration::from_secs(1),
+        );
+        let (batcher, log) = doubling::<KEEP>(sqlite);
+        let running = Arc::new(Running::default());
+        let (first, third) = tokio::join!(batcher.commit((1, running.clone())), async {
+            while running.0.load(Ordering::SeqCst) == 0 {
+                tokio::time::sleep(Duration::from_millis(1)).await;
+            }
+            let abandoned = batcher.commit((2, running.clone())).now_or_never();
+            assert!(abandoned.is_none(), "queued behind the running batch");
+            batcher.commit((3, running.clone())).await
+        });
+        assert_eq!((first.unwrap(), third.unwrap()), (2, 6));
+        log.lock().unwrap().clone()
+    }
+
+    #[actix::test]
+    async fn a_request_that_stopped_waiting_is_not_committed_unless_its_kind_says_so() {
+        assert_eq!(abandon::<false>().await, vec![vec![1], vec![3]]);
+        assert_eq!(abandon::<true>().await, vec![vec![1], vec![2, 3]]);
     }
 
     #[actix::test]

@@ -103,6 +103,8 @@ pub struct RevocationPublisher {
 
 impl Batch for SessionRevocations {
     const KIND: &'static str = "session_revocation";
+    /// A logout is done even when its client did not wait for the answer.
+    const COMMITS_ABANDONED: bool = true;
     type Item = SessionRevocation;
     type Outcome = Option<Revoked<i64>>;
     type Publisher = RevocationPublisher;

@@ -50,6 +50,8 @@ pub fn refresh_many(conn: &mut Db, now: i64, items: &[RefreshItem]) -> Vec<Resul
             if group.is_empty() {
                 continue;
             }
+            // Tokens in one order in every batch (see [`in_lock_order`]).
+            let group = in_lock_order(group, |i| items[i].jti.as_str());
             match in_one_statement(pg, now, items, &group) {
                 Ok(rows) => {
                     for row in rows {
@@ -90,6 +92,15 @@ pub fn refresh_many(conn: &mut Db, now: i64, items: &[RefreshItem]) -> Vec<Resul
             })
         })
         .collect()
+}
+
+/// `group` (positions in a batch) sorted by the key of the rows its statement locks
+/// first. Two batches commit at once on a node with two or more cores; rows locked in
+/// arrival order ([A, B] in one batch, [B, A] in the other) would deadlock them until
+/// Postgres's `deadlock_timeout` (a second by default) stalled both.
+fn in_lock_order<K: Ord>(mut group: Vec<usize>, key: impl Fn(usize) -> K) -> Vec<usize> {
+    group.sort_by_key(|&i| key(i));
+    group
 }
 
 /// After a batch statement failed (nothing of it committed): the items of `group`
@@ -284,12 +295,16 @@ pub fn revoke_many(
     items: &[(TenantId, SessionId)],
 ) -> Result<Vec<Option<Revoked<i64>>>> {
     if let Db::Pg(pg) = conn {
+        // Sessions in one order in every batch (see [`in_lock_order`]).
+        let order = in_lock_order((0..items.len()).collect(), |i| {
+            (items[i].0.as_str(), items[i].1.as_str())
+        });
         let statement = || {
             Prepared::new(
                 REVOKE_MANY,
                 vec![
-                    Param::Texts(items.iter().map(|(t, _)| t.as_str()).collect()),
-                    Param::Texts(items.iter().map(|(_, s)| s.as_str()).collect()),
+                    Param::Texts(order.iter().map(|&i| items[i].0.as_str()).collect()),
+                    Param::Texts(order.iter().map(|&i| items[i].1.as_str()).collect()),
                     Param::Int(now),
                 ],
             )
@@ -297,7 +312,8 @@ pub fn revoke_many(
         let rows: Vec<RevokedRow> = retrying_statement(pg, items.len(), statement).db()?;
         let mut out = vec![None; items.len()];
         for row in rows {
-            if let Some(slot) = usize::try_from(row.n - 1).ok().and_then(|i| out.get_mut(i)) {
+            let at = usize::try_from(row.n - 1).ok().and_then(|n| order.get(n));
+            if let Some(slot) = at.and_then(|&i| out.get_mut(i)) {
                 *slot = Some(Revoked {
                     generation: row.generation,
                     what: row.expires_at,
@@ -459,6 +475,9 @@ pub fn start_many(conn: &mut Db, items: &[SessionStart]) -> Vec<Result<bool>> {
         let group: Vec<usize> = (0..items.len())
             .filter(|&i| items[i].rehash.is_none())
             .collect();
+        // Users in one order in every batch (see [`in_lock_order`]).
+        let s = |i: usize| &items[i].session;
+        let group = in_lock_order(group, |i| (s(i).tenant_id.as_str(), s(i).user_id.as_str()));
         if !group.is_empty() {
             let g = || group.iter().map(|&i| &items[i]);
             let statement = || {
