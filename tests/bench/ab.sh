@@ -44,65 +44,21 @@ for alg in hs256 es256; do
   done
 done
 
-# tokens URL ALG SECONDS PREFIX: refresh tokens from a login run over s1…s64, one
-# file per connection (PREFIX1 … PREFIX64).
+# tokens URL ALG SECONDS: one file of refresh tokens per connection ($WORK/tok_1 …),
+# from a login run of SECONDS.
 tokens() {
-  cat >"$WORK/login.lua" <<LUA
-wrk.method = "POST"
-wrk.headers["Content-Type"] = "application/json"
-local out = io.open("$WORK/stock", "a")
-out:setvbuf("line")
-local k = 0
-function request()
-  k = k + 1
-  wrk.headers["X-Forwarded-For"] = "10.9." .. math.floor(k / 65536) % 256 .. "." .. math.floor(k / 256) % 256
-  return wrk.format(nil, nil, nil, '{"username":"s' .. (k % 64 + 1) .. '","password":"correct horse battery"}')
-end
-function response(status, headers, body)
-  local r = body:match('"refresh":"([^"]+)"')
-  if status == 200 and r then out:write(r, "\n") end
-end
-LUA
-  rm -f "$WORK/stock"
-  wrk -t2 -c64 -d"$3s" -s "$WORK/login.lua" "$1/v1/tenants/ab-$2/token" >/dev/null
-  python3 - "$WORK/stock" "$4" <<'PY'
-import sys
-tokens = [l.strip() for l in open(sys.argv[1]) if l.strip()]
-for i in range(64):
-    open(f"{sys.argv[2]}{i + 1}", "w").write("\n".join(tokens[i::64]) + "\n")
-PY
+  login_stock "$1/v1/tenants/ab-$2/token" "$3" 64 "$WORK/tok_" 2>/dev/null
 }
 
 # load NAME URL ALG KIND: one 64-connection run of KIND (refresh or logout) on URL.
 load() {
   {
-    cat <<LUA
-local n = 0
-function setup(thread)
-  n = n + 1
-  thread:set("id", n)
-end
-function init(args)
-  wrk.method = "POST"
-  wrk.headers["Content-Type"] = "application/json"
-  mine = {}
-  for line in io.lines("$WORK/tok_" .. id) do mine[#mine + 1] = line end
-end
-local i, token = 0, nil
-LUA
+    per_thread "$WORK/tok_"
     if [ "$4" = refresh ]; then
-      cat <<'LUA'
-function request()
-  token = token or mine[1]
-  return wrk.format(nil, nil, nil, "{\"refresh\":\"" .. token .. "\"}")
-end
-function response(status, headers, body)
-  local next = body:match("\"refresh\":\"([^\"]+)\"")
-  if status == 200 and next then token = next end
-end
-LUA
+      echo "$ROTATE_LUA"
     else
       cat <<'LUA'
+local i = 0
 function request()
   i = math.min(i + 1, #mine)
   return wrk.format(nil, nil, nil, '{"token":"' .. mine[i] .. '"}')
@@ -122,10 +78,10 @@ for r in $(seq 1 "$ROUNDS"); do
   echo "round $r/$ROUNDS ($order)" >&2
   for node in $order; do
     for alg in hs256 es256; do
-      tokens "${URL[$node]}" "$alg" 1 "$WORK/tok_"
+      tokens "${URL[$node]}" "$alg" 2
       load "refresh_${alg}_$node" "${URL[$node]}" "$alg" refresh
     done
-    tokens "${URL[$node]}" hs256 "${STOCK_SECONDS:-$((DUR * 3))}" "$WORK/tok_"
+    tokens "${URL[$node]}" hs256 "${STOCK_SECONDS:-$((DUR * 3))}"
     load "logout_hs256_$node" "${URL[$node]}" hs256 logout
   done
 done

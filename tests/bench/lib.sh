@@ -79,3 +79,68 @@ bench_env() {
   target/release/tessera migrate 2>/dev/null
   KEY=$(target/release/tessera admin create-key --name bench)
 }
+
+# per_thread PREFIX: the head of a wrk script whose thread n takes the tokens of the
+# file PREFIXn, one a line, as its own (`mine`).
+per_thread() {
+  cat <<LUA
+local n = 0
+function setup(thread)
+  n = n + 1
+  thread:set("id", n)
+end
+function init(args)
+  wrk.method = "POST"
+  wrk.headers["Content-Type"] = "application/json"
+  mine = {}
+  for line in io.lines("$1" .. id) do mine[#mine + 1] = line end
+end
+LUA
+}
+
+# login_stock URL SECONDS N PREFIX: refresh tokens (each a session of its own) from a
+# 64-connection login run of SECONDS on the token route URL over the users s1…s64 (whose
+# password is "correct horse battery"), dealt out to N files PREFIX1 … PREFIXN; PREFIXtotal
+# holds their count.
+login_stock() {
+  cat >"$WORK/login.lua" <<LUA
+wrk.method = "POST"
+wrk.headers["Content-Type"] = "application/json"
+local out = io.open("$WORK/stock", "a")
+out:setvbuf("line") -- one write a token: the two threads append whole lines
+local k = 0
+function request()
+  k = k + 1
+  -- A client address of its own for every 256 logins (see the node's start).
+  wrk.headers["X-Forwarded-For"] = "10.9." .. math.floor(k / 65536) % 256 .. "." .. math.floor(k / 256) % 256
+  return wrk.format(nil, nil, nil, '{"username":"s' .. (k % 64 + 1) .. '","password":"correct horse battery"}')
+end
+function response(status, headers, body)
+  local r = body:match('"refresh":"([^"]+)"')
+  if status == 200 and r then out:write(r, "\n") end
+end
+LUA
+  rm -f "$WORK/stock"
+  wrk -t2 -c64 -d"$2s" -s "$WORK/login.lua" "$1" | grep Requests/sec >&2
+  python3 - "$WORK/stock" "$3" "$4" <<'PY'
+import sys
+tokens = [l.strip() for l in open(sys.argv[1]) if l.strip()]
+n, prefix = int(sys.argv[2]), sys.argv[3]
+for i in range(n):
+    open(f"{prefix}{i + 1}", "w").write("\n".join(tokens[i::n]) + "\n")
+print(f"login stock: {len(tokens)} sessions, {len(tokens) // n} a thread", file=sys.stderr)
+open(f"{prefix}total", "w").write(str(len(tokens)))
+PY
+}
+
+# A rotating refresh chain: present the newest token, keep the successor.
+ROTATE_LUA='
+local token = nil
+function request()
+  token = token or mine[1]
+  return wrk.format(nil, nil, nil, "{\"refresh\":\"" .. token .. "\"}")
+end
+function response(status, headers, body)
+  local next = body:match("\"refresh\":\"([^\"]+)\"")
+  if status == 200 and next then token = next end
+end'

@@ -56,24 +56,6 @@ target/release/bench-baseline serve 127.0.0.1:18198 "$(curl -sf "$N/v1/tenants/r
 PIDS+=($!)
 for _ in $(seq 1 100); do curl -s -o /dev/null "$B/me" && break; sleep 0.1; done
 
-# per_thread PREFIX: the head of a wrk script whose thread n takes the tokens of the
-# file PREFIXn, one a line, as its own (`mine`).
-per_thread() {
-  cat <<LUA
-local n = 0
-function setup(thread)
-  n = n + 1
-  thread:set("id", n)
-end
-function init(args)
-  wrk.method = "POST"
-  wrk.headers["Content-Type"] = "application/json"
-  mine = {}
-  for line in io.lines("$1" .. id) do mine[#mine + 1] = line end
-end
-LUA
-}
-
 # chains ALG CONNS PREFIX: one fresh refresh token per wrk thread (PREFIX1 …).
 chains() {
   for i in $(seq 1 "$2"); do
@@ -82,37 +64,9 @@ chains() {
 }
 
 # sessions ALG CONNS PREFIX: sessions for a logout run, made by a login run of
-# STOCK_SECONDS (default 7 × SECONDS) over the users s1…s64, dealt out to one file per
-# wrk thread (PREFIX1 …).
+# STOCK_SECONDS (default 7 × SECONDS), dealt out to one file per wrk thread.
 sessions() {
-  cat >"$WORK/login.lua" <<LUA
-wrk.method = "POST"
-wrk.headers["Content-Type"] = "application/json"
-local out = io.open("$WORK/stock", "a")
-out:setvbuf("line") -- one write a token: the two threads append whole lines
-local k = 0
-function request()
-  k = k + 1
-  -- A client address of its own for every 256 logins (see the node's start).
-  wrk.headers["X-Forwarded-For"] = "10.9." .. math.floor(k / 65536) % 256 .. "." .. math.floor(k / 256) % 256
-  return wrk.format(nil, nil, nil, '{"username":"s' .. (k % 64 + 1) .. '","password":"correct horse battery"}')
-end
-function response(status, headers, body)
-  local r = body:match('"refresh":"([^"]+)"')
-  if status == 200 and r then out:write(r, "\n") end
-end
-LUA
-  rm -f "$WORK/stock"
-  wrk -t2 -c64 -d"${STOCK_SECONDS:-$((DUR * 7))}s" -s "$WORK/login.lua" "$N/v1/tenants/rot-$1/token" | grep Requests/sec >&2
-  python3 - "$WORK/stock" "$2" "$3" <<'PY'
-import sys
-tokens = [l.strip() for l in open(sys.argv[1]) if l.strip()]
-n, prefix = int(sys.argv[2]), sys.argv[3]
-for i in range(n):
-    open(f"{prefix}{i + 1}", "w").write("\n".join(tokens[i::n]) + "\n")
-print(f"logout stock: {len(tokens)} sessions, {len(tokens) // n} a thread", file=sys.stderr)
-open(f"{prefix}total", "w").write(str(len(tokens)))
-PY
+  login_stock "$N/v1/tenants/rot-$1/token" "${STOCK_SECONDS:-$((DUR * 7))}" "$2" "$3"
 }
 
 # store_alone NAME KIND BATCH CLIENTS: bench-baseline store (KIND refresh or logout)
@@ -137,17 +91,6 @@ store_alone() {
   echo "$(cat "$WORK/store.out") 0" >>"$WORK/$1"
 }
 
-# A rotating refresh chain: present the newest token, keep the successor.
-ROTATE_LUA='
-local token = nil
-function request()
-  token = token or mine[1]
-  return wrk.format(nil, nil, nil, "{\"refresh\":\"" .. token .. "\"}")
-end
-function response(status, headers, body)
-  local next = body:match("\"refresh\":\"([^\"]+)\"")
-  if status == 200 and next then token = next end
-end'
 
 for r in $(seq 1 "$ROUNDS"); do
   for conns in $CONNS_LIST; do
