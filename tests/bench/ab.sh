@@ -8,13 +8,16 @@
 # BASE_REV is built in a worktree under /tmp (its own target folder: the first run
 # builds it whole); BASE_REV `.` runs this tree's build as A too, and B_ENV (say
 # "TESSERA__DATABASE__POOL_SIZE=4") is what only node B's environment adds: a setting
-# against the default.
+# against the default. A_WRK_THREADS (say 64) runs node A's load with that many wrk
+# threads instead of WRK_THREADS (2): with BASE_REV `.`, the load generator's cost.
+# A_BIN (a tessera binary kept from an earlier build) runs A from that file, with
+# BASE_REV naming what it was built from: no worktree, no second build.
 set -euo pipefail
 BASE_REV=$1
 DUR=${2:-5}
 ROUNDS=${3:-4}
 BASE_TREE=${BASE_TREE:-/tmp/tessera-ab-base}
-if [ "$BASE_REV" != . ]; then
+if [ "$BASE_REV" != . ] && [ -z "${A_BIN:-}" ]; then
   if [ ! -d "$BASE_TREE" ]; then git worktree add -f "$BASE_TREE" "$BASE_REV" -q; fi
   git -C "$BASE_TREE" checkout -q --detach "$BASE_REV"
   (cd "$BASE_TREE" && cargo build --release --locked -q -p tessera-server --bin tessera)
@@ -25,7 +28,9 @@ export TESSERA__ARGON2__MEMORY_KIB=8 TESSERA__ARGON2__ITERATIONS=1 TESSERA__HTTP
 declare -A URL=([A]=http://127.0.0.1:18301 [B]=http://127.0.0.1:18302)
 declare -A BIN=([A]=$BASE_TREE/target/release/tessera [B]=target/release/tessera)
 [ "$BASE_REV" = . ] && BIN[A]=target/release/tessera
+[ -n "${A_BIN:-}" ] && BIN[A]=$A_BIN
 declare -A ENV=([A]="" [B]="${B_ENV:-}")
+declare -A THREADS=([A]=${A_WRK_THREADS:-$WRK_THREADS} [B]=$WRK_THREADS)
 for node in A B; do
   # shellcheck disable=SC2086 # ENV holds whole NAME=VALUE words
   env ${ENV[$node]} TESSERA__HTTP__BIND=${URL[$node]#http://} TESSERA__PUBLIC_URL=${URL[$node]} \
@@ -44,13 +49,13 @@ for alg in hs256 es256; do
   done
 done
 
-# tokens URL ALG SECONDS: one file of refresh tokens per connection ($WORK/tok_1 …),
-# from a login run of SECONDS.
+# tokens NODE ALG SECONDS: one file of refresh tokens per wrk thread of NODE's load
+# ($WORK/tok_1 …), from a login run of SECONDS.
 tokens() {
-  login_stock "$1/v1/tenants/ab-$2/token" "$3" 64 "$WORK/tok_" 2>/dev/null
+  login_stock "${URL[$1]}/v1/tenants/ab-$2/token" "$3" "${THREADS[$1]}" "$WORK/tok_" 2>/dev/null
 }
 
-# load NAME URL ALG KIND: one 64-connection run of KIND (refresh or logout) on URL.
+# load NAME NODE ALG KIND: one 64-connection run of KIND (refresh or logout) on NODE.
 load() {
   {
     per_thread "$WORK/tok_"
@@ -68,8 +73,7 @@ LUA
   } >"$WORK/load.lua"
   local path=token/refresh
   [ "$4" = logout ] && path=token/revoke
-  # One wrk thread a connection: each refresh chain has one client.
-  measured "$1" -t64 -c64 -d"${DUR}s" --latency -s "$WORK/load.lua" "$2/v1/tenants/ab-$3/$path"
+  measured "$1" -t"${THREADS[$2]}" -c64 -d"${DUR}s" --latency -s "$WORK/load.lua" "${URL[$2]}/v1/tenants/ab-$3/$path"
 }
 
 for r in $(seq 1 "$ROUNDS"); do
@@ -78,20 +82,20 @@ for r in $(seq 1 "$ROUNDS"); do
   echo "round $r/$ROUNDS ($order)" >&2
   for node in $order; do
     for alg in hs256 es256; do
-      tokens "${URL[$node]}" "$alg" 2
-      load "refresh_${alg}_$node" "${URL[$node]}" "$alg" refresh
+      tokens "$node" "$alg" 2
+      load "refresh_${alg}_$node" "$node" "$alg" refresh
     done
-    tokens "${URL[$node]}" hs256 "${STOCK_SECONDS:-$((DUR * 3))}"
-    load "logout_hs256_$node" "${URL[$node]}" hs256 logout
+    tokens "$node" hs256 "${STOCK_SECONDS:-$((DUR * 3))}"
+    load "logout_hs256_$node" "$node" hs256 logout
   done
 done
 
-python3 - "$WORK" "$BASE_REV" <<'PY'
+python3 - "$WORK" "$BASE_REV, wrk -t${THREADS[A]}" "this tree, wrk -t${THREADS[B]}" <<'PY'
 import sys
 sys.path.insert(0, "tests/bench")
 from medians import med, cpu
 base = sys.argv[2]
-print(f"| route | A ({base}) req/s | B (this tree) req/s | B ÷ A | CPU A, then B: tessera / postgres / idle |")
+print(f"| route | A ({base}) req/s | B ({sys.argv[3]}) req/s | B ÷ A | CPU A, then B: tessera / postgres / idle |")
 print("|---|---:|---:|---:|---|")
 for name, label in [("refresh_hs256", "POST /token/refresh (rotating), HS256"),
                     ("refresh_es256", "POST /token/refresh (rotating), ES256"),

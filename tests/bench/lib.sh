@@ -133,14 +133,20 @@ open(f"{prefix}total", "w").write(str(len(tokens)))
 PY
 }
 
-# A rotating refresh chain: present the newest token, keep the successor.
+# wrk threads for the stateful runs: the issue's load is `wrk -t2`. Each thread's
+# connections share the refresh tokens or sessions of one file (per_thread).
+WRK_THREADS=${WRK_THREADS:-2}
+
+# A rotating refresh pool per thread: a request takes a token out of the thread's pool
+# (`mine`, at least one a connection) and its answer puts the successor back, so every
+# request really rotates (no reuse, no 401). A connection's answer is handled before its
+# next request, so the pool never runs dry while the answers are 200.
 ROTATE_LUA='
-local token = nil
 function request()
-  token = token or mine[1]
+  local token = table.remove(mine) or "spent"
   return wrk.format(nil, nil, nil, "{\"refresh\":\"" .. token .. "\"}")
 end
 function response(status, headers, body)
   local next = body:match("\"refresh\":\"([^\"]+)\"")
-  if status == 200 and next then token = next end
+  if status == 200 and next then mine[#mine + 1] = next end
 end'

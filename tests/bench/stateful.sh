@@ -3,9 +3,9 @@
 # and 64 connections (shared mode, durable: every rotation and revocation committed
 # with synchronous commit before the answer), with verify beside them as the yardstick
 # and the share of the machine each program used during each run (cpu.py):
-#   - POST /token/refresh, rotating: each wrk thread has one connection and a refresh
-#     chain of its own; it presents its token and keeps the successor from the
-#     answer, so every request really rotates (no reuse, no 401);
+#   - POST /token/refresh, rotating: each connection presents a token of its wrk
+#     thread's pool and puts the successor from the answer back (lib.sh's
+#     ROTATE_LUA), so every request really rotates (no reuse, no 401);
 #   - POST /token/revoke (logout): each thread logs out sessions of its own, one
 #     request each, from a stock made by a login run before (the node hashes with
 #     cheap argon2 costs so that stock is quick to make; logins are measured by
@@ -16,6 +16,7 @@
 # store alone (bench-baseline store): the batched refresh and logout statements driven
 # straight from a thread per client, no HTTP, crypto, Redis or actors, for the most
 # rows a second Postgres commits this way on this machine.
+# wrk runs WRK_THREADS threads (default 2, the issue's `wrk -t2`).
 # Prints Markdown tables of the medians over the rounds.
 #   tests/bench/stateful.sh [SECONDS=5] [ROUNDS=2] [CONNS="32 64"]
 set -euo pipefail
@@ -56,17 +57,19 @@ target/release/bench-baseline serve 127.0.0.1:18198 "$(curl -sf "$N/v1/tenants/r
 PIDS+=($!)
 for _ in $(seq 1 100); do curl -s -o /dev/null "$B/me" && break; sleep 0.1; done
 
-# chains ALG CONNS PREFIX: one fresh refresh token per wrk thread (PREFIX1 …).
+# chains ALG CONNS PREFIX: one fresh refresh token per connection, dealt out to one
+# file per wrk thread (PREFIX1 … PREFIX$WRK_THREADS).
 chains() {
+  rm -f "$3"*
   for i in $(seq 1 "$2"); do
-    bench_login "$N" "rot-$1" | field refresh >"$3$i"
+    bench_login "$N" "rot-$1" | field refresh >>"$3$(((i - 1) % WRK_THREADS + 1))"
   done
 }
 
-# sessions ALG CONNS PREFIX: sessions for a logout run, made by a login run of
+# sessions ALG PREFIX: sessions for a logout run, made by a login run of
 # STOCK_SECONDS (default 7 × SECONDS), dealt out to one file per wrk thread.
 sessions() {
-  login_stock "$N/v1/tenants/rot-$1/token" "${STOCK_SECONDS:-$((DUR * 7))}" "$2" "$3"
+  login_stock "$N/v1/tenants/rot-$1/token" "${STOCK_SECONDS:-$((DUR * 7))}" "$WRK_THREADS" "$2"
 }
 
 # store_alone NAME KIND BATCH CLIENTS: bench-baseline store (KIND refresh or logout)
@@ -103,8 +106,8 @@ for r in $(seq 1 "$ROUNDS"); do
       run "me_${alg}_$conns" "$N/v1/tenants/rot-$alg/users/me" "me_$alg" "$conns"
       chains "$alg" "$conns" "$WORK/chain_"
       { per_thread "$WORK/chain_"; echo "$ROTATE_LUA"; } >"$WORK/rot.lua"
-      measured "refresh_${alg}_$conns" -t"$conns" -c"$conns" -d"${DUR}s" --latency -s "$WORK/rot.lua" "$N/v1/tenants/rot-$alg/token/refresh"
-      sessions "$alg" "$conns" "$WORK/stock_"
+      measured "refresh_${alg}_$conns" -t"$WRK_THREADS" -c"$conns" -d"${DUR}s" --latency -s "$WORK/rot.lua" "$N/v1/tenants/rot-$alg/token/refresh"
+      sessions "$alg" "$WORK/stock_"
       per_thread "$WORK/stock_" >"$WORK/logout.lua"
       cat >>"$WORK/logout.lua" <<'LUA'
 local i = 0
@@ -115,7 +118,7 @@ function request()
   return wrk.format(nil, nil, nil, '{"token":"' .. mine[i] .. '"}')
 end
 LUA
-      measured "logout_${alg}_$conns" -t"$conns" -c"$conns" -d"${DUR}s" --latency -s "$WORK/logout.lua" "$N/v1/tenants/rot-$alg/token/revoke"
+      measured "logout_${alg}_$conns" -t"$WRK_THREADS" -c"$conns" -d"${DUR}s" --latency -s "$WORK/logout.lua" "$N/v1/tenants/rot-$alg/token/revoke"
       made=$(grep -o '[0-9]* requests in' "$WORK/wrk.out" | grep -o '^[0-9]*')
       # Threads share the load unevenly: a tenth of the stock is the margin.
       if [ $((made * 10)) -ge $(($(cat "$WORK/stock_total") * 9)) ]; then
@@ -126,7 +129,7 @@ LUA
     # The bare baseline's refresh, on the ES256 tenant's chains.
     chains es256 "$conns" "$WORK/chain_"
     { per_thread "$WORK/chain_"; echo "$ROTATE_LUA"; } >"$WORK/base.lua"
-    measured "refresh_base_$conns" -t"$conns" -c"$conns" -d"${DUR}s" --latency -s "$WORK/base.lua" "$B/refresh"
+    measured "refresh_base_$conns" -t"$WRK_THREADS" -c"$conns" -d"${DUR}s" --latency -s "$WORK/base.lua" "$B/refresh"
   done
   echo "round $r/$ROUNDS, the store alone" >&2
   IFS=, read -ra runs <<<"$STORE_RUNS"
