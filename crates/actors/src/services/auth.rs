@@ -188,11 +188,17 @@ impl Hub {
     ) -> Result<TokenPair> {
         let ctx = self.tenant(slug).await?;
         let claims = self
-            .verify_unrevoked(&ctx, token, Some(TokenType::Refresh))
+            .verify_token(&ctx, token, Some(TokenType::Refresh))
             .await?;
         if claims.legacy {
+            let claims = self.unrevoked(&ctx, claims).await?;
             return self.exchange_legacy(ctx, claims, client()).await;
         }
+        // No Redis check: Postgres decides whether this token is revoked, in the
+        // statement that uses it. Revoking a session or a user marks its tokens and
+        // sessions in the transaction that records the revocation (Redis only caches
+        // those records), so the batch refuses a revoked token, and a logout committed
+        // while this refresh waited wins over it.
         let s = &ctx.settings;
         let item = RefreshItem {
             tenant_id: ctx.id.clone(),
@@ -397,6 +403,15 @@ impl Hub {
         expected: Option<TokenType>,
     ) -> Result<VerifiedClaims> {
         let claims = self.verify_token(ctx, token, expected).await?;
+        self.unrevoked(ctx, claims).await
+    }
+
+    /// `claims` if the revocation store does not list their token, session or user.
+    async fn unrevoked(
+        &self,
+        ctx: &Arc<TenantCtx>,
+        claims: VerifiedClaims,
+    ) -> Result<VerifiedClaims> {
         let check = CheckRevoked {
             tenant_id: ctx.id.clone(),
             user_id: claims.sub.clone(),
