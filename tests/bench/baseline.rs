@@ -24,6 +24,11 @@ use serde_json::{Value, json};
 use std::{sync::Arc, time::Instant};
 use tessera_store::Db;
 
+/// The allocator Tessera's binary uses, so the baseline differs from it only in what
+/// it leaves out.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 struct State {
     key: DecodingKey,
     /// The baseline's own ES256 key: it signs the successors and accepts them.
