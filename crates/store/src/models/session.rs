@@ -269,8 +269,10 @@ pub(crate) fn refresh_general(
                 };
                 let window = rotate.map_or(0, |r| r.reuse_interval);
                 let successor = if window > 0 && now - used_at <= window {
+                    // By session and parent: the index on (sid, parent_jti).
                     rt::refresh_tokens
                         .filter(rt::tenant_id.eq(tenant_id))
+                        .filter(rt::sid.eq(&sid))
                         .filter(rt::parent_jti.eq(jti))
                         .filter(rt::used_at.is_null())
                         .filter(rt::revoked_at.is_null())
