@@ -138,7 +138,8 @@ PY
 WRK_THREADS=${WRK_THREADS:-2}
 
 # A rotating refresh pool per thread: a request takes a token out of the thread's pool
-# (`mine`, at least one a connection) and its answer puts the successor back, so every
+# (`mine`: one a connection and one more, since wrk calls request() once before the
+# run to check the script) and its answer puts the successor back, so every
 # request really rotates (no reuse, no 401). A connection's answer is handled before its
 # next request, so the pool never runs dry while the answers are 200.
 ROTATE_LUA='

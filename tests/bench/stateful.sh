@@ -57,11 +57,13 @@ target/release/bench-baseline serve 127.0.0.1:18198 "$(curl -sf "$N/v1/tenants/r
 PIDS+=($!)
 for _ in $(seq 1 100); do curl -s -o /dev/null "$B/me" && break; sleep 0.1; done
 
-# chains ALG CONNS PREFIX: one fresh refresh token per connection, dealt out to one
-# file per wrk thread (PREFIX1 … PREFIX$WRK_THREADS).
+# chains ALG CONNS PREFIX: one fresh refresh token per connection and one more per
+# thread, dealt out to one file per wrk thread (PREFIX1 … PREFIX$WRK_THREADS): before
+# the run wrk calls request() once to check the script, which takes a token from the
+# first thread's pool for good.
 chains() {
   rm -f "$3"*
-  for i in $(seq 1 "$2"); do
+  for i in $(seq 1 $(($2 + WRK_THREADS))); do
     bench_login "$N" "rot-$1" | field refresh >>"$3$(((i - 1) % WRK_THREADS + 1))"
   done
 }

@@ -1,7 +1,7 @@
 //! Revocation: a session at once, log out everywhere, password change, and a Redis
 //! that comes back empty.
 use serde_json::json;
-use tessera_tests::{TestApp, s};
+use tessera_tests::{TestApp, decode_parts, s};
 
 #[actix_rt::test]
 async fn revoking_a_refresh_token_kills_its_session_at_once() {
@@ -327,4 +327,68 @@ async fn a_revocation_whose_redis_write_failed_is_refused_within_two_seconds() {
     assert_ne!(a.me_status("acme", &s(&pairs[1], "access")).await, 200);
     let _: () = set("0").query_async(&mut conn).await.unwrap();
     refused_within_two_seconds_and_after([&b, &a], &pairs[1], &pairs[2]).await;
+}
+
+/// A refresh asks Postgres alone, not Redis, so the revocation records it reads there
+/// refuse what the revocation store would: the token's id in an imported blacklist,
+/// and a cut-off of its user after it was issued even where its session was never
+/// marked (a session that committed while the user's sessions were being revoked).
+#[actix_rt::test]
+async fn refresh_refuses_what_the_revocation_records_refuse_even_without_session_marks() {
+    use tessera_core::{ids::UserId, revocation::RevocationKind, time::now};
+    use tessera_store::models::{revocation, tenant};
+    let app = TestApp::start().await;
+    app.tenant("acme", json!({})).await;
+    let id: UserId = app
+        .user("acme", "alice", "correct horse", json!({}))
+        .await
+        .into();
+    let listed = app.login("acme", "alice", "correct horse").await;
+    let cut = app.login("acme", "alice", "correct horse").await;
+
+    let jti = decode_parts(&s(&listed, "refresh")).1["jti"].clone();
+    let objects = json!([
+        {"model": "token_blacklist.outstandingtoken", "pk": 1, "fields": {"jti": jti, "expires_at": "2099-01-01T00:00:00Z"}},
+        {"model": "token_blacklist.blacklistedtoken", "pk": 1, "fields": {"token": 1}},
+    ]);
+    let r = app
+        .admin(
+            "POST",
+            "/tenants/acme/revocations/import",
+            Some(json!({"format": "django", "objects": objects})),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    assert_eq!(
+        app.refresh_status("acme", &s(&listed, "refresh")).await,
+        401
+    );
+    let r = app
+        .post(
+            "/v1/tenants/acme/token/refresh",
+            None,
+            json!({"refresh": s(&cut, "refresh")}),
+        )
+        .await;
+    assert_eq!(
+        r.status, 200,
+        "only the listed token is refused: {}",
+        r.text
+    );
+    let successor = s(&r.body, "refresh");
+
+    // A cut-off after every token so far, recorded without marking any session.
+    let mut db = app.db();
+    let tenant = tenant::by_slug(&mut db, "acme").unwrap().unwrap();
+    let t = now();
+    revocation::upsert(
+        &mut db,
+        &tenant.id,
+        RevocationKind::User,
+        id.as_str(),
+        (t + 2, t + 3600),
+        0,
+    )
+    .unwrap();
+    assert_eq!(app.refresh_status("acme", &successor).await, 401);
 }

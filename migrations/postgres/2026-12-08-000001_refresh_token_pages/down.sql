@@ -1,5 +1,3 @@
-DROP INDEX refresh_tokens_expires;
-CREATE INDEX refresh_tokens_expires ON refresh_tokens (expires_at);
 DROP INDEX refresh_tokens_sid_parent;
 CREATE INDEX refresh_tokens_sid ON refresh_tokens (sid);
 CREATE INDEX refresh_tokens_parent ON refresh_tokens (parent_jti);

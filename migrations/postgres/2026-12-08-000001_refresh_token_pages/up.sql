@@ -12,8 +12,3 @@ ALTER TABLE refresh_tokens SET (fillfactor = 50);
 DROP INDEX refresh_tokens_parent;
 DROP INDEX refresh_tokens_sid;
 CREATE INDEX refresh_tokens_sid_parent ON refresh_tokens (sid, parent_jti);
-
--- Expiry is read only by the periodic prune. Tokens are inserted about in expiry
--- order, so a BRIN index finds the expired pages and costs next to nothing per insert.
-DROP INDEX refresh_tokens_expires;
-CREATE INDEX refresh_tokens_expires ON refresh_tokens USING brin (expires_at);

@@ -14,7 +14,7 @@ use crate::{
         session_batch::{RefreshItem, refresh_many},
         user::User,
     },
-    schema::{refresh_tokens, sessions, users},
+    schema::{refresh_tokens, revocations, sessions, users},
 };
 
 /// A session row.
@@ -239,6 +239,9 @@ pub(crate) fn refresh_general(
 ) -> Result<(RefreshOutcome, Option<Successor>)> {
     use refresh_tokens::dsl as rt;
     crate::retrying(conn, |c| {
+        if refused_by_record(c, tenant_id, jti, now)? {
+            return Ok((RefreshOutcome::Rejected, None));
+        }
         let live = rt::refresh_tokens
             .filter(rt::tenant_id.eq(tenant_id))
             .filter(rt::jti.eq(jti))
@@ -343,6 +346,47 @@ pub(crate) fn refresh_general(
             next,
         ))
     })
+}
+
+/// Whether a revocation record in force at `now` refuses the refresh token `jti`
+/// beyond its own and its session's marks: a cut-off of its user after it was issued,
+/// or its id listed (an imported blacklist). With those marks, what the revocation
+/// store would check (see `live_tokens!` for the batched statement).
+fn refused_by_record(
+    c: &mut Db,
+    tenant_id: &TenantId,
+    jti: &TokenId,
+    now: i64,
+) -> QueryResult<bool> {
+    use diesel::dsl::{exists, select};
+    use refresh_tokens::dsl as rt;
+    let token: Option<(UserId, i64)> = rt::refresh_tokens
+        .filter(rt::tenant_id.eq(tenant_id))
+        .filter(rt::jti.eq(jti))
+        .select((rt::user_id, rt::issued_at))
+        .first(c)
+        .optional()?;
+    let Some((user_id, issued_at)) = token else {
+        return Ok(false);
+    };
+    let cut: bool = select(exists(
+        revocations::table
+            .filter(revocations::tenant_id.eq(tenant_id))
+            .filter(revocations::kind.eq(RevocationKind::User))
+            .filter(revocations::subject.eq(user_id.as_str()))
+            .filter(revocations::revoked_at.gt(issued_at))
+            .filter(revocations::expires_at.gt(now)),
+    ))
+    .get_result(c)?;
+    let listed: bool = select(exists(
+        revocations::table
+            .filter(revocations::tenant_id.eq(tenant_id))
+            .filter(revocations::kind.eq(RevocationKind::Token))
+            .filter(revocations::subject.eq(jti.as_str()))
+            .filter(revocations::expires_at.gt(now)),
+    ))
+    .get_result(c)?;
+    Ok(cut || listed)
 }
 
 /// What a revoking transaction committed: the tenant's revocation generation it

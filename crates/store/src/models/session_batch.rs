@@ -140,7 +140,11 @@ struct Row {
 
 /// The items' tokens that can be exchanged now, with their session's end and their
 /// user: live (unexpired, not revoked, and when rotating unused), of a live session and
-/// an active user. Each `LATERAL … LIMIT 1` is a lookup by primary key alone (every
+/// an active user, and refused by no revocation record in force: neither a cut-off of
+/// their user after they were issued nor a listing of their id (an imported
+/// blacklist) — with the session's and the tokens' marks, everything the revocation
+/// store would check, so a refresh needs no Redis round trip. Each `LATERAL … LIMIT 1`
+/// is a lookup by primary key alone (every
 /// other condition, the tenant's included, is checked on the row it found), which the
 /// planner cannot reorder or answer from another index: the items drive the plan
 /// whatever the tables' statistics say, and the cost per item does not grow with the
@@ -158,17 +162,26 @@ WITH input AS (
     FROM input i
     CROSS JOIN LATERAL (
         SELECT rt.jti, rt.sid, rt.user_id, rt.tenant_id, rt.revoked_at, rt.expires_at,
-               rt.used_at
+               rt.used_at, rt.issued_at
         FROM refresh_tokens rt WHERE rt.jti = i.jti LIMIT 1) t
     CROSS JOIN LATERAL (
         SELECT s.tenant_id, s.revoked_at, s.expires_at
         FROM sessions s WHERE s.sid = t.sid LIMIT 1) s
     CROSS JOIN LATERAL (SELECT * FROM users u WHERE u.id = t.user_id LIMIT 1) u
+    LEFT JOIN LATERAL (
+        SELECT 1 AS hit FROM revocations r
+        WHERE r.tenant_id = i.tenant_id AND r.kind = 'user' AND r.subject = t.user_id
+          AND r.revoked_at > t.issued_at AND r.expires_at > $3 LIMIT 1) cut ON true
+    LEFT JOIN LATERAL (
+        SELECT 1 AS hit FROM revocations r
+        WHERE r.tenant_id = i.tenant_id AND r.kind = 'jti' AND r.subject = t.jti
+          AND r.expires_at > $3 LIMIT 1) listed ON true
     WHERE t.tenant_id = i.tenant_id AND t.revoked_at IS NULL AND t.expires_at > $3",
             $unused,
             "
       AND s.tenant_id = i.tenant_id AND s.revoked_at IS NULL AND s.expires_at > $3
       AND u.tenant_id = i.tenant_id AND u.is_active
+      AND cut.hit IS NULL AND listed.hit IS NULL
 )"
         )
     };
