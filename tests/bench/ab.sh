@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # A code change against a baseline, in one run: two nodes, one built from this tree (B)
 # and one from an earlier revision (A), share one database and Redis and take turns
-# under the same stateful load — rotating refresh (HS256 and ES256) and logout
-# (HS256), 64 connections — round after round, the order flipping each round, so the
+# under the same load — rotating refresh (HS256 and ES256), logout (HS256) and, as the
+# stateless yardstick, POST /token/verify (HS256), 64 connections — round after round, the order flipping each round, so the
 # machine's noise falls on both alike. Prints the medians of each and B ÷ A.
 #   tests/bench/ab.sh BASE_REV [SECONDS=5] [ROUNDS=4]
 # BASE_REV is built in a worktree under /tmp (its own target folder: the first run
@@ -43,7 +43,7 @@ for node in A B; do
 done
 N=${URL[B]}
 for alg in hs256 es256; do
-  post "$N" /v1/admin/tenants "{\"slug\":\"ab-$alg\",\"algorithm\":\"${alg^^}\",\"login_rate_limit\":100000,\"refresh_token_ttl\":86400}" >/dev/null
+  post "$N" /v1/admin/tenants "{\"slug\":\"ab-$alg\",\"algorithm\":\"${alg^^}\",\"login_rate_limit\":100000,\"refresh_token_ttl\":86400,\"access_token_ttl\":3600}" >/dev/null
   for u in alice $(seq -f "s%g" 1 64); do
     post "$N" "/v1/admin/tenants/ab-$alg/users" "{\"username\":\"$u\",\"password\":\"correct horse battery\"}" >/dev/null
   done
@@ -76,6 +76,11 @@ LUA
   measured "$1" -t"${THREADS[$2]}" -c64 -d"${DUR}s" --latency -s "$WORK/load.lua" "${URL[$2]}/v1/tenants/ab-$3/$path"
 }
 
+# An access token from each node: its issuer is the node's public URL.
+for node in A B; do
+  lua "verify_$node" POST "{\"token\":\"$(bench_login "${URL[$node]}" ab-hs256 | field access)\"}"
+done
+
 for r in $(seq 1 "$ROUNDS"); do
   order="A B"
   [ $((r % 2)) = 0 ] && order="B A"
@@ -87,6 +92,7 @@ for r in $(seq 1 "$ROUNDS"); do
     done
     tokens "$node" hs256 "${STOCK_SECONDS:-$((DUR * 3))}"
     load "logout_hs256_$node" "$node" hs256 logout
+    measured "verify_hs256_$node" -t"${THREADS[$node]}" -c64 -d"${DUR}s" --latency -s "$WORK/verify_$node.lua" "${URL[$node]}/v1/tenants/ab-hs256/token/verify"
   done
 done
 
@@ -99,7 +105,8 @@ print(f"| route | A ({base}) req/s | B ({sys.argv[3]}) req/s | B ÷ A | CPU A, t
 print("|---|---:|---:|---:|---|")
 for name, label in [("refresh_hs256", "POST /token/refresh (rotating), HS256"),
                     ("refresh_es256", "POST /token/refresh (rotating), ES256"),
-                    ("logout_hs256", "POST /token/revoke (logout), HS256")]:
+                    ("logout_hs256", "POST /token/revoke (logout), HS256"),
+                    ("verify_hs256", "POST /token/verify, HS256")]:
     a, b = med(f"{name}_A")[0], med(f"{name}_B")[0]
     shares = ", then ".join(cpu(f"{name}_{n}", ("tessera", "postgres", "idle")) for n in "AB")
     print(f"| {label} | {a:.0f} | {b:.0f} | {b / a:.0%} | {shares} |")
