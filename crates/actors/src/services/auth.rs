@@ -196,9 +196,10 @@ impl Hub {
         }
         // No Redis check: Postgres decides whether this token is revoked, in the
         // statement that uses it. Revoking a session or a user marks its tokens and
-        // sessions in the transaction that records the revocation (Redis only caches
-        // those records), so the batch refuses a revoked token, and a logout committed
-        // while this refresh waited wins over it.
+        // sessions in the transaction that records the revocation, and the statement
+        // looks up the records a mark may miss (a user cut-off, a listed jti); Redis
+        // only caches those records. So the batch refuses a revoked token, and a
+        // logout committed while this refresh waited wins over it.
         let s = &ctx.settings;
         let item = RefreshItem {
             tenant_id: ctx.id.clone(),

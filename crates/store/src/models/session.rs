@@ -378,6 +378,9 @@ fn refused_by_record(
             .filter(revocations::expires_at.gt(now)),
     ))
     .get_result(c)?;
+    if cut {
+        return Ok(true);
+    }
     let listed: bool = select(exists(
         revocations::table
             .filter(revocations::tenant_id.eq(tenant_id))
@@ -386,7 +389,7 @@ fn refused_by_record(
             .filter(revocations::expires_at.gt(now)),
     ))
     .get_result(c)?;
-    Ok(cut || listed)
+    Ok(listed)
 }
 
 /// What a revoking transaction committed: the tenant's revocation generation it

@@ -144,11 +144,11 @@ struct Row {
 /// their user after they were issued nor a listing of their id (an imported
 /// blacklist) — with the session's and the tokens' marks, everything the revocation
 /// store would check, so a refresh needs no Redis round trip. Each `LATERAL … LIMIT 1`
-/// is a lookup by primary key alone (every
-/// other condition, the tenant's included, is checked on the row it found), which the
-/// planner cannot reorder or answer from another index: the items drive the plan
-/// whatever the tables' statistics say, and the cost per item does not grow with the
-/// batch or the tables.
+/// is a lookup by primary key, which the planner cannot reorder or answer from another
+/// index: for the token, session and user by the key alone (every other condition, the
+/// tenant's included, is checked on the row it found), for the two records by the whole
+/// key (tenant, kind, subject). The items drive the plan whatever the tables'
+/// statistics say, and the cost per item does not grow with the batch or the tables.
 macro_rules! live_tokens {
     ($unused:literal) => {
         concat!(
