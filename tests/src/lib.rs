@@ -601,6 +601,23 @@ impl TestApp {
             .as_u16()
     }
 
+    /// Imports a Django blacklist (`manage.py dumpdata token_blacklist`) listing one
+    /// token id until 2099, through the admin API; asserts it answered 200.
+    pub async fn blacklist(&self, slug: &str, jti: &Value) {
+        let objects = json!([
+            {"model": "token_blacklist.outstandingtoken", "pk": 1, "fields": {"jti": jti, "expires_at": "2099-01-01T00:00:00Z"}},
+            {"model": "token_blacklist.blacklistedtoken", "pk": 1, "fields": {"token": 1}},
+        ]);
+        let r = self
+            .admin(
+                "POST",
+                &format!("/tenants/{slug}/revocations/import"),
+                Some(json!({"format": "django", "objects": objects})),
+            )
+            .await;
+        assert_eq!(r.status, 200, "{}", r.text);
+    }
+
     /// Status of `POST /token/refresh` with this refresh token.
     pub async fn refresh_status(&self, slug: &str, refresh: &str) -> u16 {
         self.post(
