@@ -290,11 +290,18 @@ pub fn mint_refreshed(
     )?;
     let refresh = match (s.rotate_refresh_tokens, next) {
         (true, Some(next)) => {
+            // Never past the end the database recorded, even when this second is later
+            // than the batch's own "now" (the successor's life may then be over).
             let life = (next.expires_at - t).max(1);
-            let (token, _) =
-                ctx.ring
-                    .mint(TokenType::Refresh, subject, &next.jti, t, life, None)?;
-            Some((token, life))
+            let (token, exp) = ctx.ring.mint(
+                TokenType::Refresh,
+                subject,
+                &next.jti,
+                t,
+                life,
+                Some(next.expires_at),
+            )?;
+            Some((token, (exp - t).max(0)))
         }
         (false, _) => None,
         (true, None) => return Err(Error::Internal("rotation recorded without expiry".into())),
