@@ -369,27 +369,20 @@ fn refused_by_record(
     let Some((user_id, issued_at)) = token else {
         return Ok(false);
     };
-    let cut: bool = select(exists(
+    let cut = revocations::kind
+        .eq(RevocationKind::User)
+        .and(revocations::subject.eq(user_id.as_str()))
+        .and(revocations::revoked_at.gt(issued_at));
+    let listed = revocations::kind
+        .eq(RevocationKind::Token)
+        .and(revocations::subject.eq(jti.as_str()));
+    select(exists(
         revocations::table
             .filter(revocations::tenant_id.eq(tenant_id))
-            .filter(revocations::kind.eq(RevocationKind::User))
-            .filter(revocations::subject.eq(user_id.as_str()))
-            .filter(revocations::revoked_at.gt(issued_at))
-            .filter(revocations::expires_at.gt(now)),
+            .filter(revocations::expires_at.gt(now))
+            .filter(cut.or(listed)),
     ))
-    .get_result(c)?;
-    if cut {
-        return Ok(true);
-    }
-    let listed: bool = select(exists(
-        revocations::table
-            .filter(revocations::tenant_id.eq(tenant_id))
-            .filter(revocations::kind.eq(RevocationKind::Token))
-            .filter(revocations::subject.eq(jti.as_str()))
-            .filter(revocations::expires_at.gt(now)),
-    ))
-    .get_result(c)?;
-    Ok(listed)
+    .get_result(c)
 }
 
 /// What a revoking transaction committed: the tenant's revocation generation it
