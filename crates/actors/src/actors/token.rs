@@ -290,17 +290,12 @@ pub fn mint_refreshed(
     )?;
     let refresh = match (s.rotate_refresh_tokens, next) {
         (true, Some(next)) => {
-            // Never past the end the database recorded, even when this second is later
+            // Exactly the end the database recorded, even when this second is later
             // than the batch's own "now" (the successor's life may then be over).
-            let life = (next.expires_at - t).max(1);
-            let (token, exp) = ctx.ring.mint(
-                TokenType::Refresh,
-                subject,
-                &next.jti,
-                t,
-                life,
-                Some(next.expires_at),
-            )?;
+            let life = next.expires_at - t;
+            let (token, exp) =
+                ctx.ring
+                    .mint(TokenType::Refresh, subject, &next.jti, t, life, None)?;
             Some((token, (exp - t).max(0)))
         }
         (false, _) => None,
