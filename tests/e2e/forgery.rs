@@ -18,6 +18,7 @@ impl Forger {
         let mut h = Header::new(Algorithm::ES256);
         h.kid = header["kid"].as_str().map(str::to_owned);
         h.typ = header["typ"].as_str().map(str::to_owned);
+        h.crit = serde_json::from_value(header["crit"].clone()).unwrap();
         jsonwebtoken::encode(&h, claims, &self.key).unwrap()
     }
 
@@ -112,6 +113,14 @@ async fn forged_and_doctored_tokens_are_refused() {
             f.sign(json!({"kid": "key_nosuch", "typ": "at+jwt"}), &claims),
         ),
         ("no kid", f.sign(json!({"typ": "at+jwt"}), &claims)),
+        (
+            // RFC 7515 4.1.11: an extension the verifier does not know is critical.
+            "unknown critical header extension",
+            f.sign(
+                json!({"kid": kid, "typ": "at+jwt", "crit": ["x-unknown"]}),
+                &claims,
+            ),
+        ),
         ("expired", f.access(|c| c["exp"] = json!(now() - 10))),
         ("not yet valid", f.access(|c| c["nbf"] = json!(now() + 10))),
         (
@@ -167,8 +176,12 @@ async fn forged_and_doctored_tokens_are_refused() {
         let mut h = Header::new(Algorithm::HS256);
         h.kid = Some(kid.clone());
         h.typ = Some("at+jwt".into());
-        let t = jsonwebtoken::encode(&h, &claims, &EncodingKey::from_secret(secret.as_bytes()))
-            .unwrap();
+        let t = jsonwebtoken::encode(
+            &h,
+            &claims,
+            &EncodingKey::from_secret(secret.as_bytes()).unwrap(),
+        )
+        .unwrap();
         cases.push(("HS256 with the public key", t));
     }
     // Tampering: payload changed under the old signature, signature changed.

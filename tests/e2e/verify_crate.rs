@@ -134,7 +134,7 @@ async fn the_crate_verifies_offline_follows_logouts_and_rotations_and_refuses_fo
         jsonwebtoken::encode(
             &serde_json::from_value(h).unwrap(),
             &payload,
-            &jsonwebtoken::EncodingKey::from_secret(key.as_bytes()),
+            &jsonwebtoken::EncodingKey::from_secret(key.as_bytes()).unwrap(),
         )
         .unwrap()
     };

@@ -178,7 +178,7 @@ impl KeyMaterial {
         use SigningAlgorithm as A;
         let bad = |_| Error::Internal(format!("stored {} key is malformed", self.algorithm));
         match self.algorithm {
-            A::HS256 | A::HS384 | A::HS512 => Ok(EncodingKey::from_secret(&self.bytes)),
+            A::HS256 | A::HS384 | A::HS512 => EncodingKey::from_secret(&self.bytes).map_err(bad),
             A::RS256 => EncodingKey::from_rsa_pem(&self.bytes).map_err(bad),
             A::ES256 | A::ES384 => EncodingKey::from_ec_pem(&self.bytes).map_err(bad),
             A::EdDSA => EncodingKey::from_ed_pem(&self.bytes).map_err(bad),
@@ -201,7 +201,9 @@ impl KeyMaterial {
     /// The key that verifies tokens: the secret for HS, the public key otherwise.
     pub fn decoding_key(&self) -> Result<DecodingKey> {
         if self.algorithm.is_symmetric() {
-            return Ok(DecodingKey::from_secret(&self.bytes));
+            return DecodingKey::from_secret(&self.bytes).map_err(|_| {
+                Error::Internal(format!("stored {} key is malformed", self.algorithm))
+            });
         }
         let jwk = self
             .public_jwk("")?

@@ -3,6 +3,7 @@
 use super::*;
 use crate::ids::{SessionId, TokenId, UserId};
 use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD as B64};
+use jsonwebtoken::EncodingKey;
 use serde_json::json;
 
 fn policy() -> TokenPolicy {
@@ -208,7 +209,8 @@ fn algorithm_confusion_hs256_signed_with_the_public_key_is_rejected() {
         let mut header = Header::new(jsonwebtoken::Algorithm::HS256);
         header.kid = Some("key_a".into());
         header.typ = Some("at+jwt".into());
-        let forged = jsonwebtoken::encode(&header, &c, &EncodingKey::from_secret(&public)).unwrap();
+        let forged =
+            jsonwebtoken::encode(&header, &c, &EncodingKey::from_secret(&public).unwrap()).unwrap();
         invalid(ring.verify(&forged, None));
         let _ = h;
     }
