@@ -4,8 +4,8 @@
 //! read (diesel over r2d2 in `web::block`), and for `/refresh` the ES256 verify, the
 //! Redis round trip, Tessera's refresh statement for this one token (the store's
 //! `session::refresh`, not batched, on a pool made as Tessera's batch pool is) and two
-//! ES256 signatures (access and successor, with a key of its own, which it also
-//! accepts). Also measures one argon2id verify.
+//! ES256 signatures (access and successor, by Tessera's `KeyRing::mint` with a key of
+//! its own, which it also accepts). Also measures one argon2id verify.
 //!
 //! `bench-baseline serve ADDR JWKS_JSON ISSUER DB_URL REDIS_URL TENANT_ID`
 //! `bench-baseline argon2 [N]` — prints the median ms of N argon2id verifies.
@@ -31,8 +31,9 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 struct State {
     key: DecodingKey,
-    /// The baseline's own ES256 key: it signs the successors and accepts them.
-    own: (jsonwebtoken::EncodingKey, DecodingKey),
+    /// The baseline's own ES256 key, signing as Tessera signs: it signs the successors
+    /// and accepts them.
+    own: (tessera_core::token::KeyRing, DecodingKey),
     validation: Validation,
     redis: redis::aio::ConnectionManager,
     pool: tessera_store::DbPool,
@@ -79,7 +80,7 @@ async fn verify(state: web::Data<Arc<State>>, body: web::Json<Value>) -> HttpRes
 }
 
 async fn refresh(state: web::Data<Arc<State>>, body: web::Json<Value>) -> HttpResponse {
-    use tessera_core::ids::TokenId;
+    use tessera_core::{claims::TokenType, ids::TokenId};
     use tessera_store::models::session::{self, RefreshOutcome, Rotation};
     let token = body["refresh"].as_str().unwrap_or("");
     let Some(c) = check(&state, token).await else {
@@ -104,20 +105,26 @@ async fn refresh(state: web::Data<Arc<State>>, body: web::Json<Value>) -> HttpRe
     let Some((RefreshOutcome::Accepted { user, .. }, Some(next))) = done else {
         return HttpResponse::Unauthorized().finish();
     };
-    let mut header = jsonwebtoken::Header::new(jsonwebtoken::Algorithm::ES256);
-    header.kid = Some("baseline".into());
-    let sign = |jti: String, exp: i64| {
-        let claims = Claims {
-            iss: c.iss.clone(),
-            sub: user.id.clone(),
-            jti,
-            sid: sid.clone(),
-            exp,
+    let (sid, custom) = (
+        tessera_core::ids::SessionId::from(sid),
+        serde_json::Map::new(),
+    );
+    let sign = |token_type, jti: &TokenId, exp: i64| {
+        let subject = tessera_core::token::Subject {
+            user_id: &user.id,
+            external_id: None,
+            roles: &[],
+            sid: &sid,
+            custom: &custom,
         };
-        jsonwebtoken::encode(&header, &claims, &state.own.0).unwrap()
+        let now = tessera_core::time::now();
+        let ring = &state.own.0;
+        ring.mint(token_type, subject, jti, now, exp - now, None)
+            .unwrap()
+            .0
     };
-    let access = sign(TokenId::generate().as_str().to_owned(), c.exp);
-    let refresh = sign(next.jti.as_str().to_owned(), next.expires_at);
+    let access = sign(TokenType::Access, &TokenId::generate(), c.exp);
+    let refresh = sign(TokenType::Refresh, &next.jti, next.expires_at);
     HttpResponse::Ok().json(json!({"access": access, "refresh": refresh}))
 }
 
@@ -238,7 +245,7 @@ async fn serve(a: Vec<String>) -> std::io::Result<()> {
     let set: JwkSet = serde_json::from_str(&jwks).expect("jwks");
     let jwk = &set.keys[0];
     let mut validation = Validation::new(jsonwebtoken::Algorithm::ES256);
-    validation.set_issuer(&[issuer]);
+    validation.set_issuer(&[&issuer]);
     validation.validate_aud = false;
     let redis = redis::aio::ConnectionManager::new(redis::Client::open(redis_url).unwrap())
         .await
@@ -250,9 +257,16 @@ async fn serve(a: Vec<String>) -> std::io::Result<()> {
         tessera_core::algorithm::SigningAlgorithm::ES256,
     )
     .unwrap();
+    let mut own_ring = tessera_core::token::KeyRing::new(tessera_core::token::TokenPolicy {
+        issuer: issuer.clone(),
+        audience: None,
+        refresh_audience: format!("{issuer}/token"),
+        leeway: 0,
+    });
+    own_ring.add("baseline", &own, true).unwrap();
     let state = Arc::new(State {
         key: DecodingKey::from_jwk(jwk).unwrap(),
-        own: (own.encoding_key().unwrap(), own.decoding_key().unwrap()),
+        own: (own_ring, own.decoding_key().unwrap()),
         validation,
         redis,
         pool: tessera_store::pool::connect_for_batches(

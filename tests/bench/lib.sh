@@ -5,7 +5,7 @@ cd "$(dirname "${BASH_SOURCE[0]}")/../.."
 source scripts/services.sh
 ensure_services
 command -v wrk >/dev/null || { apt-get update -qq && apt-get install -y -qq wrk >/dev/null; }
-cargo build --release --locked -q -p tessera-server -p tessera-tests --bin tessera --bin bench-baseline --bin bench-verify
+cargo build --release --locked -q -p tessera-server -p tessera-tests --bin tessera --bin bench-baseline --bin bench-verify --bin bench-sign
 
 # post URL PATH JSON: an admin call with $KEY
 post() { curl -sf -X POST "$1$2" -H "Authorization: Bearer $KEY" -H 'Content-Type: application/json' -d "$3"; }

@@ -15,7 +15,9 @@
 # Redis round trip and the same refresh statement per request, on its own. Last, the
 # store alone (bench-baseline store): the batched refresh and logout statements driven
 # straight from a thread per client, no HTTP, crypto, Redis or actors, for the most
-# rows a second Postgres commits this way on this machine.
+# rows a second Postgres commits this way on this machine. Last of all, what one
+# signature costs (bench-sign): jsonwebtoken's encode, which parses the key each time,
+# against Tessera's key parsed once, for every algorithm.
 # wrk runs WRK_THREADS threads (default 2, the issue's `wrk -t2`).
 # Prints Markdown tables of the medians over the rounds.
 #   tests/bench/stateful.sh [SECONDS=5] [ROUNDS=2] [CONNS="32 64"]
@@ -174,3 +176,5 @@ for c in conns:
         print(f"| /users/me ÷ /token/verify | {alg.upper()} | {c} | {me / v:.0%} |")
     print(f"| refresh ES256 ÷ bare baseline refresh | ES256 | {c} | {med(f'refresh_es256_{c}')[0] / med(f'refresh_base_{c}')[0]:.0%} |")
 PY
+echo
+target/release/bench-sign 2000 5

@@ -3,10 +3,11 @@
 //! and mismatched algorithms fail, `iss`/`aud`/`exp`/`nbf`/`typ`/`token_type` are
 //! checked with the tenant's bounded leeway. A tenant that moved from simplejwt may
 //! also hold a legacy key, which alone verifies the kid-less tokens issued before.
-use jsonwebtoken::{DecodingKey, EncodingKey, Header, Validation, errors::ErrorKind};
+use jsonwebtoken::{DecodingKey, Header, Validation, errors::ErrorKind};
 use serde_json::{Map, Value};
 use std::collections::HashMap;
 
+use self::signing::SigningKey;
 use crate::{
     Error, Result,
     algorithm::SigningAlgorithm,
@@ -37,7 +38,7 @@ pub struct TokenPolicy {
 struct Signer {
     kid: String,
     alg: SigningAlgorithm,
-    key: EncodingKey,
+    key: SigningKey,
 }
 
 struct Verifier {
@@ -151,7 +152,7 @@ impl KeyRing {
             self.signer = Some(Signer {
                 kid: kid.to_owned(),
                 alg: material.algorithm,
-                key: material.encoding_key()?,
+                key: SigningKey::new(material)?,
             });
         }
         Ok(())
@@ -234,8 +235,7 @@ impl KeyRing {
         let mut header = Header::new(signer.alg.jwt());
         header.kid = Some(signer.kid.clone());
         header.typ = Some(token_type.typ().to_owned());
-        let token = jsonwebtoken::encode(&header, &claims, &signer.key)
-            .map_err(|e| Error::Internal(format!("signing failed: {e}")))?;
+        let token = signer.key.sign(&header, &claims)?;
         Ok((token, exp))
     }
 
@@ -321,6 +321,7 @@ impl KeyRing {
 
 const INVALID: Error = Error::TokenNotValid("Token is invalid");
 
+mod signing;
 #[cfg(test)]
 mod tests;
 

@@ -119,6 +119,34 @@ fn every_algorithm_round_trips_and_verifies_with_the_public_jwk_alone() {
 }
 
 #[test]
+fn the_parsed_key_signs_what_jsonwebtoken_signs() {
+    for alg in SigningAlgorithm::ALL {
+        let m = KeyMaterial::generate(alg).unwrap();
+        let mut header = Header::new(alg.jwt());
+        header.kid = Some("key_a".into());
+        let claims = json!({"sub": "usr_1", "exp": 4_000_000_000_i64, "roles": ["a"]});
+        let ours = signing::SigningKey::new(&m)
+            .unwrap()
+            .sign(&header, &claims)
+            .unwrap();
+        let theirs = jsonwebtoken::encode(&header, &claims, &m.encoding_key().unwrap()).unwrap();
+        if matches!(alg, SigningAlgorithm::ES256 | SigningAlgorithm::ES384) {
+            // ECDSA signatures are randomized: the same signed part, and one that verifies.
+            assert_eq!(
+                ours.rsplit_once('.').unwrap().0,
+                theirs.rsplit_once('.').unwrap().0
+            );
+            let mut v = Validation::new(alg.jwt());
+            v.required_spec_claims.clear();
+            let d = jsonwebtoken::decode::<Value>(&ours, &m.decoding_key().unwrap(), &v);
+            assert_eq!(d.unwrap().claims, claims, "{alg}");
+        } else {
+            assert_eq!(ours, theirs, "{alg}");
+        }
+    }
+}
+
+#[test]
 fn refresh_tokens_have_jwt_typ_and_types_are_enforced() {
     let (ring, _) = ring_with(SigningAlgorithm::ES256, policy());
     let refresh = mint(&ring, TokenType::Refresh, now(), 60);
