@@ -134,6 +134,7 @@ impl KeyMaterial {
         }
         if algorithm == SigningAlgorithm::RS256
             && RsaKeyPair::from_pkcs8(pem.contents())
+                .or_else(|_| RsaKeyPair::from_der(pem.contents()))
                 .is_ok_and(|k| k.public_modulus_len() * 8 > MAX_RSA_BITS)
         {
             return Err(Error::field(
@@ -275,10 +276,16 @@ mod tests {
             assert_eq!(field_of(r), vec!["secret"], "{alg}");
             assert!(KeyMaterial::import(alg, vec![b'k'; min]).is_ok(), "{alg}");
         }
-        // An RSA key past 4096 bits is refused (made once with openssl genpkey).
-        let big = include_bytes!("rsa8192.test.pem").to_vec();
-        let r = KeyMaterial::import(SigningAlgorithm::RS256, big);
-        assert_eq!(field_of(r), vec!["private_key"]);
+        // An RSA key past 4096 bits is refused (made once with openssl genpkey), in
+        // PKCS#8 and in PKCS#1 (`openssl rsa -traditional`), which jsonwebtoken also reads.
+        for big in [
+            &include_bytes!("rsa8192.test.pem")[..],
+            &include_bytes!("rsa8192-pkcs1.test.pem")[..],
+        ] {
+            let r = KeyMaterial::import(SigningAlgorithm::RS256, big.to_vec());
+            assert!(format!("{r:?}").contains("at most 4096 bits"), "{r:?}");
+            assert_eq!(field_of(r), vec!["private_key"]);
+        }
         let detail = format!(
             "{:?}",
             KeyMaterial::import(SigningAlgorithm::ES384, ec.as_bytes().to_vec())
