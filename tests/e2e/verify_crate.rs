@@ -157,6 +157,37 @@ async fn the_crate_verifies_offline_follows_logouts_and_rotations_and_refuses_fo
         let r = v.verify(&token).await;
         assert!(matches!(r, Err(Error::Invalid(_))), "{what}: {r:?}");
     }
+    // A header extension marked critical that the verifier does not understand (RFC
+    // 7515 4.1.11), signed with a key of the tenant's: refused, while the same token
+    // without it verifies.
+    let material = tessera_core::key_material::KeyMaterial::generate(
+        tessera_core::algorithm::SigningAlgorithm::ES256,
+    )
+    .unwrap();
+    let pem = String::from_utf8(material.as_bytes().to_vec()).unwrap();
+    let r = app
+        .admin(
+            "POST",
+            "/tenants/shop/keys/import",
+            Some(json!({"algorithm": "ES256", "private_key": pem})),
+        )
+        .await;
+    assert_eq!(r.status, 201, "{}", r.text);
+    let key = jsonwebtoken::EncodingKey::from_ec_pem(pem.as_bytes()).unwrap();
+    let mut h = jsonwebtoken::Header::new(jsonwebtoken::Algorithm::ES256);
+    h.kid = Some(s(&r.body, "kid"));
+    h.typ = Some("at+jwt".into());
+    let plain = jsonwebtoken::encode(&h, &payload, &key).unwrap();
+    h.crit = Some(vec!["x-unknown".into()]);
+    let critical = jsonwebtoken::encode(&h, &payload, &key).unwrap();
+    tessera_tests::eventually(
+        "the imported key verifies",
+        Duration::from_secs(1),
+        || async { v.verify(&plain).await.is_ok() },
+    )
+    .await;
+    let r = v.verify(&critical).await;
+    assert!(matches!(r, Err(Error::Invalid(_))), "crit: {r:?}");
     // A verifier expecting another audience refuses the tenant's tokens.
     let wrong = verifier(&app, "shop", "billing-api").await;
     assert!(matches!(wrong.verify(&fresh).await, Err(Error::Invalid(_))));
