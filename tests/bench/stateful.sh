@@ -15,9 +15,9 @@
 # Redis round trip and the same refresh statement per request, on its own. Last, the
 # store alone (bench-baseline store): the batched refresh and logout statements driven
 # straight from a thread per client, no HTTP, crypto, Redis or actors, for the most
-# rows a second Postgres commits this way on this machine. Last of all, what one
-# signature costs (bench-sign): jsonwebtoken's encode, which parses the key each time,
-# against Tessera's key parsed once, for every algorithm.
+# rows a second Postgres commits this way on this machine. And, measured first and
+# printed last, what one signature costs (bench-sign): jsonwebtoken's encode, which
+# parses the key each time, against Tessera's key parsed once, for every algorithm.
 # wrk runs WRK_THREADS threads (default 2, the issue's `wrk -t2`).
 # Prints Markdown tables of the medians over the rounds.
 #   tests/bench/stateful.sh [SECONDS=5] [ROUNDS=2] [CONNS="32 64"]
@@ -28,6 +28,8 @@ CONNS_LIST=${3:-32 64}
 source "$(dirname "$0")/lib.sh"
 bench_env tessera_stateful_bench
 export TESSERA__ARGON2__MEMORY_KIB=8 TESSERA__ARGON2__ITERATIONS=1
+# The signatures first, while nothing else runs; their table is printed last.
+target/release/bench-sign 2000 5 >"$WORK/sign.md"
 N=http://127.0.0.1:18197
 B=http://127.0.0.1:18198
 # Loopback is a trusted proxy, so the stock's logins can name clients of their own in
@@ -177,4 +179,4 @@ for c in conns:
     print(f"| refresh ES256 ÷ bare baseline refresh | ES256 | {c} | {med(f'refresh_es256_{c}')[0] / med(f'refresh_base_{c}')[0]:.0%} |")
 PY
 echo
-target/release/bench-sign 2000 5
+cat "$WORK/sign.md"

@@ -1,5 +1,5 @@
 //! A tenant's signing key, parsed once. `jsonwebtoken::encode` parses an asymmetric
-//! key pair from its DER bytes again for every token it signs, which is 40% of an
+//! key pair from its DER bytes again for every token it signs, which is a third of an
 //! ES256 signature's cost (`bench-sign` in tests/bench measures both ways). So the
 //! asymmetric keys are parsed here once, from the very bytes jsonwebtoken would parse,
 //! and sign the same compact JWS jsonwebtoken writes (base64url of the header's and
@@ -19,8 +19,17 @@ use serde::Serialize;
 
 use crate::{Error, Result, algorithm::SigningAlgorithm, key_material::KeyMaterial};
 
-/// The key that signs a tenant's tokens, ready to sign without parsing.
-pub(crate) enum SigningKey {
+/// The key that signs a tenant's tokens, ready to sign without parsing, and the one
+/// algorithm it signs with.
+pub(crate) struct SigningKey {
+    /// The algorithm, which every header it signs must name.
+    alg: jsonwebtoken::Algorithm,
+    /// The key.
+    pair: Pair,
+}
+
+/// A key in the form that signs.
+enum Pair {
     /// An HS secret, signed through jsonwebtoken.
     Hmac(EncodingKey),
     /// An ES256 or ES384 key pair.
@@ -38,30 +47,40 @@ impl SigningKey {
         let key = material.encoding_key()?;
         let bad = || Error::Internal(format!("stored {} key is malformed", material.algorithm));
         let der = key.as_bytes();
-        Ok(match material.algorithm {
-            A::HS256 | A::HS384 | A::HS512 => Self::Hmac(key),
-            A::ES256 => Self::Ecdsa(
+        let pair = match material.algorithm {
+            A::ES256 => Pair::Ecdsa(
                 EcdsaKeyPair::from_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, der)
                     .map_err(|_| bad())?,
             ),
-            A::ES384 => Self::Ecdsa(
+            A::ES384 => Pair::Ecdsa(
                 EcdsaKeyPair::from_pkcs8(&ECDSA_P384_SHA384_FIXED_SIGNING, der)
                     .map_err(|_| bad())?,
             ),
-            A::EdDSA => Self::Ed25519(Ed25519KeyPair::from_pkcs8(der).map_err(|_| bad())?),
-            A::RS256 => Self::Rsa(RsaKeyPair::from_der(der).map_err(|_| bad())?),
+            A::EdDSA => Pair::Ed25519(Ed25519KeyPair::from_pkcs8(der).map_err(|_| bad())?),
+            A::RS256 => Pair::Rsa(RsaKeyPair::from_der(der).map_err(|_| bad())?),
+            A::HS256 | A::HS384 | A::HS512 => Pair::Hmac(key),
+        };
+        Ok(Self {
+            alg: material.algorithm.jwt(),
+            pair,
         })
     }
 
-    /// The compact JWS of `header` and `claims`; `header.alg` must be the key's.
+    /// The compact JWS of `header` and `claims`; a header naming another algorithm
+    /// than the key's is refused, as jsonwebtoken refuses it.
     pub(crate) fn sign<T: Serialize>(&self, header: &Header, claims: &T) -> Result<String> {
-        match self {
-            Self::Hmac(key) => jsonwebtoken::encode(header, claims, key).map_err(failed),
-            Self::Ecdsa(pair) => compact(header, claims, |m| {
+        if header.alg != self.alg {
+            return Err(failed("the header names another algorithm than the key's"));
+        }
+        match &self.pair {
+            Pair::Hmac(key) => jsonwebtoken::encode(header, claims, key).map_err(failed),
+            Pair::Ecdsa(pair) => compact(header, claims, |m| {
                 Ok(pair.sign(&SystemRandom::new(), m)?.as_ref().to_vec())
             }),
-            Self::Ed25519(pair) => compact(header, claims, |m| Ok(pair.sign(m).as_ref().to_vec())),
-            Self::Rsa(pair) => compact(header, claims, |m| {
+            Pair::Ed25519(pair) => {
+                compact(header, claims, |m| Ok(pair.try_sign(m)?.as_ref().to_vec()))
+            }
+            Pair::Rsa(pair) => compact(header, claims, |m| {
                 let mut out = vec![0; pair.public_modulus_len()];
                 pair.sign(&RSA_PKCS1_SHA256, &SystemRandom::new(), m, &mut out)?;
                 Ok(out)

@@ -143,6 +143,15 @@ fn the_parsed_key_signs_what_jsonwebtoken_signs() {
         } else {
             assert_eq!(ours, theirs, "{alg}");
         }
+        // A header naming another algorithm is refused, as jsonwebtoken refuses it.
+        for other in SigningAlgorithm::ALL.into_iter().filter(|o| *o != alg) {
+            header.alg = other.jwt();
+            let key = signing::SigningKey::new(&m).unwrap();
+            assert!(
+                key.sign(&header, &claims).is_err(),
+                "{alg} key, {other} header"
+            );
+        }
     }
 }
 
