@@ -4,7 +4,7 @@
 use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD as B64};
 use jsonwebtoken::{Algorithm, EncodingKey, Header};
 use serde_json::{Value, json};
-use tessera_core::{algorithm::SigningAlgorithm, key_material::KeyMaterial};
+use tessera_core::algorithm::SigningAlgorithm;
 use tessera_tests::{TestApp, decode_parts, s};
 
 struct Forger {
@@ -66,16 +66,7 @@ async fn forged_and_doctored_tokens_are_refused() {
     app.tenant("globex", json!({})).await;
     app.user("acme", "alice", "correct horse", json!({})).await;
     app.user("globex", "gina", "correct horse", json!({})).await;
-    let material = KeyMaterial::generate(SigningAlgorithm::ES256).unwrap();
-    let pem = String::from_utf8(material.as_bytes().to_vec()).unwrap();
-    let r = app
-        .admin(
-            "POST",
-            "/tenants/acme/keys/import",
-            Some(json!({"algorithm": "ES256", "private_key": pem})),
-        )
-        .await;
-    assert_eq!(r.status, 201, "{}", r.text);
+    let (pem, r) = app.import_new_key("acme", SigningAlgorithm::ES256).await;
     let kid = s(&r.body, "kid");
     let real = s(&app.login("acme", "alice", "correct horse").await, "access");
     let f = Forger {

@@ -237,16 +237,7 @@ async fn importing_a_django_secret_or_a_pem_key_makes_it_the_signer() {
     );
 
     // A PEM private key (PKCS#8): its public half is published under the new kid.
-    let pem = KeyMaterial::generate(SigningAlgorithm::ES384).unwrap();
-    let pem = String::from_utf8(pem.as_bytes().to_vec()).unwrap();
-    let r = app
-        .admin(
-            "POST",
-            "/tenants/acme/keys/import",
-            Some(json!({"algorithm": "ES384", "private_key": pem})),
-        )
-        .await;
-    assert_eq!(r.status, 201, "{}", r.text);
+    let (_, r) = app.import_new_key("acme", SigningAlgorithm::ES384).await;
     let kid = s(&r.body, "kid");
     assert_eq!(r.body["public_jwk"]["crv"], "P-384");
     assert!(!r.text.contains("PRIVATE KEY") && r.body["public_jwk"].get("d").is_none());

@@ -160,19 +160,9 @@ async fn the_crate_verifies_offline_follows_logouts_and_rotations_and_refuses_fo
     // A header extension marked critical that the verifier does not understand (RFC
     // 7515 4.1.11), signed with a key of the tenant's: refused, while the same token
     // without it verifies.
-    let material = tessera_core::key_material::KeyMaterial::generate(
-        tessera_core::algorithm::SigningAlgorithm::ES256,
-    )
-    .unwrap();
-    let pem = String::from_utf8(material.as_bytes().to_vec()).unwrap();
-    let r = app
-        .admin(
-            "POST",
-            "/tenants/shop/keys/import",
-            Some(json!({"algorithm": "ES256", "private_key": pem})),
-        )
+    let (pem, r) = app
+        .import_new_key("shop", tessera_core::algorithm::SigningAlgorithm::ES256)
         .await;
-    assert_eq!(r.status, 201, "{}", r.text);
     let key = jsonwebtoken::EncodingKey::from_ec_pem(pem.as_bytes()).unwrap();
     let mut h = jsonwebtoken::Header::new(jsonwebtoken::Algorithm::ES256);
     h.kid = Some(s(&r.body, "kid"));

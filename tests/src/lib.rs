@@ -516,6 +516,26 @@ impl TestApp {
         .await
     }
 
+    /// Imports a new PEM private key of `algorithm` as `slug`'s signing key; panics
+    /// unless 201. Its PEM (for the test to sign with) and the import's answer.
+    pub async fn import_new_key(
+        &self,
+        slug: &str,
+        algorithm: tessera_core::algorithm::SigningAlgorithm,
+    ) -> (String, Res) {
+        let material = tessera_core::key_material::KeyMaterial::generate(algorithm).unwrap();
+        let pem = String::from_utf8(material.as_bytes().to_vec()).unwrap();
+        let r = self
+            .admin(
+                "POST",
+                &format!("/tenants/{slug}/keys/import"),
+                Some(json!({"algorithm": algorithm.as_str(), "private_key": pem})),
+            )
+            .await;
+        assert_eq!(r.status, 201, "{}", r.text);
+        (pem, r)
+    }
+
     /// Creates a tenant with extra settings; panics unless 201. Tests log in often
     /// from one address, so `login_rate_limit` is 1000 unless a test sets it.
     pub async fn tenant(&self, slug: &str, settings: Value) -> Value {
