@@ -87,7 +87,7 @@ fn main() {
         header_jwt.typ = header["typ"].as_str().map(str::to_owned);
         assert_eq!(serde_json::to_value(&header_jwt).unwrap(), header);
         let rounds_n = if alg == SigningAlgorithm::RS256 {
-            n / 10
+            (n / 10).max(1)
         } else {
             n
         };

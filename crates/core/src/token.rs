@@ -10,7 +10,6 @@ use std::collections::HashMap;
 use self::signing::SigningKey;
 use crate::{
     Error, Result,
-    algorithm::SigningAlgorithm,
     claims::{LegacyClaims, MintClaims, TokenType, VerifiedClaims},
     ids::{SessionId, TokenId, UserId},
     key_material::KeyMaterial,
@@ -37,7 +36,6 @@ pub struct TokenPolicy {
 
 struct Signer {
     kid: String,
-    alg: SigningAlgorithm,
     key: SigningKey,
 }
 
@@ -151,7 +149,6 @@ impl KeyRing {
         if active {
             self.signer = Some(Signer {
                 kid: kid.to_owned(),
-                alg: material.algorithm,
                 key: SigningKey::new(material)?,
             });
         }
@@ -232,7 +229,7 @@ impl KeyRing {
             roles,
             custom,
         };
-        let mut header = Header::new(signer.alg.jwt());
+        let mut header = Header::new(signer.key.algorithm());
         header.kid = Some(signer.kid.clone());
         header.typ = Some(token_type.typ().to_owned());
         let token = signer.key.sign(&header, &claims)?;

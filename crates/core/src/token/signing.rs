@@ -66,6 +66,11 @@ impl SigningKey {
         })
     }
 
+    /// The algorithm every header it signs names.
+    pub(crate) fn algorithm(&self) -> jsonwebtoken::Algorithm {
+        self.alg
+    }
+
     /// The compact JWS of `header` and `claims`; a header naming another algorithm
     /// than the key's is refused, as jsonwebtoken refuses it.
     pub(crate) fn sign<T: Serialize>(&self, header: &Header, claims: &T) -> Result<String> {

@@ -1,6 +1,7 @@
 //! Token mint/verify tests: every algorithm, and the forgeries of RFC 8725.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 use super::*;
+use crate::algorithm::SigningAlgorithm;
 use crate::ids::{SessionId, TokenId, UserId};
 use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD as B64};
 use jsonwebtoken::EncodingKey;
