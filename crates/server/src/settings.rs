@@ -99,6 +99,9 @@ pub struct Database {
     /// Pool size; also the thread count of the DB-bound actors.
     #[default = 16]
     pub pool_size: u32,
+    /// Connections (and writer threads) that commit batched session writes (logins,
+    /// refreshes, logouts) at once; 0: one per core of this node.
+    pub commit_slots: usize,
     /// Apply pending migrations when `serve` starts.
     #[default = true]
     pub migrate_on_start: bool,
@@ -521,6 +524,14 @@ impl Settings {
     /// The per-message actor timeout.
     pub fn send_timeout(&self) -> Duration {
         Duration::from_millis(self.timeouts.send_ms.max(1))
+    }
+
+    /// The batch writer's commit slots: `database.commit_slots`, or one per core.
+    pub fn commit_slots(&self) -> usize {
+        match self.database.commit_slots {
+            0 => tessera_actors::actors::commit_slots(),
+            n => n,
+        }
     }
 
     /// The longest wait for a pooled Postgres connection.

@@ -29,6 +29,7 @@ fn defaults_and_file_values() {
     assert_eq!(s.public_url, "https://auth.example.com");
     assert_eq!(s.http.bind.to_string(), "0.0.0.0:9000");
     assert_eq!(s.database.pool_size, 16);
+    assert_eq!(s.commit_slots(), tessera_actors::actors::commit_slots());
     assert_eq!(s.hash_params(), HashParams::default());
     assert_eq!(s.redis.prefix, "tessera:");
 }
@@ -172,7 +173,7 @@ fn the_summary_lists_every_setting_in_declared_order_and_hides_secrets() {
     assert_eq!(names.first(), Some(&"mode"));
     assert_eq!(names.get(1), Some(&"public_url"));
     assert_eq!(names.last(), Some(&"cache.users"));
-    assert_eq!(names.len(), 36, "mode and 35 settings: {summary}");
+    assert_eq!(names.len(), 37, "mode and 36 settings: {summary}");
     for line in [
         "database.url = <set>",
         "keys.master_key = <set>",
@@ -181,6 +182,7 @@ fn the_summary_lists_every_setting_in_declared_order_and_hides_secrets() {
         "management.bind = \"127.0.0.1:9464\"",
         "argon2.priority = \"normal\"",
         "database.migrate_on_start = true",
+        "database.commit_slots = 0",
     ] {
         assert!(summary.contains(line), "{line} missing: {summary}");
     }
@@ -303,4 +305,14 @@ fn tls_settings_are_checked_against_the_urls_in_use() {
     .redis_target()
     .unwrap();
     assert!(!format!("{target:?}").contains("hunter2"));
+}
+
+#[test]
+fn commit_slots_can_be_set_apart_from_the_cores() {
+    let (p, _rm) = file("[database]\ncommit_slots = 5\n");
+    let s = Settings::load(Some(&p)).unwrap();
+    assert_eq!(s.commit_slots(), 5);
+    let (p, _rm) = file("[database]\ncommit_slots = -1\n");
+    let e = Settings::load(Some(&p)).unwrap_err().to_string();
+    assert!(e.contains("commit_slots"), "{e}");
 }
