@@ -2,7 +2,7 @@
 # A code change against a baseline, in one run: two nodes, one built from this tree (B)
 # and one from an earlier revision (A), share one database and Redis and take turns
 # under the same load — rotating refresh (HS256 and ES256), logout (HS256) and, as the
-# stateless yardstick, POST /token/verify (HS256), 64 connections — round after round, the order flipping each round, so the
+# stateless yardstick, POST /token/verify (HS256), 64 connections (CONNS) — round after round, the order flipping each round, so the
 # machine's noise falls on both alike. Prints the medians of each and B ÷ A.
 #   tests/bench/ab.sh BASE_REV [SECONDS=5] [ROUNDS=4]
 # BASE_REV is built in a worktree under /tmp (its own target folder: the first run
@@ -16,6 +16,7 @@ set -euo pipefail
 BASE_REV=$1
 DUR=${2:-5}
 ROUNDS=${3:-4}
+CONNS=${CONNS:-64}
 BASE_TREE=${BASE_TREE:-/tmp/tessera-ab-base}
 if [ "$BASE_REV" != . ] && [ -z "${A_BIN:-}" ]; then
   if [ ! -d "$BASE_TREE" ]; then git worktree add -f "$BASE_TREE" "$BASE_REV" -q; fi
@@ -55,7 +56,7 @@ tokens() {
   login_stock "${URL[$1]}/v1/tenants/ab-$2/token" "$3" "${THREADS[$1]}" "$WORK/tok_" 2>/dev/null
 }
 
-# load NAME NODE ALG KIND: one 64-connection run of KIND (refresh or logout) on NODE.
+# load NAME NODE ALG KIND: one CONNS-connection run of KIND (refresh or logout) on NODE.
 load() {
   {
     per_thread "$WORK/tok_"
@@ -73,7 +74,7 @@ LUA
   } >"$WORK/load.lua"
   local path=token/refresh
   [ "$4" = logout ] && path=token/revoke
-  measured "$1" -t"${THREADS[$2]}" -c64 -d"${DUR}s" --latency -s "$WORK/load.lua" "${URL[$2]}/v1/tenants/ab-$3/$path"
+  measured "$1" -t"${THREADS[$2]}" -c"$CONNS" -d"${DUR}s" --latency -s "$WORK/load.lua" "${URL[$2]}/v1/tenants/ab-$3/$path"
 }
 
 # An access token from each node: its issuer is the node's public URL.
@@ -92,7 +93,7 @@ for r in $(seq 1 "$ROUNDS"); do
     done
     tokens "$node" hs256 "${STOCK_SECONDS:-$((DUR * 3))}"
     load "logout_hs256_$node" "$node" hs256 logout
-    measured "verify_hs256_$node" -t"${THREADS[$node]}" -c64 -d"${DUR}s" --latency -s "$WORK/verify_$node.lua" "${URL[$node]}/v1/tenants/ab-hs256/token/verify"
+    measured "verify_hs256_$node" -t"${THREADS[$node]}" -c"$CONNS" -d"${DUR}s" --latency -s "$WORK/verify_$node.lua" "${URL[$node]}/v1/tenants/ab-hs256/token/verify"
   done
 done
 

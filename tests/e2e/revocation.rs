@@ -198,6 +198,64 @@ async fn an_emptied_redis_is_refilled_from_postgres_and_nothing_revoked_revives(
     assert!(n >= 3, "refilled: {n} keys");
 }
 
+/// The count of the revocation store's refills this node has made.
+async fn refills(app: &TestApp) -> f64 {
+    let m = app.management("/metrics").await.text;
+    m.lines()
+        .find_map(|l| {
+            l.strip_prefix("tessera_revocation_store_seconds_count{op=\"refill\"}")
+                .and_then(|v| v.trim().parse().ok())
+        })
+        .unwrap_or(0.0)
+}
+
+#[actix_rt::test]
+#[ignore = "shared backend only (Postgres + Redis): deletes the node's Redis keys"]
+async fn checks_that_find_the_store_emptied_together_wait_for_one_refill() {
+    if tessera_tests::shared_only("deletes the node's Redis keys") {
+        return;
+    }
+    let app = TestApp::start().await;
+    app.tenant("acme", json!({})).await;
+    app.user("acme", "alice", "correct horse", json!({})).await;
+    let revoked = app.login("acme", "alice", "correct horse").await;
+    let live = app.login("acme", "alice", "correct horse").await;
+    assert_eq!(
+        app.revoke_status("acme", &s(&revoked, "refresh")).await,
+        200
+    );
+    // The first check fills the store; then it loses every key of this node.
+    assert_eq!(app.me_status("acme", &s(&live, "access")).await, 200);
+    let mut redis = app.redis().await;
+    let keys: Vec<String> = redis::cmd("KEYS")
+        .arg(format!("{}*", app.prefix))
+        .query_async(&mut redis)
+        .await
+        .unwrap();
+    assert!(!keys.is_empty());
+    let _: () = redis::cmd("DEL")
+        .arg(&keys)
+        .query_async(&mut redis)
+        .await
+        .unwrap();
+    let before = refills(&app).await;
+
+    let (live, revoked) = (s(&live, "access"), s(&revoked, "access"));
+    let app = &app;
+    let checks = (0..40).map(|i| {
+        let token = if i % 5 == 0 { &revoked } else { &live };
+        async move { (i % 5 == 0, app.me_status("acme", token).await) }
+    });
+    for (is_revoked, status) in futures_util::future::join_all(checks).await {
+        assert_eq!(status, if is_revoked { 401 } else { 200 });
+    }
+    assert_eq!(
+        refills(app).await - before,
+        1.0,
+        "40 checks at once found the store empty: one of them refilled it"
+    );
+}
+
 /// Every key of this app's prefix in `redis`, dumped with its remaining life.
 async fn snapshot(
     redis: &mut redis::aio::MultiplexedConnection,

@@ -47,6 +47,10 @@ pub struct TenantCtx {
     /// (its own revocations, and a poll every second): a revocation store behind it
     /// is refilled before a check trusts it.
     pub revocation_gen: AtomicI64,
+    /// Held while this node refills the revocation store for the tenant: the checks
+    /// that find the store behind at the same moment wait for one refill instead of
+    /// each reading and writing every live revocation.
+    pub refilling: tokio::sync::Mutex<()>,
     /// Its resource-server clients: id → hex SHA-256 of the secret. A change
     /// reloads the context on every node, so a deleted client stops at once.
     pub clients: HashMap<ClientId, String>,
@@ -154,6 +158,7 @@ pub fn build(
         jwks: serde_json::json!({ "keys": jwks }).to_string(),
         refresh_at,
         revocation_gen: AtomicI64::new(revocation_gen),
+        refilling: tokio::sync::Mutex::new(()),
         clients: clients
             .iter()
             .map(|c| (c.id.clone(), c.secret_hash.clone()))
@@ -337,6 +342,7 @@ mod tests {
             jwks: String::new(),
             refresh_at,
             revocation_gen: AtomicI64::new(0),
+            refilling: tokio::sync::Mutex::new(()),
             clients: HashMap::new(),
         })
     }

@@ -421,24 +421,23 @@ impl Hub {
             iat: claims.iat,
             known_gen: ctx.revocation_gen(),
         };
-        let status = match check
-            .ask(&self.revocation_store, self.metrics.clone())
-            .await?
-        {
-            Status::Unfilled => {
-                self.refill(ctx, None).await?;
-                check
-                    .ask(&self.revocation_store, self.metrics.clone())
-                    .await?
+        let ask = || check.ask(&self.revocation_store, self.metrics.clone());
+        let mut status = ask().await?;
+        if matches!(status, Status::Unfilled | Status::Behind(_)) {
+            // One refill at a time for the tenant on this node: a check that waited
+            // asks again first, and finds the store filled by the one before it.
+            let _refilling = ctx.refilling.lock().await;
+            status = ask().await?;
+            let from = match status {
+                Status::Unfilled => Some(None),
+                Status::Behind(have) => Some(Some(have)),
+                _ => None,
+            };
+            if let Some(from) = from {
+                self.refill(ctx, from).await?;
+                status = ask().await?;
             }
-            Status::Behind(have) => {
-                self.refill(ctx, Some(have)).await?;
-                check
-                    .ask(&self.revocation_store, self.metrics.clone())
-                    .await?
-            }
-            s => s,
-        };
+        }
         match status {
             Status::Clear => Ok(claims),
             Status::Revoked => Err(Error::TokenNotValid("Token is revoked")),
