@@ -2,8 +2,9 @@
 # A code change against a baseline, in one run: two nodes, one built from this tree (B)
 # and one from an earlier revision (A), share one database and Redis and take turns
 # under the same load — rotating refresh (HS256 and ES256), logout (HS256) and, as the
-# stateless yardstick, POST /token/verify (HS256), 64 connections (CONNS) — round after round, the order flipping each round, so the
-# machine's noise falls on both alike. Prints the medians of each and B ÷ A.
+# stateless yardstick, POST /token/verify (HS256), 64 connections — round after round,
+# the order flipping each round, so the machine's noise falls on both alike. Prints the
+# medians of each and B ÷ A.
 #   tests/bench/ab.sh BASE_REV [SECONDS=5] [ROUNDS=4]
 # BASE_REV is built in a worktree under /tmp (its own target folder: the first run
 # builds it whole); BASE_REV `.` runs this tree's build as A too, and B_ENV (say
@@ -11,7 +12,8 @@
 # against the default. A_WRK_THREADS (say 64) runs node A's load with that many wrk
 # threads instead of WRK_THREADS (2): with BASE_REV `.`, the load generator's cost.
 # A_BIN (a tessera binary kept from an earlier build) runs A from that file, with
-# BASE_REV naming what it was built from: no worktree, no second build.
+# BASE_REV naming what it was built from: no worktree, no second build. CONNS (say 32)
+# loads each route with that many connections instead of 64 (at least the wrk threads).
 set -euo pipefail
 BASE_REV=$1
 DUR=${2:-5}
@@ -97,7 +99,7 @@ for r in $(seq 1 "$ROUNDS"); do
   done
 done
 
-python3 - "$WORK" "$BASE_REV, wrk -t${THREADS[A]}" "this tree, wrk -t${THREADS[B]}" <<'PY'
+python3 - "$WORK" "$BASE_REV, wrk -t${THREADS[A]} -c$CONNS" "this tree, wrk -t${THREADS[B]} -c$CONNS" <<'PY'
 import sys
 sys.path.insert(0, "tests/bench")
 from medians import med, cpu

@@ -27,8 +27,9 @@ use crate::{
 pub struct HubConfig {
     /// Database pool shared by the sync actors.
     pub pool: DbPool,
-    /// The batched session writes' pool, one connection per [`crate::actors::commit_slots`] (the
-    /// same pool as `pool` for SQLite, which has one connection).
+    /// The batched session writes' pool, one connection per commit slot (by default
+    /// [`crate::actors::commit_slots`]; the same pool as `pool` for SQLite, which has
+    /// one connection).
     pub batch_pool: DbPool,
     /// Threads of each DB-bound sync actor (users, tokens, admin).
     pub db_threads: usize,

@@ -47,10 +47,14 @@ pub struct TenantCtx {
     /// (its own revocations, and a poll every second): a revocation store behind it
     /// is refilled before a check trusts it.
     pub revocation_gen: AtomicI64,
-    /// Held while this node refills the revocation store for the tenant: the checks
-    /// that find the store behind at the same moment wait for one refill instead of
-    /// each reading and writing every live revocation.
+    /// Held while this node refills the revocation store for the tenant through this
+    /// context (a reload makes a new one): the checks that find the store behind at
+    /// the same moment wait for one refill instead of each reading and writing every
+    /// live revocation.
     pub refilling: tokio::sync::Mutex<()>,
+    /// Refills this context has ended (whether or not they succeeded): a check that
+    /// waited for [`TenantCtx::refilling`] while it changed does not refill again.
+    pub refills: AtomicU64,
     /// Its resource-server clients: id → hex SHA-256 of the secret. A change
     /// reloads the context on every node, so a deleted client stops at once.
     pub clients: HashMap<ClientId, String>,
@@ -159,6 +163,7 @@ pub fn build(
         refresh_at,
         revocation_gen: AtomicI64::new(revocation_gen),
         refilling: tokio::sync::Mutex::new(()),
+        refills: AtomicU64::new(0),
         clients: clients
             .iter()
             .map(|c| (c.id.clone(), c.secret_hash.clone()))
@@ -343,6 +348,7 @@ mod tests {
             refresh_at,
             revocation_gen: AtomicI64::new(0),
             refilling: tokio::sync::Mutex::new(()),
+            refills: AtomicU64::new(0),
             clients: HashMap::new(),
         })
     }

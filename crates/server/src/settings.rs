@@ -89,6 +89,9 @@ pub struct Management {
     pub bind: SocketAddr,
 }
 
+/// Most commit slots `database.commit_slots` may ask for.
+const MAX_COMMIT_SLOTS: u32 = 256;
+
 /// `[database]`
 #[derive(Debug, Clone, Deserialize, Serialize, SmartDefault)]
 #[serde(default, deny_unknown_fields)]
@@ -100,8 +103,8 @@ pub struct Database {
     #[default = 16]
     pub pool_size: u32,
     /// Connections (and writer threads) that commit batched session writes (logins,
-    /// refreshes, logouts) at once; 0: one per core of this node.
-    pub commit_slots: usize,
+    /// refreshes, logouts) at once, with Postgres; 0: one per core of this node.
+    pub commit_slots: u32,
     /// Apply pending migrations when `serve` starts.
     #[default = true]
     pub migrate_on_start: bool,
@@ -398,6 +401,9 @@ impl Settings {
         if self.metrics.tenant_series > 1000 {
             return Err(bad("metrics.tenant_series", "must be 0 to 1000"));
         }
+        if self.database.commit_slots > MAX_COMMIT_SLOTS {
+            return Err(bad("database.commit_slots", "must be 0 to 256"));
+        }
         if self.cache.users > 10_000_000 {
             return Err(bad("cache.users", "must be 0 to 10000000"));
         }
@@ -527,9 +533,11 @@ impl Settings {
     }
 
     /// The batch writer's commit slots: `database.commit_slots`, or one per core.
-    pub fn commit_slots(&self) -> usize {
+    pub fn commit_slots(&self) -> u32 {
         match self.database.commit_slots {
-            0 => tessera_actors::actors::commit_slots(),
+            0 => u32::try_from(tessera_actors::actors::commit_slots())
+                .unwrap_or(MAX_COMMIT_SLOTS)
+                .min(MAX_COMMIT_SLOTS),
             n => n,
         }
     }

@@ -154,7 +154,7 @@ pub async fn start(
     } else {
         tessera_store::pool::connect_for_batches(
             &target,
-            settings.commit_slots() as u32,
+            settings.commit_slots(),
             settings.checkout_timeout(),
             settings.send_timeout(),
         )

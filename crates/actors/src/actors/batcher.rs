@@ -57,7 +57,8 @@ pub enum Published<O> {
     Later(BoxFuture<'static, Vec<Result<O>>>),
 }
 
-/// Batches being committed at once, at most: one per core, each on a writer thread
+/// Batches being committed at once, at most, unless `database.commit_slots` says
+/// otherwise: one per core, each on a writer thread
 /// and connection of its own, a second one only while [`SECOND_DRAINER_AFTER`] requests
 /// wait (otherwise one batch commits while the next gathers). Measured on two cores,
 /// 64 clients, the two settings taking turns in one run (`tests/bench/ab.sh`, medians

@@ -1,7 +1,7 @@
 //! Token services: login, refresh, verify, revoke, revoke-all, and authenticating a
 //! Bearer access token (verify + one revocation round trip).
 use secrecy::{ExposeSecret, SecretString};
-use std::sync::Arc;
+use std::sync::{Arc, atomic::Ordering};
 use tessera_core::{
     Error, Result,
     claims::{TokenType, VerifiedClaims},
@@ -413,7 +413,7 @@ impl Hub {
         ctx: &Arc<TenantCtx>,
         claims: VerifiedClaims,
     ) -> Result<VerifiedClaims> {
-        let check = CheckRevoked {
+        let mut check = CheckRevoked {
             tenant_id: ctx.id.clone(),
             user_id: claims.sub.clone(),
             sid: claims.sid.clone(),
@@ -421,22 +421,16 @@ impl Hub {
             iat: claims.iat,
             known_gen: ctx.revocation_gen(),
         };
-        let ask = || check.ask(&self.revocation_store, self.metrics.clone());
-        let mut status = ask().await?;
+        let mut status = check
+            .ask(&self.revocation_store, self.metrics.clone())
+            .await?;
         if matches!(status, Status::Unfilled | Status::Behind(_)) {
-            // One refill at a time for the tenant on this node: a check that waited
-            // asks again first, and finds the store filled by the one before it.
-            let _refilling = ctx.refilling.lock().await;
-            status = ask().await?;
-            let from = match status {
-                Status::Unfilled => Some(None),
-                Status::Behind(have) => Some(Some(have)),
-                _ => None,
-            };
-            if let Some(from) = from {
-                self.refill(ctx, from).await?;
-                status = ask().await?;
-            }
+            self.refill_once(ctx, &check).await?;
+            // The store as it is now, against what this node knows now.
+            check.known_gen = ctx.revocation_gen();
+            status = check
+                .ask(&self.revocation_store, self.metrics.clone())
+                .await?;
         }
         match status {
             Status::Clear => Ok(claims),
@@ -445,6 +439,35 @@ impl Hub {
                 "revocation list lost data during refill".into(),
             )),
         }
+    }
+
+    /// After `check` found the store unfilled or behind: refills it, one refill of the
+    /// tenant context at a time. A check that waited while another refilled does not
+    /// refill again (even when that one failed: it answers from the store as it is);
+    /// the wait is bounded by the actor timeout.
+    async fn refill_once(&self, ctx: &TenantCtx, check: &CheckRevoked) -> Result<()> {
+        let seen = ctx.refills.load(Ordering::Acquire);
+        let _refilling = actix::clock::timeout(self.timeout, ctx.refilling.lock())
+            .await
+            .map_err(|_| Error::Unavailable("waited too long for a revocation refill".into()))?;
+        if ctx.refills.load(Ordering::Acquire) != seen {
+            return Ok(());
+        }
+        let check = CheckRevoked {
+            known_gen: ctx.revocation_gen(),
+            ..check.clone()
+        };
+        let from = match check
+            .ask(&self.revocation_store, self.metrics.clone())
+            .await?
+        {
+            Status::Unfilled => None,
+            Status::Behind(have) => Some(have),
+            Status::Clear | Status::Revoked => return Ok(()),
+        };
+        let refilled = self.refill(ctx, from).await;
+        ctx.refills.fetch_add(1, Ordering::AcqRel);
+        refilled
     }
 
     /// Replays a tenant's live revocations from the database into the store: all

@@ -29,7 +29,10 @@ fn defaults_and_file_values() {
     assert_eq!(s.public_url, "https://auth.example.com");
     assert_eq!(s.http.bind.to_string(), "0.0.0.0:9000");
     assert_eq!(s.database.pool_size, 16);
-    assert_eq!(s.commit_slots(), tessera_actors::actors::commit_slots());
+    assert_eq!(
+        s.commit_slots() as usize,
+        tessera_actors::actors::commit_slots()
+    );
     assert_eq!(s.hash_params(), HashParams::default());
     assert_eq!(s.redis.prefix, "tessera:");
 }
@@ -312,7 +315,10 @@ fn commit_slots_can_be_set_apart_from_the_cores() {
     let (p, _rm) = file("[database]\ncommit_slots = 5\n");
     let s = Settings::load(Some(&p)).unwrap();
     assert_eq!(s.commit_slots(), 5);
-    let (p, _rm) = file("[database]\ncommit_slots = -1\n");
-    let e = Settings::load(Some(&p)).unwrap_err().to_string();
-    assert!(e.contains("commit_slots"), "{e}");
+    for wrong in ["-1", "257", "\"many\""] {
+        let body = format!("[database]\ncommit_slots = {wrong}\n");
+        let (p, _rm) = file(&body);
+        let e = Settings::load(Some(&p)).unwrap_err().to_string();
+        assert!(e.contains("commit_slots"), "{wrong}: {e}");
+    }
 }
