@@ -80,22 +80,40 @@ pub(crate) fn advance(cur: Option<i64>, landed: &mut BTreeSet<i64>, write: Write
     Some(next)
 }
 
-/// The same as [`advance`], in Redis, atomic with the entries' writes. KEYS: the
-/// marker, the landed set, then the entries; ARGV: the generation, `from` (see
-/// [`Write::args`]), then each entry's value and EXAT. An entry never goes back: it
-/// keeps the larger value (a user's later cut-off) and the later expiry, whatever
-/// order writes land in.
-pub(crate) const SCRIPT: &str = r"
-local n = #KEYS - 2
-for i = 1, n do
-  local key = KEYS[2 + i]
-  local value = tonumber(ARGV[1 + 2 * i])
-  local until_ = tonumber(ARGV[2 + 2 * i])
+/// Lua: `put(key, value, until_)` writes one entry, which never goes back: it keeps
+/// the larger value (a user's later cut-off) and the later expiry, whatever order
+/// writes land in.
+macro_rules! put_entry {
+    () => {
+        r"
+local function put(key, value, until_)
   local old = redis.call('GET', key)
   if old and tonumber(old) > value then value = tonumber(old) end
   local expires = redis.call('EXPIRETIME', key)
   if expires > until_ then until_ = expires end
   redis.call('SET', key, value, 'EXAT', until_)
+end
+"
+    };
+}
+
+/// The same as [`advance`], in Redis, atomic with the entries' writes. KEYS: the
+/// marker, the landed set, a refill's chunk count ([`CHUNK_SCRIPT`]), then the
+/// entries; ARGV: the generation, `from` (see [`Write::args`]), the chunks the refill
+/// wrote before this last part (-1: none, the key is not read), then each entry's
+/// value and EXAT. A refill whose chunk count is not what it wrote (the store lost
+/// data since its first chunk) moves nothing.
+pub(crate) const SCRIPT: &str = concat!(
+    put_entry!(),
+    r"
+local chunks = tonumber(ARGV[3])
+if chunks >= 0 then
+  local wrote = tonumber(redis.call('GET', KEYS[3]) or '0')
+  redis.call('DEL', KEYS[3])
+  if wrote ~= chunks then return 0 end
+end
+for i = 1, #KEYS - 3 do
+  put(KEYS[3 + i], tonumber(ARGV[2 + 2 * i]), tonumber(ARGV[3 + 2 * i]))
 end
 local gen = tonumber(ARGV[1])
 local from = tonumber(ARGV[2])
@@ -120,7 +138,26 @@ end
 redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', nxt)
 redis.call('SET', KEYS[1], nxt)
 return 1
-";
+"
+);
+
+/// One chunk of a refill too large for one script: its entries, counted in a key of
+/// the refill's own, which the chunk expects to hold the chunks written before it
+/// (absent before the first). KEYS: the count, then the entries; ARGV: the chunks
+/// before this one, then each entry's value and EXAT. Returns 0, writing nothing,
+/// when the count is not what it expects: the store lost data since the first chunk.
+pub(crate) const CHUNK_SCRIPT: &str = concat!(
+    put_entry!(),
+    r"
+local before = tonumber(ARGV[1])
+if tonumber(redis.call('GET', KEYS[1]) or '0') ~= before then return 0 end
+for i = 1, #KEYS - 1 do
+  put(KEYS[1 + i], tonumber(ARGV[2 * i]), tonumber(ARGV[1 + 2 * i]))
+end
+redis.call('SET', KEYS[1], before + 1, 'EX', 3600)
+return 1
+"
+);
 
 #[cfg(test)]
 mod tests {

@@ -39,6 +39,12 @@ impl Keys {
         format!("{}rv:{{{}}}:landed", self.prefix, tenant_id)
     }
 
+    /// How many chunks the refill `refill` of the tenant has written (it lasts only
+    /// while that refill runs).
+    pub(crate) fn refill_chunks(&self, tenant_id: &str, refill: &str) -> String {
+        format!("{}rv:{{{}}}:refill:{}", self.prefix, tenant_id, refill)
+    }
+
     /// A login rate-limit counter of the tenant (`what`: `user:…` or `ip:…`).
     pub(crate) fn rate(&self, tenant_id: &str, what: &str) -> String {
         format!("{}rl:{{{}}}:{}", self.prefix, tenant_id, what)
@@ -82,6 +88,7 @@ mod tests {
             k.entry("ten_a", RevocationKind::Session, "s"),
             k.entry("ten_a", RevocationKind::User, "u"),
             k.landed("ten_a"),
+            k.refill_chunks("ten_a", "r1"),
             k.rate("ten_a", "user:abc"),
         ] {
             assert_eq!(slot(&key), a, "{key}");
