@@ -154,7 +154,7 @@ if tonumber(redis.call('GET', KEYS[1]) or '0') ~= before then return 0 end
 for i = 1, #KEYS - 1 do
   put(KEYS[1 + i], tonumber(ARGV[2 * i]), tonumber(ARGV[1 + 2 * i]))
 end
-redis.call('SET', KEYS[1], before + 1, 'EX', 3600)
+redis.call('SET', KEYS[1], before + 1, 'EX', 600)
 return 1
 "
 );

@@ -39,8 +39,8 @@ impl Keys {
         format!("{}rv:{{{}}}:landed", self.prefix, tenant_id)
     }
 
-    /// How many chunks the refill `refill` of the tenant has written (it lasts only
-    /// while that refill runs).
+    /// How many chunks the refill `refill` of the tenant has written (deleted by its
+    /// last part; one that never came leaves it to expire, in 10 minutes).
     pub(crate) fn refill_chunks(&self, tenant_id: &str, refill: &str) -> String {
         format!("{}rv:{{{}}}:refill:{}", self.prefix, tenant_id, refill)
     }

@@ -76,14 +76,14 @@ impl Memory {
     }
 
     /// Stores entries and moves the tenant's generation `marker` for `write`, at
-    /// once (as the Redis script does).
+    /// once (as the Redis script does); whether the marker was set.
     pub(crate) fn write(
         &self,
         items: impl IntoIterator<Item = (String, i64, i64)>,
         (marker, landed): (String, String),
         write: Write,
         now: i64,
-    ) {
+    ) -> bool {
         let mut entries = self.entries.write();
         for (key, value, until) in items {
             // Never backwards: the larger value (a later cut-off), the later expiry.
@@ -95,7 +95,8 @@ impl Memory {
         let cur = entries.map.get(&marker).map(|s| s.value);
         let mut all = self.landed.lock();
         let set = all.entry(landed).or_default();
-        if let Some(value) = advance(cur, set, write) {
+        let next = advance(cur, set, write);
+        if let Some(value) = next {
             entries.map.insert(
                 marker,
                 Stored {
@@ -105,6 +106,7 @@ impl Memory {
             );
         }
         entries.sweep_if_grown(now);
+        next.is_some()
     }
 
     /// Counts one hit on each key in its fixed window of `window` seconds; returns
