@@ -62,17 +62,7 @@ tokens() {
 load() {
   {
     per_thread "$WORK/tok_"
-    if [ "$4" = refresh ]; then
-      echo "$ROTATE_LUA"
-    else
-      cat <<'LUA'
-local i = 0
-function request()
-  i = math.min(i + 1, #mine)
-  return wrk.format(nil, nil, nil, '{"token":"' .. mine[i] .. '"}')
-end
-LUA
-    fi
+    if [ "$4" = refresh ]; then echo "$ROTATE_LUA"; else echo "$LOGOUT_LUA"; fi
   } >"$WORK/load.lua"
   local path=token/refresh
   [ "$4" = logout ] && path=token/revoke

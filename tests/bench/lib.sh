@@ -133,6 +133,16 @@ open(f"{prefix}total", "w").write(str(len(tokens)))
 PY
 }
 
+# The body of a wrk logout script (after per_thread): each request logs out the
+# thread's next session. A thread that ran out of sessions logs its last one out again
+# (answered 200, nothing to write): a stock must exceed the requests a thread makes.
+LOGOUT_LUA='
+local i = 0
+function request()
+  i = math.min(i + 1, #mine)
+  return wrk.format(nil, nil, nil, "{\"token\":\"" .. mine[i] .. "\"}")
+end'
+
 # wrk threads for the stateful runs: the issue's load is `wrk -t2`. Each thread's
 # connections share the refresh tokens or sessions of one file (per_thread).
 WRK_THREADS=${WRK_THREADS:-2}

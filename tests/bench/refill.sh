@@ -32,16 +32,7 @@ for u in alice $(seq -f "s%g" 1 64); do
   post "$URL" /v1/admin/tenants/refill/users "{\"username\":\"$u\",\"password\":\"correct horse battery\"}" >/dev/null
 done
 login_stock "$URL/v1/tenants/refill/token" "$SECONDS_OF_LOGINS" 2 "$WORK/tok_"
-{
-  per_thread "$WORK/tok_"
-  cat <<'LUA'
-local i = 0
-function request()
-  i = math.min(i + 1, #mine)
-  return wrk.format(nil, nil, nil, '{"token":"' .. mine[i] .. '"}')
-end
-LUA
-} >"$WORK/logout.lua"
+{ per_thread "$WORK/tok_"; echo "$LOGOUT_LUA"; } >"$WORK/logout.lua"
 # Long enough for every session to be logged out once (then the last one again).
 wrk -t2 -c64 -d"$(($(cat "$WORK/tok_total") / 3000 + 3))s" -s "$WORK/logout.lua" \
   "$URL/v1/tenants/refill/token/revoke" >/dev/null

@@ -114,16 +114,7 @@ for r in $(seq 1 "$ROUNDS"); do
       { per_thread "$WORK/chain_"; echo "$ROTATE_LUA"; } >"$WORK/rot.lua"
       measured "refresh_${alg}_$conns" -t"$WRK_THREADS" -c"$conns" -d"${DUR}s" --latency -s "$WORK/rot.lua" "$N/v1/tenants/rot-$alg/token/refresh"
       sessions "$alg" "$WORK/stock_"
-      per_thread "$WORK/stock_" >"$WORK/logout.lua"
-      cat >>"$WORK/logout.lua" <<'LUA'
-local i = 0
-function request()
-  -- A thread that ran out of sessions logs its last one out again (answered 200,
-  -- nothing to write): the stock printed above must exceed the requests a thread made.
-  i = math.min(i + 1, #mine)
-  return wrk.format(nil, nil, nil, '{"token":"' .. mine[i] .. '"}')
-end
-LUA
+      { per_thread "$WORK/stock_"; echo "$LOGOUT_LUA"; } >"$WORK/logout.lua"
       measured "logout_${alg}_$conns" -t"$WRK_THREADS" -c"$conns" -d"${DUR}s" --latency -s "$WORK/logout.lua" "$N/v1/tenants/rot-$alg/token/revoke"
       made=$(grep -o '[0-9]* requests in' "$WORK/wrk.out" | grep -o '^[0-9]*')
       # Threads share the load unevenly: a tenth of the stock is the margin.

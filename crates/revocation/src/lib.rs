@@ -257,20 +257,21 @@ impl RevocationStore {
         let moved = self
             .write(tenant_id, entries, Write::Refill { from, generation })
             .await?;
+        let (tenant_id, entries) = (tenant_id.as_str(), entries.len());
         if moved {
             tracing::info!(
-                tenant_id = tenant_id.as_str(),
+                tenant_id,
                 from,
                 generation,
-                entries = entries.len(),
+                entries,
                 "revocation list refilled from the database"
             );
         } else {
             tracing::warn!(
-                tenant_id = tenant_id.as_str(),
+                tenant_id,
                 from,
                 generation,
-                entries = entries.len(),
+                entries,
                 "revocation refill left the marker where it was: the store lost data while it ran"
             );
         }
