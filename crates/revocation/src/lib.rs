@@ -307,16 +307,21 @@ impl RevocationStore {
                     Write::Refill { .. } => ahead_of_the_last_part(live.len()),
                     Write::Revocation { .. } => 0,
                 };
-                // Not read when nothing went ahead: the landed set's name stands in.
+                // Not read when nothing went ahead: the landed set's name stands in, so
+                // a revocation's write makes no key name of its own.
+                let own;
                 let counted = match ahead {
-                    0 => marker.1.clone(),
-                    _ => self
-                        .keys
-                        .refill_chunks(tenant_id.as_str(), &tessera_core::ids::random_id()),
+                    0 => &marker.1,
+                    _ => {
+                        own = self
+                            .keys
+                            .refill_chunks(tenant_id.as_str(), &tessera_core::ids::random_id());
+                        &own
+                    }
                 };
                 let mut chunks: i64 = 0;
                 for chunk in live[..ahead].chunks(REFILL_CHUNK) {
-                    let mut call = chunk_script().key(&counted);
+                    let mut call = chunk_script().key(counted);
                     call.arg(chunks);
                     for (key, value, until) in chunk {
                         call.key(key).arg(value).arg(until);
@@ -330,7 +335,7 @@ impl RevocationStore {
                 }
                 let (generation, from) = write.args();
                 let mut call = script().key(marker.0);
-                call.key(marker.1).key(&counted).arg(generation).arg(from);
+                call.key(&marker.1).key(counted).arg(generation).arg(from);
                 call.arg(if ahead == 0 { -1 } else { chunks });
                 for (key, value, until) in &live[ahead..] {
                     call.key(key).arg(value).arg(until);
